@@ -1,0 +1,345 @@
+"""``backward`` and ``grad``: run the recorded graph in reverse.
+
+The walk is iterative (no recursion, so chains of any length work): count, for every node
+reachable from the roots, how many edges lead into it; start from the roots; run a node once all
+its consumers have handed it their gradients (its count reaches zero). For each edge the VJP's
+result is reduced to the input's shape (``sum_to``, itself an op, so this step is differentiable
+too) and cast to the input's dtype, here and nowhere else.
+
+VJPs run with grad mode set to ``create_graph``: a plain backward hands them arrays and records
+nothing; ``create_graph=True`` hands them Tensors, so the gradients are differentiable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grad_mode import _state
+from .graph import Node
+from .tensor import Tensor
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    if isinstance(x, (Tensor, np.ndarray)) or not isinstance(x, (list, tuple)):
+        return [x]
+    return list(x)
+
+
+def _root_grads(outputs, grads, create_graph):
+    """Check outputs/grad_outputs and produce the initial gradients (arrays or Tensors)."""
+    out = []
+    if grads is None:
+        grads = [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got "
+                           f"{len(grads)} gradients for {len(outputs)} outputs")
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"outputs[{i}] must be a Tensor, got {type(o).__name__}")
+        if not o._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if o._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (output {i} has "
+                    f"shape {tuple(o.shape)}); pass gradient= of that shape"
+                )
+            ga = np.ones_like(o._data)
+            g = Tensor._wrap(ga) if create_graph else ga
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._wrap(np.asarray(g, dtype=o.dtype))
+            if g.shape != o.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                    f"output[{i}] has a shape of {tuple(o.shape)}."
+                )
+            if g.dtype != o.dtype:
+                g = g.to(o.dtype)
+            if not create_graph:
+                g = g._data
+        out.append(g)
+    return out
+
+
+def _reduce(g, shape, dtype, create_graph):
+    """Bring a VJP's result to its input's shape and dtype."""
+    from .ops.shape import sum_to
+    from .ops.elementwise import cast
+
+    if create_graph:
+        if not isinstance(g, Tensor):
+            g = Tensor._wrap(np.asarray(g))
+        if g._data.shape != shape:
+            g = sum_to(g, shape=shape)
+        if g._data.dtype != dtype:
+            g = cast(g, dtype=dtype)
+        return g
+    if isinstance(g, Tensor):  # a user Function may return Tensors
+        g = g._data
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.shape != shape:
+        g = sum_to(g, shape=shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    return a + b
+
+
+def _run_hooks(hooks, g, create_graph):
+    for h in list(hooks):
+        gt = g if isinstance(g, Tensor) else Tensor._wrap(g)
+        r = h(gt)
+        if r is not None:
+            if not isinstance(r, Tensor):
+                raise TypeError(f"a hook must return a Tensor or None, got {type(r).__name__}")
+            g = r if create_graph else r._data
+    return g
+
+
+def _accumulate(leaf, g, create_graph, owned):
+    """Add ``g`` into ``leaf.grad`` (the AccumulateGrad step)."""
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g, create_graph)
+    if create_graph:
+        if not isinstance(g, Tensor):
+            g = Tensor._wrap(np.array(g))
+        if leaf.grad is None:
+            leaf.grad = g
+        else:
+            leaf.grad = leaf.grad + g
+        return
+    if isinstance(g, Tensor):
+        g = g._data
+    old = leaf.grad
+    if old is None:
+        # Hand back a fresh, writable array in the parameter's memory order: a gradient that
+        # is a view of another (e.g. add's incoming gradient, or a transposed matmul result)
+        # would alias, and a Fortran-order gradient slows every optimizer update over it.
+        if id(g) in owned or g.base is not None or not g.flags.c_contiguous or \
+                not g.flags.writeable:
+            g = np.array(g, order="C")
+        owned.add(id(g))
+        leaf.grad = Tensor._wrap(g)
+    else:
+        od = old._data
+        if od.shape != g.shape:
+            raise RuntimeError(f"accumulating gradient of shape {g.shape} into .grad of shape "
+                               f"{od.shape}")
+        if old.grad_fn is None and od.flags.writeable:
+            np.add(od, g, out=od, casting="unsafe")
+        else:
+            leaf.grad = Tensor._wrap(od + g)
+
+
+def _collect(roots):
+    """Dependency counts of the nodes reachable from ``roots`` (iterative DFS)."""
+    deps = {}
+    stack = []
+    for n in roots:
+        if n not in deps:
+            deps[n] = 0
+            stack.append(n)
+    while stack:
+        n = stack.pop()
+        for e in n.next:
+            if e is None:
+                continue
+            m = e[0]
+            if type(m) is Node or isinstance(m, Node):
+                c = deps.get(m)
+                if c is None:
+                    deps[m] = 1
+                    stack.append(m)
+                else:
+                    deps[m] = c + 1
+    return deps
+
+
+def _execute(outputs, root_grads, retain_graph, create_graph, capture=None, accumulate=True,
+             only_leaves=None):
+    """The engine proper. ``capture`` maps (node_or_leaf, index) keys to slots for ``grad()``."""
+    from .anomaly import check_vjp_outputs
+
+    owned = set()
+    buffers = {}
+    roots = []
+    for o, g in zip(outputs, root_grads):
+        if not create_graph:
+            owned.add(id(g))
+        if o.grad_fn is None:  # a leaf as the root
+            key = (o, -1)
+            if capture is not None and key in capture:
+                capture[key] = _add(capture[key], g)
+            elif accumulate and (only_leaves is None or id(o) in only_leaves):
+                _accumulate(o, g, create_graph, owned)
+            continue
+        n = o.grad_fn
+        buf = buffers.get(n)
+        if buf is None:
+            buf = buffers[n] = [None] * n.nout
+        buf[o._oi] = _add(buf[o._oi], g)
+        roots.append(n)
+    deps = _collect(roots)
+    ready = [n for n in dict.fromkeys(roots) if deps[n] == 0]
+    anomaly = _state.anomaly
+    sources = {}
+    prev_grad = _state.grad
+    _state.grad = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if node.pre_hooks:
+                for oi, hooks in node.pre_hooks.items():
+                    if grads[oi] is not None:
+                        grads[oi] = _run_hooks(hooks, grads[oi], create_graph)
+            if node.retains:
+                for oi, ref in node.retains.items():
+                    t = ref()
+                    if t is not None and grads[oi] is not None:
+                        gi = grads[oi]
+                        t.grad = gi if isinstance(gi, Tensor) else Tensor._wrap(np.array(gi))
+            if capture is not None:
+                for oi in range(node.nout):
+                    key = (node, oi)
+                    if key in capture and grads[oi] is not None:
+                        capture[key] = _add(capture[key], grads[oi])
+            in_grads = _call_vjps(node, grads, create_graph)
+            if anomaly:
+                check_vjp_outputs(node, in_grads, sources)
+            for i, (e, g) in enumerate(zip(node.next, in_grads)):
+                if e is None or g is None:
+                    continue
+                g = _reduce(g, node.shapes[i], node.dtypes[i], create_graph)
+                target, oi = e
+                if anomaly and oi >= 0:
+                    sources.setdefault(target, []).append(node)
+                if oi < 0:  # a leaf
+                    key = (target, -1)
+                    if capture is not None and key in capture:
+                        capture[key] = _add(capture[key], g)
+                    elif accumulate and (only_leaves is None or id(target) in only_leaves):
+                        _accumulate(target, g, create_graph, owned)
+                    continue
+                buf = buffers.get(target)
+                if buf is None:
+                    buf = buffers[target] = [None] * target.nout
+                if not create_graph and buf[oi] is None:
+                    owned.add(id(g))
+                buf[oi] = _add(buf[oi], g)
+                c = deps[target] - 1
+                deps[target] = c
+                if c == 0:
+                    ready.append(target)
+            if not retain_graph:
+                node.release()
+    finally:
+        _state.grad = prev_grad
+
+
+def _call_vjps(node, grads, create_graph):
+    if node.ctx is not None:  # a user autograd.Function
+        return node.ctx._backward(grads, create_graph)
+    g = grads[0]
+    if g is None:
+        return [None] * len(node.next)
+    ans, args = node.unpack(create_graph)
+    op = node.op
+    kw = node.kw
+    if op.vjp_all is not None:
+        return op.vjp_all(g, ans, *args, **kw)
+    out = []
+    for e, vjp in zip(node.next, op.vjps):
+        if e is None:
+            out.append(None)
+        else:
+            out.append(vjp(g, ans, *args, **kw))
+    return out
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None) -> None:
+    """Compute the gradient of ``tensors`` and accumulate it into the leaves' ``.grad``.
+
+    Parameters
+    ----------
+    tensors : Tensor or sequence of Tensor
+        The outputs to differentiate.
+    grad_tensors : Tensor or sequence, optional
+        The gradient with respect to each output; may be omitted for scalar outputs.
+    retain_graph : bool, optional
+        Keep the saved values so the graph can be walked again (defaults to ``create_graph``).
+    create_graph : bool
+        Record the backward itself, for higher-order derivatives.
+    inputs : sequence of Tensor, optional
+        Accumulate only into these leaves.
+    """
+    outputs = _as_list(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _root_grads(outputs, _as_list(grad_tensors), create_graph)
+    only = None
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        only = {id(t) for t in inputs}
+    _execute(outputs, grads, retain_graph, create_graph, only_leaves=only)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates
+    into ``.grad``).
+
+    Returns
+    -------
+    tuple of Tensor or None
+        One per input; ``None`` for an input the outputs do not depend on (which is an error
+        unless ``allow_unused=True``).
+    """
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not require "
+                               "grad")
+    grads = _root_grads(outs, _as_list(grad_outputs), create_graph)
+    keys = [(t, -1) if t.grad_fn is None else (t.grad_fn, t._oi) for t in ins]
+    capture = dict.fromkeys(keys)
+    _execute(outs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    result = []
+    for i, (t, k) in enumerate(zip(ins, keys)):
+        g = capture[k]
+        if g is None:
+            if materialize_grads:
+                result.append(Tensor._wrap(np.zeros_like(t._data)))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (inputs[{i}]) appears to not have been "
+                    "used in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor._wrap(np.array(g) if id(g) else g)
+        result.append(g)
+    return tuple(result)

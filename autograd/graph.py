@@ -1,0 +1,156 @@
+"""Graph nodes (``grad_fn``): what backward needs from one recorded op.
+
+A :class:`Node` keeps the op record, one edge per input (the input's ``grad_fn`` and output
+index, or the leaf tensor itself, or ``None`` when no gradient flows there), the inputs' shapes
+and dtypes (to reduce and cast gradients), the saved values the op's VJPs read, and the version
+of every saved tensor at save time (see NOTE [ Version counters ] in ``tensor.py``).
+"""
+
+from __future__ import annotations
+
+from .ops._registry import Meta
+
+
+class Node:
+    __slots__ = ("op", "next", "saved", "out", "kw", "shapes", "dtypes", "vcs", "freed",
+                 "pre_hooks", "retains", "nout", "ctx", "trace", "__weakref__")
+
+    def __init__(self, op, args, vals, kw, out_tensor):
+        from .tensor import Tensor
+
+        self.op = op
+        self.kw = kw
+        self.nout = 1
+        self.freed = False
+        self.pre_hooks = None
+        self.retains = None
+        self.ctx = None
+        vjps = op.vjps
+        all_diff = op.vjp_all is not None
+        save = op.save
+        if save == "all":
+            save = range(len(args))
+        nxt = []
+        shapes = []
+        dtypes = []
+        saved = []
+        vcs = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                d = a._data
+                shapes.append(d.shape)
+                dtypes.append(d.dtype)
+                if a._rg and (all_diff or vjps[i] is not None):
+                    fn = a.grad_fn
+                    nxt.append((fn, a._oi) if fn is not None else (a, -1))
+                else:
+                    nxt.append(None)
+                if i in save:
+                    saved.append(a)
+                    vc = a._vc
+                    if vc is None:
+                        vc = a._vc = [0]
+                    vcs.append((vc, vc[0], a))
+                else:
+                    saved.append(None)
+            else:
+                nxt.append(None)
+                shapes.append(None)
+                dtypes.append(None)
+                saved.append(a)
+        self.next = tuple(nxt)
+        self.shapes = tuple(shapes)
+        self.dtypes = tuple(dtypes)
+        self.saved = tuple(saved)
+        if op.save_out:
+            self.out = out_tensor._data
+            vc = out_tensor._vc
+            if vc is None:
+                vc = out_tensor._vc = [0]
+            vcs.append((vc, vc[0], None))
+        else:
+            self.out = None
+        self.vcs = vcs
+
+    def name(self) -> str:
+        return self.op.node_name
+
+    @property
+    def next_functions(self):
+        out = []
+        for e in self.next:
+            if e is None:
+                out.append((None, 0))
+            elif isinstance(e[0], Node):
+                out.append(e)
+            else:
+                out.append((AccumulateGrad(e[0]), 0))
+        return tuple(out)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_hook(self, fn):
+        """Hook ``fn(grad_inputs, grad_outputs)`` is not supported; use ``Tensor.register_hook``."""
+        raise NotImplementedError("Node.register_hook: use Tensor.register_hook instead")
+
+    # -- used by the engine ------------------------------------------------------------
+    def unpack(self, differentiable: bool):
+        """The (ans, args) to hand to the VJPs: arrays, or Tensors when ``differentiable``."""
+        from .tensor import Tensor
+
+        if self.freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+        for vc, ver, t in self.vcs:
+            if vc[0] != ver:
+                what = "its output" if t is None else f"a tensor of shape {tuple(t.shape)}"
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: {what}, saved by {self.op.name} "
+                    f"({self.name()}), is at version {vc[0]}; expected version {ver} instead."
+                )
+        args = []
+        for i, s in enumerate(self.saved):
+            if s is None:
+                args.append(Meta(self.shapes[i], self.dtypes[i]))
+            elif isinstance(s, Tensor):
+                args.append(s if differentiable else s._data)
+            else:
+                args.append(s)
+        ans = self.out
+        if differentiable and ans is not None:
+            ans = Tensor._make(ans, self)
+        return ans, args
+
+    def release(self) -> None:
+        """Free the saved values (after a backward without ``retain_graph``)."""
+        if self.ctx is not None:
+            if self.ctx._saved:
+                self.ctx._saved = ()
+                self.ctx._freed = True
+            return
+        if self.vcs or self.out is not None:
+            self.saved = None
+            self.out = None
+            self.freed = True
+
+
+class AccumulateGrad:
+    """Stand-in for a leaf in ``next_functions`` (PyTorch shows the same name)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"

@@ -1,0 +1,510 @@
+"""Elementwise ops: arithmetic, unary maths, comparisons, ``where``, ``clamp`` and casts.
+
+Each primitive is its NumPy forward followed by its VJPs (see NOTE [ One definition per op ] in
+``_registry.py``). VJPs use these same ops, so they work on arrays (plain backward) and on
+Tensors (``create_graph=True``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ._registry import Op
+
+# ---------------------------------------------------------------------------------------
+# arithmetic
+
+
+def _add_vjp(grad, ans, x, y):
+    return grad
+
+
+add = Op("add", np.add, promote="arith").defvjp(_add_vjp, _add_vjp)
+
+
+def _sub_vjp_x(grad, ans, x, y):
+    return grad
+
+
+def _sub_vjp_y(grad, ans, x, y):
+    return neg(grad)
+
+
+sub = Op("sub", np.subtract, promote="arith").defvjp(_sub_vjp_x, _sub_vjp_y)
+
+
+def _mul_vjp_x(grad, ans, x, y):
+    return mul(grad, y)
+
+
+def _mul_vjp_y(grad, ans, x, y):
+    return mul(grad, x)
+
+
+mul = Op("mul", np.multiply, save=(0, 1), promote="arith").defvjp(_mul_vjp_x, _mul_vjp_y)
+
+
+def _div_vjp_x(grad, ans, x, y):
+    return div(grad, y)
+
+
+def _div_vjp_y(grad, ans, x, y):
+    # d(x/y)/dy = -x/y^2 = -(x/y)/y
+    return neg(mul(grad, div(ans, y)))
+
+
+div = Op("div", np.true_divide, save=(1,), save_out=True, promote="float").defvjp(
+    _div_vjp_x, _div_vjp_y
+)
+
+
+def _floor_divide_fwd(x, y):
+    return np.floor_divide(x, y)
+
+
+def _zero_vjp(grad, ans, *args, **kwargs):
+    """Piecewise-constant ops (floor, sign, ...) have zero gradient almost everywhere."""
+    return mul(grad, 0)
+
+
+floor_divide = Op("floor_divide", _floor_divide_fwd, promote="arith").defvjp(
+    _zero_vjp, _zero_vjp
+)
+
+
+def _remainder_vjp_x(grad, ans, x, y):
+    return grad
+
+
+def _remainder_vjp_y(grad, ans, x, y):
+    # remainder(x, y) = x - floor(x / y) * y
+    return mul(neg(grad), floor_divide(x, y))
+
+
+remainder = Op("remainder", np.remainder, save=(0, 1), promote="arith").defvjp(
+    _remainder_vjp_x, _remainder_vjp_y
+)
+
+
+def _fmod_vjp_y(grad, ans, x, y):
+    return mul(neg(grad), trunc(div(x, y)))
+
+
+fmod = Op("fmod", np.fmod, save=(0, 1), promote="arith").defvjp(_remainder_vjp_x, _fmod_vjp_y)
+
+
+def _pow_fwd(x, y):
+    return np.power(x, y)
+
+
+def _pow_vjp_x(grad, ans, x, y):
+    # grad * y * x^(y-1), taken as 0 where y == 0 (so 0**0 has gradient 0, as in PyTorch)
+    r = mul(grad, mul(y, pow(x, sub(y, 1))))
+    return where(eq(y, 0), 0.0, r) if _may_be_zero(y) else r
+
+
+def _pow_vjp_y(grad, ans, x, y):
+    # grad * x^y * log(x), taken as 0 where x == 0 and y >= 0 (PyTorch's choice)
+    r = mul(grad, mul(ans, log(x)))
+    return where(logical_and(eq(x, 0), ge(y, 0)), 0.0, r)
+
+
+def _may_be_zero(v):
+    return not isinstance(v, (int, float)) or v == 0
+
+
+pow = Op("pow", _pow_fwd, save=(0, 1), save_out=True, promote="arith").defvjp(  # noqa: A001
+    _pow_vjp_x, _pow_vjp_y
+)
+
+
+def _neg_vjp(grad, ans, x):
+    return neg(grad)
+
+
+neg = Op("neg", np.negative).defvjp(_neg_vjp)
+
+# ---------------------------------------------------------------------------------------
+# unary maths
+
+
+def _abs_vjp(grad, ans, x):
+    # sign(0) = 0: the subgradient PyTorch picks at the kink
+    return mul(grad, sign(x))
+
+
+abs = Op("abs", np.abs, save=(0,)).defvjp(_abs_vjp)  # noqa: A001
+
+
+def _exp_vjp(grad, ans, x):
+    return mul(grad, ans)
+
+
+exp = Op("exp", np.exp, save_out=True).defvjp(_exp_vjp)
+
+
+def _exp2_vjp(grad, ans, x):
+    return mul(grad, mul(ans, math.log(2.0)))
+
+
+exp2 = Op("exp2", np.exp2, save_out=True).defvjp(_exp2_vjp)
+
+
+def _log_vjp(grad, ans, x):
+    return div(grad, x)
+
+
+log = Op("log", np.log, save=(0,)).defvjp(_log_vjp)
+
+
+def _log2_vjp(grad, ans, x):
+    return div(grad, mul(x, math.log(2.0)))
+
+
+log2 = Op("log2", np.log2, save=(0,)).defvjp(_log2_vjp)
+
+
+def _log10_vjp(grad, ans, x):
+    return div(grad, mul(x, math.log(10.0)))
+
+
+log10 = Op("log10", np.log10, save=(0,)).defvjp(_log10_vjp)
+
+
+def _log1p_vjp(grad, ans, x):
+    return div(grad, add(x, 1))
+
+
+log1p = Op("log1p", np.log1p, save=(0,)).defvjp(_log1p_vjp)
+
+
+def _expm1_vjp(grad, ans, x):
+    return mul(grad, add(ans, 1))
+
+
+expm1 = Op("expm1", np.expm1, save_out=True).defvjp(_expm1_vjp)
+
+
+def _sqrt_vjp(grad, ans, x):
+    return div(grad, mul(ans, 2))
+
+
+sqrt = Op("sqrt", np.sqrt, save_out=True).defvjp(_sqrt_vjp)
+
+
+def _rsqrt_fwd(x):
+    return 1 / np.sqrt(x)
+
+
+def _rsqrt_vjp(grad, ans, x):
+    return mul(grad, mul(pow(ans, 3), -0.5))
+
+
+rsqrt = Op("rsqrt", _rsqrt_fwd, save_out=True).defvjp(_rsqrt_vjp)
+
+
+def _square_fwd(x):
+    return np.multiply(x, x)
+
+
+def _square_vjp(grad, ans, x):
+    return mul(grad, mul(x, 2))
+
+
+square = Op("square", _square_fwd, save=(0,)).defvjp(_square_vjp)
+
+
+def _reciprocal_fwd(x):
+    return np.reciprocal(x) if x.dtype.kind == "f" else np.true_divide(1.0, x).astype(
+        _dt.get_default_dtype()
+    )
+
+
+def _reciprocal_vjp(grad, ans, x):
+    return neg(mul(grad, square(ans)))
+
+
+reciprocal = Op("reciprocal", _reciprocal_fwd, save_out=True).defvjp(_reciprocal_vjp)
+
+
+def _sin_vjp(grad, ans, x):
+    return mul(grad, cos(x))
+
+
+sin = Op("sin", np.sin, save=(0,)).defvjp(_sin_vjp)
+
+
+def _cos_vjp(grad, ans, x):
+    return neg(mul(grad, sin(x)))
+
+
+cos = Op("cos", np.cos, save=(0,)).defvjp(_cos_vjp)
+
+
+def _tan_vjp(grad, ans, x):
+    return mul(grad, add(square(ans), 1))
+
+
+tan = Op("tan", np.tan, save_out=True).defvjp(_tan_vjp)
+
+
+def _asin_vjp(grad, ans, x):
+    return mul(grad, rsqrt(sub(1, square(x))))
+
+
+asin = Op("asin", np.arcsin, save=(0,)).defvjp(_asin_vjp)
+
+
+def _acos_vjp(grad, ans, x):
+    return neg(mul(grad, rsqrt(sub(1, square(x)))))
+
+
+acos = Op("acos", np.arccos, save=(0,)).defvjp(_acos_vjp)
+
+
+def _atan_vjp(grad, ans, x):
+    return div(grad, add(square(x), 1))
+
+
+atan = Op("atan", np.arctan, save=(0,)).defvjp(_atan_vjp)
+
+
+def _atan2_vjp_y(grad, ans, y, x):
+    return mul(grad, div(x, add(square(x), square(y))))
+
+
+def _atan2_vjp_x(grad, ans, y, x):
+    return mul(grad, div(neg(y), add(square(x), square(y))))
+
+
+atan2 = Op("atan2", np.arctan2, save=(0, 1), promote="float").defvjp(_atan2_vjp_y, _atan2_vjp_x)
+
+
+def _sinh_vjp(grad, ans, x):
+    return mul(grad, cosh(x))
+
+
+sinh = Op("sinh", np.sinh, save=(0,)).defvjp(_sinh_vjp)
+
+
+def _cosh_vjp(grad, ans, x):
+    return mul(grad, sinh(x))
+
+
+cosh = Op("cosh", np.cosh, save=(0,)).defvjp(_cosh_vjp)
+
+
+def _tanh_vjp(grad, ans, x):
+    return mul(grad, sub(1, square(ans)))
+
+
+tanh = Op("tanh", np.tanh, save_out=True).defvjp(_tanh_vjp)
+
+
+def _sigmoid_fwd(x):
+    # One exp, stable for large |x|: e = exp(-|x|) never overflows.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_vjp(grad, ans, x):
+    return mul(grad, mul(ans, sub(1, ans)))
+
+
+sigmoid = Op("sigmoid", _sigmoid_fwd, save_out=True).defvjp(_sigmoid_vjp)
+
+
+def _relu_fwd(x):
+    return np.maximum(x, 0)
+
+
+def _relu_vjp(grad, ans, x):
+    # relu'(0) = 0, as PyTorch
+    return mul(grad, gt(ans, 0))
+
+
+relu = Op("relu", _relu_fwd, save_out=True).defvjp(_relu_vjp)
+
+
+def _erf_fwd(x):
+    return _erf(x)
+
+
+def _erf_vjp(grad, ans, x):
+    return mul(grad, mul(exp(neg(square(x))), 2.0 / math.sqrt(math.pi)))
+
+
+erf = Op("erf", _erf_fwd, save=(0,)).defvjp(_erf_vjp)
+
+_vec_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype.kind == "f" else _dt.get_default_dtype()
+    return _vec_erf(x).astype(dt)
+
+
+sign = Op("sign", np.sign).defvjp(_zero_vjp)
+floor = Op("floor", np.floor).defvjp(_zero_vjp)
+ceil = Op("ceil", np.ceil).defvjp(_zero_vjp)
+trunc = Op("trunc", np.trunc).defvjp(_zero_vjp)
+
+
+def _round_fwd(x, decimals=0):
+    return np.round(x, decimals)
+
+
+round = Op("round", _round_fwd).defvjp(_zero_vjp)  # noqa: A001
+
+
+def _frac_fwd(x):
+    return x - np.trunc(x)
+
+
+def _frac_vjp(grad, ans, x):
+    return grad
+
+
+frac = Op("frac", _frac_fwd).defvjp(_frac_vjp)
+
+
+def _clamp_fwd(x, min=None, max=None):  # noqa: A002
+    if min is not None and max is not None:
+        return np.minimum(np.maximum(x, min), max)
+    if min is not None:
+        return np.maximum(x, min)
+    return np.minimum(x, max)
+
+
+def _clamp_vjp(grad, ans, x, min=None, max=None):  # noqa: A002
+    # gradient passes where min <= x <= max (boundaries included), as in PyTorch
+    if min is not None and max is not None:
+        return mul(grad, logical_and(ge(x, min), le(x, max)))
+    if min is not None:
+        return mul(grad, ge(x, min))
+    return mul(grad, le(x, max))
+
+
+clamp = Op("clamp", _clamp_fwd, save=(0,)).defvjp(_clamp_vjp)
+
+
+def _maximum_vjp_x(grad, ans, x, y):
+    # ties split the gradient evenly (PyTorch's choice for maximum/minimum)
+    return mul(grad, add(gt(x, y), mul(eq(x, y), 0.5)))
+
+
+def _maximum_vjp_y(grad, ans, x, y):
+    return mul(grad, add(lt(x, y), mul(eq(x, y), 0.5)))
+
+
+maximum = Op("maximum", np.maximum, save=(0, 1), promote="arith").defvjp(
+    _maximum_vjp_x, _maximum_vjp_y
+)
+minimum = Op("minimum", np.minimum, save=(0, 1), promote="arith").defvjp(
+    _maximum_vjp_y, _maximum_vjp_x
+)
+
+
+def _where_fwd(cond, x, y):
+    return np.where(cond, x, y)
+
+
+def _where_vjp_x(grad, ans, cond, x, y):
+    return where(cond, grad, 0.0)
+
+
+def _where_vjp_y(grad, ans, cond, x, y):
+    return where(cond, 0.0, grad)
+
+
+where = Op("where", _where_fwd, save=(0,), promote="arith").defvjp(
+    None, _where_vjp_x, _where_vjp_y
+)
+
+
+def _masked_fill_fwd(x, mask, value):
+    return np.where(mask, value, x).astype(x.dtype, copy=False)
+
+
+def _masked_fill_vjp_x(grad, ans, x, mask, value):
+    return where(mask, 0.0, grad)
+
+
+def _masked_fill_vjp_v(grad, ans, x, mask, value):
+    return where(mask, grad, 0.0)
+
+
+masked_fill = Op("masked_fill", _masked_fill_fwd, save=(1,)).defvjp(
+    _masked_fill_vjp_x, None, _masked_fill_vjp_v
+)
+
+
+def _cast_fwd(x, dtype):
+    return x.astype(dtype)
+
+
+def _cast_vjp(grad, ans, x, dtype):
+    return grad  # the engine casts it back to x's dtype
+
+
+cast = Op("cast", _cast_fwd).defvjp(_cast_vjp)
+
+
+def _clone_fwd(x):
+    return x.copy()
+
+
+def _identity_vjp(grad, ans, x):
+    return grad
+
+
+clone = Op("clone", _clone_fwd).defvjp(_identity_vjp)
+
+
+def _copy_from_fwd(dst, src):
+    return np.broadcast_to(src, dst.shape).astype(dst.dtype)
+
+
+def _copy_from_vjp_src(grad, ans, dst, src):
+    return grad
+
+
+copy_from = Op("copy_from", _copy_from_fwd).defvjp(_zero_vjp, _copy_from_vjp_src)
+
+# ---------------------------------------------------------------------------------------
+# comparisons and logic (no gradient)
+
+
+def _nograd(name, fn):
+    return Op(name, fn, differentiable=False).defvjp(*([None] * 2))
+
+
+eq = _nograd("eq", np.equal)
+ne = _nograd("ne", np.not_equal)
+lt = _nograd("lt", np.less)
+le = _nograd("le", np.less_equal)
+gt = _nograd("gt", np.greater)
+ge = _nograd("ge", np.greater_equal)
+logical_and = _nograd("logical_and", np.logical_and)
+logical_or = _nograd("logical_or", np.logical_or)
+logical_xor = _nograd("logical_xor", np.logical_xor)
+logical_not = _nograd("logical_not", np.logical_not)
+bitwise_and = _nograd("bitwise_and", np.bitwise_and)
+bitwise_or = _nograd("bitwise_or", np.bitwise_or)
+bitwise_xor = _nograd("bitwise_xor", np.bitwise_xor)
+bitwise_not = _nograd("bitwise_not", np.invert)
+isnan = _nograd("isnan", np.isnan)
+isinf = _nograd("isinf", np.isinf)
+isfinite = _nograd("isfinite", np.isfinite)
+signbit = _nograd("signbit", np.signbit)
+
+
+def _isclose_fwd(x, y, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+isclose = _nograd("isclose", _isclose_fwd)

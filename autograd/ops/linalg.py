@@ -1,0 +1,379 @@
+"""Linear algebra: matmul (batched, broadcasting), mm, bmm, dot, outer, einsum, tensordot,
+``linalg.inv``, ``linalg.det``, ``linalg.solve``, ``linalg.norm``.
+
+Every contraction goes to BLAS through ``np.matmul``/``np.einsum(optimize=True)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import Op
+from .elementwise import mul, neg
+from .shape import permute_p, reshape_p
+
+
+def _mT(x):
+    nd = x.ndim
+    dims = list(range(nd))
+    dims[-1], dims[-2] = dims[-2], dims[-1]
+    return permute_p(x, dims=tuple(dims))
+
+
+def _unsq(x, axis):
+    shp = list(x.shape)
+    shp.insert(axis if axis >= 0 else len(shp) + 1 + axis, 1)
+    return reshape_p(x, shape=tuple(shp))
+
+
+def _sq(x, axis):
+    shp = list(x.shape)
+    del shp[axis]
+    return reshape_p(x, shape=tuple(shp))
+
+
+def _matmul_vjp_a(grad, ans, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return mul(grad, b)
+    if b.ndim == 1:  # (..., m, k) @ (k,) -> (..., m)
+        return mul(_unsq(grad, -1), b)
+    if a.ndim == 1:  # (k,) @ (..., k, n) -> (..., n)
+        return _sq(matmul_p(_unsq(grad, -2), _mT(b)), -2)
+    return matmul_p(grad, _mT(b))
+
+
+def _matmul_vjp_b(grad, ans, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return mul(grad, a)
+    if a.ndim == 1:  # grad (..., n): outer(a, grad)
+        return mul(_unsq(a, -1), _unsq(grad, -2))
+    if b.ndim == 1:  # a (..., m, k), grad (..., m)
+        return _sq(matmul_p(_mT(a), _unsq(grad, -1)), -1)
+    if a.ndim > 2 and b.ndim == 2:
+        # fold the batch into the rows: one BLAS call, and a C-ordered (k, n) result
+        k = a.shape[-1]
+        a2 = reshape_p(a, shape=(-1, k))
+        g2 = reshape_p(grad, shape=(-1, grad.shape[-1]))
+        return matmul_p(_mT(a2), g2)
+    return matmul_p(_mT(a), grad)
+
+
+matmul_p = Op("matmul", np.matmul, save=(0, 1), promote="arith").defvjp(
+    _matmul_vjp_a, _matmul_vjp_b
+)
+
+
+def _einsum_fwd(*ops, eq):
+    return np.einsum(eq, *ops, optimize=len(ops) > 2)
+
+
+def _einsum_vjp(grad, ans, *ops, eq):
+    ins, out = eq.split("->")
+    ins = ins.split(",")
+    grads = []
+    for i, sub in enumerate(ins):
+        others = [s for j, s in enumerate(ins) if j != i]
+        others_ops = [o for j, o in enumerate(ops) if j != i]
+        avail = set(out) | set("".join(others))
+        kept = "".join(dict.fromkeys(c for c in sub if c in avail))
+        geq = ",".join([out] + others) + "->" + kept
+        g = einsum_p(grad, *others_ops, eq=geq)
+        if kept != sub:
+            # letters summed inside operand i alone (or repeated letters): broadcast back
+            g = _expand_letters(g, kept, sub, ops[i].shape)
+        grads.append(g)
+    return grads
+
+
+def _expand_letters(g, kept, sub, shape):
+    from .shape import broadcast_to_p
+
+    if len(set(sub)) != len(sub):
+        raise NotImplementedError(
+            f"einsum: gradient for repeated subscripts in one operand ({sub!r}) is not supported"
+        )
+    # order as in sub, with size-1 dims for the missing letters, then broadcast
+    perm = [kept.index(c) for c in sub if c in kept]
+    if perm != sorted(perm):
+        g = permute_p(g, dims=tuple(perm))
+    order = [c for c in sub if c in kept]
+    shp = []
+    it = iter(range(len(order)))
+    gs = list(g.shape)
+    for c in sub:
+        shp.append(gs[next(it)] if c in kept else 1)
+    g = reshape_p(g, shape=tuple(shp))
+    return broadcast_to_p(g, shape=tuple(shape))
+
+
+einsum_p = Op("einsum", _einsum_fwd, save="all").defvjp_all(_einsum_vjp)
+
+
+def _inv_fwd(a):
+    return np.linalg.inv(a)
+
+
+def _inv_vjp(grad, ans, a):
+    at = _mT(ans)
+    return neg(matmul_p(matmul_p(at, grad), at))
+
+
+inv_p = Op("inv", _inv_fwd, save_out=True).defvjp(_inv_vjp)
+
+
+def _det_fwd(a):
+    return np.linalg.det(a)
+
+
+def _det_vjp(grad, ans, a):
+    # d det(A) = det(A) * inv(A)^T
+    return mul(_unsq(_unsq(mul(grad, ans), -1), -1), _mT(inv_p(a)))
+
+
+det_p = Op("det", _det_fwd, save=(0,), save_out=True).defvjp(_det_vjp)
+
+
+def _solve_fwd(a, b):
+    return np.linalg.solve(a, b)
+
+
+def _solve_vjp_b(grad, ans, a, b):
+    return solve_p(_mT(a), grad)
+
+
+def _solve_vjp_a(grad, ans, a, b):
+    gb = solve_p(_mT(a), grad)
+    return neg(matmul_p(gb, _mT(ans)))
+
+
+solve_p = Op("solve", _solve_fwd, save=(0,), save_out=True, promote="arith").defvjp(
+    _solve_vjp_a, _solve_vjp_b
+)
+
+# ---------------------------------------------------------------------------------------
+# public functions
+
+
+def _Tensor():
+    from ..tensor import Tensor
+
+    return Tensor
+
+
+def matmul(input, other):  # noqa: A002
+    """Matrix product with NumPy/PyTorch semantics: 1-D operands are promoted and the batch
+    dims broadcast."""
+    a, b = tuple(input.shape), tuple(_shape(other))
+    if not a or not b:
+        raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1D, but they "
+                           f"are {len(a)}D and {len(b)}D")
+    ka = a[-1]
+    kb = b[-2] if len(b) >= 2 else b[0]
+    if ka != kb:
+        if len(a) >= 2 and len(b) >= 2:
+            raise RuntimeError(
+                f"matmul: input has shape {a} and other {b}; dim {len(a) - 1} of input ({ka}) "
+                f"must equal dim {len(b) - 2} of other ({kb})"
+            )
+        raise RuntimeError(f"matmul: input has shape {a} and other {b}; the contracted sizes "
+                           f"({ka} and {kb}) must match")
+    if len(a) > 2 or len(b) > 2:
+        try:
+            np.broadcast_shapes(a[:-2], b[:-2])
+        except ValueError:
+            raise RuntimeError(f"matmul: the batch dims of input {a} and other {b} cannot be "
+                               f"broadcast together") from None
+    return matmul_p(input, other)
+
+
+def _shape(x):
+    return x.shape if hasattr(x, "shape") else np.shape(x)
+
+
+def mm(input, mat2):  # noqa: A002
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: self must be a matrix and mat2 must be a matrix, got "
+                           f"{input.ndim}D and {mat2.ndim}D")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
+            f"{mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    return matmul_p(input, mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor, got "
+                           f"{input.ndim}D and {mat2.ndim}D")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"bmm: expected batch1 {tuple(input.shape)} and batch2 "
+                           f"{tuple(mat2.shape)} to have the same batch size and matching inner "
+                           f"dims")
+    return matmul_p(input, mat2)
+
+
+def mv(input, vec):  # noqa: A002
+    if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"mv: size mismatch, got input ({tuple(input.shape)}) and vec "
+                           f"({tuple(vec.shape)})")
+    return matmul_p(input, vec)
+
+
+def dot(input, other):  # noqa: A002
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+                           f"[{other.shape[0]}] to have the same number of elements, but got "
+                           f"{input.shape[0]} and {other.shape[0]} elements respectively")
+    return matmul_p(input, other)
+
+
+inner = dot
+vdot = dot
+
+
+def outer(input, vec2):  # noqa: A002
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
+    return mul(reshape_p(input, shape=(-1, 1)), reshape_p(vec2, shape=(1, -1)))
+
+
+ger = outer
+
+
+def einsum(equation: str, *operands):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "->" not in eq:
+        ins = eq.split(",")
+        letters = "".join(ins)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c != "."))
+        if "..." in eq:
+            out = "..." + out
+        eq = eq + "->" + out
+    if "..." in eq:
+        eq = _expand_ellipsis(eq, operands)
+    ins = eq.split("->")[0].split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError(f"einsum(): {len(ins)} operands were specified in the equation but "
+                           f"{len(operands)} were given")
+    for i, (s, o) in enumerate(zip(ins, operands)):
+        if len(s) != o.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) "
+                               f"does not match the number of dimensions ({o.ndim}) for operand "
+                               f"{i}")
+    return einsum_p(*operands, eq=eq)
+
+
+def _expand_ellipsis(eq, operands):
+    ins, out = eq.split("->")
+    ins = ins.split(",")
+    used = set(eq) - {".", ",", "-", ">"}
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
+    nmax = 0
+    new_ins = []
+    for s, o in zip(ins, operands):
+        if "..." in s:
+            n = o.ndim - (len(s) - 3)
+            nmax = max(nmax, n)
+            new_ins.append(s.replace("...", "".join(free[-n:]) if n else ""))
+        else:
+            new_ins.append(s)
+    out = out.replace("...", "".join(free[-nmax:]) if nmax else "")
+    return ",".join(new_ins) + "->" + out
+
+
+def tensordot(a, b, dims=2):
+    """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed ones)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if isinstance(dims, int):
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [d % a.ndim for d in (da if isinstance(da, (list, tuple)) else [da])]
+        db = [d % b.ndim for d in (db if isinstance(db, (list, tuple)) else [db])]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
+                               f"size {a.shape[x]} in dim {x} and second has size {b.shape[y]} "
+                               f"in dim {y}")
+    sa = list(letters[:a.ndim])
+    sb = list(letters[a.ndim:a.ndim + b.ndim])
+    for x, y in zip(da, db):
+        sb[y] = sa[x]
+    out = [c for i, c in enumerate(sa) if i not in da] + [c for i, c in enumerate(sb)
+                                                          if i not in db]
+    return einsum_p(a, b, eq="".join(sa) + "," + "".join(sb) + "->" + "".join(out))
+
+
+def _square_check(a, name):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{a.shape[-2] if a.ndim >= 2 else '?'} by {a.shape[-1]} matrices "
+                           f"(shape {tuple(a.shape)})")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{name}: Expected a floating point tensor, got {a.dtype}")
+
+
+def inv(A):  # noqa: N803
+    _square_check(A, "inv")
+    if np.any(np.linalg.matrix_rank(A._data) < A.shape[-1]) if A.numel() else False:
+        raise RuntimeError("linalg.inv: The diagonal element is zero, the inversion could not be "
+                           "completed because the input matrix is singular.")
+    return inv_p(A)
+
+
+def det(A):  # noqa: N803
+    _square_check(A, "det")
+    return det_p(A)
+
+
+def solve(A, B, *, left: bool = True):  # noqa: N803
+    _square_check(A, "solve")
+    if not left:
+        raise NotImplementedError("linalg.solve(left=False) is not supported")
+    vec = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    n = A.shape[-1]
+    if (B.shape[-1] if vec else B.shape[-2]) != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({tuple(A.shape)} and {tuple(B.shape)})")
+    if np.any(np.linalg.matrix_rank(A._data) < n) if A.numel() else False:
+        raise RuntimeError("linalg.solve: The solver failed because the input matrix is "
+                           "singular.")
+    if vec:
+        return _sq(solve_p(A, _unsq(B, -1)), -1)
+    return solve_p(A, B)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    from .reduction import norm
+
+    return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False):  # noqa: N803
+    from .reduction import norm
+
+    if ord != "fro":
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} is not supported (only 'fro')")
+    return norm(A, p="fro", dim=dim, keepdim=keepdim)
+
+
+def linalg_norm(x, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    """``linalg.norm``: the 2-norm of the flattened input by default, a vector ``ord``-norm
+    over an int ``dim``, the Frobenius norm over two dims."""
+    from .reduction import norm
+
+    if ord is None or ord == "fro":
+        return norm(x, p=2, dim=dim, keepdim=keepdim, dtype=dtype)
+    if isinstance(dim, (tuple, list)) and len(dim) == 2 or (dim is None and x.ndim == 2):
+        if ord == "fro":
+            return norm(x, p=2, dim=dim, keepdim=keepdim, dtype=dtype)
+        raise NotImplementedError(f"linalg.norm: matrix ord={ord!r} is not supported")
+    return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+

@@ -1,0 +1,969 @@
+"""Shape ops: reshape, broadcast, permute, indexing, concatenation, flips, pads, diagonals.
+
+Primitives come in pairs that are each other's VJP (reshape/reshape, broadcast_to/sum_to,
+getitem/index_grad, gather/scatter_add, ...), so every shape op is differentiable to any order.
+The public functions below the primitives check arguments once and normalise ``dim``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from ._registry import Op
+from .elementwise import mul  # noqa: F401  (re-exported for VJPs in this family)
+
+# ---------------------------------------------------------------------------------------
+# primitives
+
+
+def _reshape_fwd(x, shape):
+    return np.reshape(x, shape)
+
+
+def _reshape_vjp(grad, ans, x, shape):
+    return reshape_p(grad, shape=x.shape)
+
+
+reshape_p = Op("reshape", _reshape_fwd, view=True).defvjp(_reshape_vjp)
+
+
+def _broadcast_to_fwd(x, shape):
+    return np.broadcast_to(x, shape)
+
+
+def _broadcast_to_vjp(grad, ans, x, shape):
+    return sum_to(grad, shape=x.shape)
+
+
+broadcast_to_p = Op("broadcast_to", _broadcast_to_fwd, view=True).defvjp(_broadcast_to_vjp)
+
+
+def _sum_to_fwd(x, shape):
+    """Sum ``x`` down to ``shape`` (the inverse of broadcasting)."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1
+    )
+    r = np.sum(x, axis=axes, keepdims=True) if axes else x
+    return r.reshape(shape)
+
+
+def _sum_to_vjp(grad, ans, x, shape):
+    return broadcast_to_p(grad, shape=x.shape)
+
+
+sum_to = Op("sum_to", _sum_to_fwd).defvjp(_sum_to_vjp)
+
+
+def _permute_fwd(x, dims):
+    return np.transpose(x, dims)
+
+
+def _permute_vjp(grad, ans, x, dims):
+    return permute_p(grad, dims=tuple(np.argsort(dims)))
+
+
+permute_p = Op("permute", _permute_fwd, view=True).defvjp(_permute_vjp)
+
+
+def _getitem_fwd(x, idx):
+    return x[idx]
+
+
+def _getitem_vjp(grad, ans, x, idx):
+    return index_grad(grad, idx=idx, shape=x.shape)
+
+
+getitem = Op("getitem", _getitem_fwd, view=True).defvjp(_getitem_vjp)
+
+
+def _is_basic(idx) -> bool:
+    return all(i is None or i is Ellipsis or isinstance(i, (builtins.int, slice)) for i in idx)
+
+
+def _index_grad_fwd(g, idx, shape):
+    """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(idx):
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+def _index_grad_vjp(grad, ans, g, idx, shape):
+    return getitem(grad, idx=idx)
+
+
+index_grad = Op("index_grad", _index_grad_fwd).defvjp(_index_grad_vjp)
+
+
+def _index_put_fwd(x, v, idx, accumulate=False):
+    out = x.copy()
+    if accumulate:
+        np.add.at(out, idx, v)
+    else:
+        out[idx] = v
+    return out
+
+
+def _index_put_vjp_x(grad, ans, x, v, idx, accumulate=False):
+    return grad if accumulate else index_put_p(grad, 0.0, idx=idx)
+
+
+def _index_put_vjp_v(grad, ans, x, v, idx, accumulate=False):
+    g = getitem(grad, idx=idx)
+    # v was broadcast to the indexed shape; the engine sums it back to v's shape
+    return g
+
+
+index_put_p = Op("index_put", _index_put_fwd, promote=None).defvjp(
+    _index_put_vjp_x, _index_put_vjp_v
+)
+
+
+def _cat_fwd(*xs, axis):
+    return np.concatenate(xs, axis=axis)
+
+
+def _cat_vjp(grad, ans, *xs, axis):
+    out = []
+    start = 0
+    nd = grad.ndim
+    for x in xs:
+        n = x.shape[axis]
+        sl = (slice(None),) * (axis % nd) + (slice(start, start + n),)
+        out.append(getitem(grad, idx=sl))
+        start += n
+    return out
+
+
+cat_p = Op("cat", _cat_fwd, promote="arith").defvjp_all(_cat_vjp)
+
+
+def _stack_fwd(*xs, axis):
+    return np.stack(xs, axis=axis)
+
+
+def _stack_vjp(grad, ans, *xs, axis):
+    nd = grad.ndim
+    return [getitem(grad, idx=(slice(None),) * (axis % nd) + (i,)) for i in range(len(xs))]
+
+
+stack_p = Op("stack", _stack_fwd, promote="arith").defvjp_all(_stack_vjp)
+
+
+def _flip_fwd(x, axis):
+    return np.flip(x, axis)
+
+
+def _flip_vjp(grad, ans, x, axis):
+    return flip_p(grad, axis=axis)
+
+
+flip_p = Op("flip", _flip_fwd).defvjp(_flip_vjp)
+
+
+def _roll_fwd(x, shift, axis):
+    return np.roll(x, shift, axis)
+
+
+def _roll_vjp(grad, ans, x, shift, axis):
+    neg = tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
+    return roll_p(grad, shift=neg, axis=axis)
+
+
+roll_p = Op("roll", _roll_fwd).defvjp(_roll_vjp)
+
+
+def _tile_fwd(x, reps):
+    return np.tile(x, reps)
+
+
+def _tile_vjp(grad, ans, x, reps):
+    # grad has shape reps * shape (x padded to len(reps) dims); split each dim into
+    # (rep, size) and sum over the rep axes.
+    shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    inter = []
+    for r, s in zip(reps, shape):
+        inter += [r, s]
+    g = reshape_p(grad, shape=tuple(inter))
+    g = sum_p(g, axis=tuple(range(0, 2 * len(reps), 2)), keepdims=False)
+    return reshape_p(g, shape=x.shape)
+
+
+tile_p = Op("tile", _tile_fwd).defvjp(_tile_vjp)
+
+
+def _gather_fwd(x, index, axis):
+    return np.take_along_axis(x, index, axis)
+
+
+def _gather_vjp(grad, ans, x, index, axis):
+    return scatter_add_p(grad, index, axis=axis, shape=x.shape)
+
+
+gather_p = Op("gather", _gather_fwd, save=(1,)).defvjp(_gather_vjp, None)
+
+
+def _scatter_add_fwd(src, index, axis, shape):
+    """Zeros of ``shape`` with ``src`` added along ``axis`` at ``index``."""
+    out = np.zeros(shape, dtype=src.dtype)
+    idx = _along_axis_index(index, axis)
+    np.add.at(out, idx, src[tuple(slice(0, n) for n in index.shape)])
+    return out
+
+
+def _along_axis_index(index, axis):
+    """The full fancy index that ``take_along_axis(x, index, axis)`` uses."""
+    grids = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+    grids[axis] = index
+    return tuple(grids)
+
+
+def _scatter_add_vjp(grad, ans, src, index, axis, shape):
+    return gather_p(grad, index, axis=axis)
+
+
+scatter_add_p = Op("scatter_add", _scatter_add_fwd, save=(1,)).defvjp(_scatter_add_vjp, None)
+
+
+def _scatter_fwd(x, index, src, axis):
+    out = x.copy()
+    idx = _along_axis_index(index, axis)
+    if isinstance(src, np.ndarray) and src.ndim:
+        src = src[tuple(slice(0, n) for n in index.shape)]
+    out[idx] = src
+    return out
+
+
+def _scatter_vjp_x(grad, ans, x, index, src, axis):
+    return scatter_p(grad, index, 0.0, axis=axis)
+
+
+def _scatter_vjp_src(grad, ans, x, index, src, axis):
+    g = gather_p(grad, index, axis=axis)
+    if src.ndim and tuple(src.shape) != tuple(index.shape):
+        pad = [(0, s - i) for s, i in zip(src.shape, index.shape)]
+        g = pad_p(g, pad=tuple(pad), value=0.0)
+    return g
+
+
+scatter_p = Op("scatter", _scatter_fwd, save=(1,)).defvjp(_scatter_vjp_x, None, _scatter_vjp_src)
+
+
+def _index_select_fwd(x, index, axis):
+    return np.take(x, index, axis=axis)
+
+
+def _index_select_vjp(grad, ans, x, index, axis):
+    return index_add_p(grad, index, axis=axis, shape=x.shape)
+
+
+index_select_p = Op("index_select", _index_select_fwd, save=(1,)).defvjp(_index_select_vjp, None)
+
+
+def _index_add_fwd(src, index, axis, shape):
+    out = np.zeros(shape, dtype=src.dtype)
+    sl = (slice(None),) * axis + (index,)
+    np.add.at(out, sl, src)
+    return out
+
+
+def _index_add_vjp(grad, ans, src, index, axis, shape):
+    return index_select_p(grad, index, axis=axis)
+
+
+index_add_p = Op("index_add", _index_add_fwd, save=(1,)).defvjp(_index_add_vjp, None)
+
+
+def _tril_fwd(x, k):
+    return np.tril(x, k)
+
+
+def _tril_vjp(grad, ans, x, k):
+    return tril_p(grad, k=k)
+
+
+tril_p = Op("tril", _tril_fwd).defvjp(_tril_vjp)
+
+
+def _triu_fwd(x, k):
+    return np.triu(x, k)
+
+
+def _triu_vjp(grad, ans, x, k):
+    return triu_p(grad, k=k)
+
+
+triu_p = Op("triu", _triu_fwd).defvjp(_triu_vjp)
+
+
+def _diagonal_fwd(x, offset, axis1, axis2):
+    return np.diagonal(x, offset, axis1, axis2)
+
+
+def _diagonal_vjp(grad, ans, x, offset, axis1, axis2):
+    return diag_embed_p(grad, offset=offset, axis1=axis1, axis2=axis2, shape=x.shape)
+
+
+diagonal_p = Op("diagonal", _diagonal_fwd, view=True).defvjp(_diagonal_vjp)
+
+
+def _diag_embed_fwd(g, offset, axis1, axis2, shape):
+    """Zeros of ``shape`` with ``g`` written on the diagonal that ``diagonal`` reads."""
+    out = np.zeros(shape, dtype=g.dtype)
+    n = np.diagonal(out, offset, axis1, axis2).shape[-1]
+    if n:
+        # index arrays that address the diagonal: broadcasting puts it last, as diagonal does
+        i = np.arange(n) + builtins.max(-offset, 0)
+        j = np.arange(n) + builtins.max(offset, 0)
+        view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+        view[..., i, j] = g
+    return out
+
+
+def _diag_embed_vjp(grad, ans, g, offset, axis1, axis2, shape):
+    return diagonal_p(grad, offset=offset, axis1=axis1, axis2=axis2)
+
+
+diag_embed_p = Op("diag_embed", _diag_embed_fwd).defvjp(_diag_embed_vjp)
+
+
+def _pad_fwd(x, pad, value=0.0):
+    return np.pad(x, pad, mode="constant", constant_values=value)
+
+
+def _pad_vjp(grad, ans, x, pad, value=0.0):
+    sl = tuple(slice(lo, lo + n) for (lo, hi), n in zip(pad, x.shape))
+    return getitem(grad, idx=sl)
+
+
+pad_p = Op("pad", _pad_fwd).defvjp(_pad_vjp)
+
+
+def _sum_fwd(x, axis=None, keepdims=False, dtype=None):
+    return np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def _unreduce(grad, shape, axis, keepdims):
+    """Broadcast a reduced gradient back to ``shape``."""
+    if axis is None:
+        axis = tuple(range(len(shape)))
+    if not keepdims:
+        kshape = tuple(1 if i in axis else s for i, s in enumerate(shape))
+        grad = reshape_p(grad, shape=kshape)
+    return broadcast_to_p(grad, shape=tuple(shape))
+
+
+def _sum_vjp(grad, ans, x, axis=None, keepdims=False, dtype=None):
+    return _unreduce(grad, x.shape, axis, keepdims)
+
+
+sum_p = Op("sum", _sum_fwd).defvjp(_sum_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# helpers shared by the public functions
+
+
+def _Tensor():
+    from ..tensor import Tensor
+
+    return Tensor
+
+
+def wrap_dim(dim, ndim, name=""):
+    from ..tensor import _wrap_dim
+
+    return _wrap_dim(dim, ndim, name)
+
+
+def wrap_dims(dim, ndim, name=""):
+    """Normalise ``dim`` (int, tuple, list or None) to a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(wrap_dim(d, ndim, name) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"{name}: dim {tuple(dim)} appears multiple times in the list of "
+                               "dims")
+        return tuple(sorted(axes))
+    return (wrap_dim(dim, ndim, name),)
+
+
+def _shape_arg(shape, name):
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+        shape = tuple(shape[0])
+    try:
+        return tuple(operator.index(s) if not isinstance(s, _Tensor()) else int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{name}: shape must be a sequence of ints, got {shape!r}") from None
+
+
+def _infer_shape(shape, numel, old_shape, name):
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{name}: only one dimension can be inferred")
+    if -1 in shape:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if known == 0 or numel % known:
+            raise RuntimeError(f"{name}: shape '{list(shape)}' is invalid for input of size "
+                               f"{numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    n = 1
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"{name}: invalid shape dimension {s}")
+        n *= s
+    if n != numel:
+        raise RuntimeError(f"{name}: shape '{list(shape)}' is invalid for input of size {numel} "
+                           f"(input shape {tuple(old_shape)})")
+    return shape
+
+
+# ---------------------------------------------------------------------------------------
+# public functions
+
+
+def reshape(input, *shape):  # noqa: A002
+    """Return a tensor with the same data and the given shape (one dim may be -1)."""
+    shape = _infer_shape(_shape_arg(shape, "reshape"), input.numel(), input.shape, "reshape")
+    return reshape_p(input, shape=shape)
+
+
+def view(input, *shape):  # noqa: A002
+    """Like :func:`reshape`; dtype arguments (``view(dtype)``) are not supported."""
+    if len(shape) == 1 and not isinstance(shape[0], (builtins.int, list, tuple)) and \
+            not isinstance(shape[0], _Tensor()):
+        raise TypeError("view(dtype) is not supported; use .to(dtype)")
+    return reshape(input, *shape)
+
+
+def view_as(input, other):  # noqa: A002
+    return reshape(input, tuple(other.shape))
+
+
+def reshape_as(input, other):  # noqa: A002
+    return reshape(input, tuple(other.shape))
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
+    nd = input.ndim
+    if nd == 0:
+        return reshape_p(input, shape=(1,))
+    s = wrap_dim(start_dim, nd, "flatten")
+    e = wrap_dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shp = tuple(input.shape)
+    n = 1
+    for d in shp[s:e + 1]:
+        n *= d
+    return reshape_p(input, shape=shp[:s] + (n,) + shp[e + 1:])
+
+
+def unflatten(input, dim: int, sizes):  # noqa: A002
+    d = wrap_dim(dim, input.ndim, "unflatten")
+    shp = tuple(input.shape)
+    sizes = tuple(sizes)
+    sizes = _infer_shape(sizes, shp[d], (shp[d],), "unflatten")
+    return reshape_p(input, shape=shp[:d] + sizes + shp[d + 1:])
+
+
+def squeeze(input, dim=None):  # noqa: A002
+    shp = tuple(input.shape)
+    if dim is None:
+        new = tuple(s for s in shp if s != 1)
+    else:
+        axes = wrap_dims(dim, input.ndim, "squeeze")
+        new = tuple(s for i, s in enumerate(shp) if not (i in axes and s == 1))
+    return reshape_p(input, shape=new)
+
+
+def unsqueeze(input, dim: int):  # noqa: A002
+    d = wrap_dim(dim, input.ndim + 1, "unsqueeze")
+    shp = tuple(input.shape)
+    return reshape_p(input, shape=shp[:d] + (1,) + shp[d:])
+
+
+def permute(input, *dims):  # noqa: A002
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = tuple(dims[0])
+    nd = input.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}"
+                           .replace("(sparse_coo)", ""))
+    axes = tuple(wrap_dim(d, nd, "permute") for d in dims)
+    if len(set(axes)) != nd:
+        raise RuntimeError(f"permute(): repeated dim in dims {tuple(dims)}")
+    return permute_p(input, dims=axes)
+
+
+def transpose(input, dim0: int, dim1: int):  # noqa: A002
+    nd = input.ndim
+    if nd == 0:
+        return input
+    a = wrap_dim(dim0, nd, "transpose")
+    b = wrap_dim(dim1, nd, "transpose")
+    dims = list(range(nd))
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute_p(input, dims=tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):  # noqa: A002
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def movedim(input, source, destination):  # noqa: A002
+    nd = input.ndim
+    src = [wrap_dim(s, nd, "movedim") for s in (source if isinstance(source, (list, tuple))
+                                                  else [source])]
+    dst = [wrap_dim(s, nd, "movedim") for s in (destination if isinstance(destination,
+                                                                           (list, tuple))
+                                                  else [destination])]
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute_p(input, dims=tuple(order))
+
+
+def broadcast_to(input, size):  # noqa: A002
+    size = tuple(size)
+    try:
+        np.broadcast_shapes(tuple(input.shape), size)
+    except ValueError:
+        raise RuntimeError(f"broadcast_to: the shape {tuple(input.shape)} cannot be broadcast to "
+                           f"{size}") from None
+    if np.broadcast_shapes(tuple(input.shape), size) != size:
+        raise RuntimeError(f"broadcast_to: the shape {tuple(input.shape)} cannot be broadcast to "
+                           f"{size}")
+    return broadcast_to_p(input, shape=size)
+
+
+def expand(input, *sizes):  # noqa: A002
+    """Broadcast singleton dims to ``sizes`` (-1 keeps a dim), without copying."""
+    sizes = _shape_arg(sizes, "expand")
+    shp = tuple(input.shape)
+    if len(sizes) < len(shp):
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({len(shp)})")
+    lead = len(sizes) - len(shp)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: the expanded size of the tensor ({s}) isn't allowed "
+                                   "in a leading, non-existing dimension")
+            target.append(s)
+        else:
+            cur = shp[i - lead]
+            if s == -1:
+                target.append(cur)
+            elif cur == 1 or cur == s:
+                target.append(s)
+            else:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                    f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
+                    f"sizes: {list(shp)}"
+                )
+    return broadcast_to_p(input, shape=tuple(target))
+
+
+def expand_as(input, other):  # noqa: A002
+    return expand(input, tuple(other.shape))
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    return tuple(broadcast_to_p(t, shape=shape) for t in tensors)
+
+
+def repeat(input, *sizes):  # noqa: A002
+    """Tile the tensor ``sizes`` times along each dim (PyTorch's ``repeat`` = ``np.tile``)."""
+    sizes = _shape_arg(sizes, "repeat")
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           f"of dimensions of tensor (got {len(sizes)} < {input.ndim})")
+    return tile_p(input, reps=sizes)
+
+
+def tile(input, dims):  # noqa: A002
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return tile_p(input, reps=dims)
+
+
+def flip(input, dims):  # noqa: A002
+    axes = wrap_dims(dims if isinstance(dims, (list, tuple)) else (dims,), input.ndim, "flip")
+    return flip_p(input, axis=axes)
+
+
+def fliplr(input):  # noqa: A002
+    return flip(input, (1,))
+
+
+def flipud(input):  # noqa: A002
+    return flip(input, (0,))
+
+
+def roll(input, shifts, dims=None):  # noqa: A002
+    if dims is None:
+        flat = flatten(input)
+        r = roll_p(flat, shift=int(shifts if not isinstance(shifts, (list, tuple))
+                                    else shifts[0]), axis=0)
+        return reshape_p(r, shape=tuple(input.shape))
+    if isinstance(shifts, (list, tuple)):
+        dims = tuple(wrap_dim(d, input.ndim, "roll") for d in dims)
+        if len(dims) != len(shifts):
+            raise RuntimeError(f"roll: shifts and dims must align. shifts: {len(shifts)}, dims: "
+                               f"{len(dims)}")
+        return roll_p(input, shift=tuple(shifts), axis=dims)
+    return roll_p(input, shift=int(shifts), axis=wrap_dim(dims, input.ndim, "roll"))
+
+
+def narrow(input, dim: int, start: int, length: int):  # noqa: A002
+    d = wrap_dim(dim, input.ndim, "narrow")
+    n = input.shape[d]
+    if start < 0:
+        start += n
+    if start < 0 or start + length > n or length < 0:
+        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+                         f"({n}) of dim {dim}")
+    return getitem(input, idx=(slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input, dim: int, index: int):  # noqa: A002
+    d = wrap_dim(dim, input.ndim, "select")
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{tuple(input.shape)} at dimension {dim}")
+    return getitem(input, idx=(slice(None),) * d + (index % n,))
+
+
+def _check_same_ndim(tensors, name, dim):
+    T = _Tensor()
+    if not isinstance(tensors, (list, tuple)) or not tensors:
+        raise (TypeError if not isinstance(tensors, (list, tuple)) else RuntimeError)(
+            f"{name}(): expected a non-empty list of Tensors"
+        )
+    for i, t in enumerate(tensors):
+        if not isinstance(t, T):
+            raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+
+
+def cat(tensors, dim: int = 0):
+    """Concatenate along an existing ``dim``; all other dims must match."""
+    _check_same_ndim(tensors, "cat", dim)
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)[:1]
+    nd = tensors[0].ndim
+    if nd == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = wrap_dim(dim, nd, "cat")
+    ref = tuple(tensors[0].shape)
+    for i, t in enumerate(tensors[1:], 1):
+        s = tuple(t.shape)
+        if len(s) != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and "
+                               f"{len(s)}")
+        for k in range(nd):
+            if k != d and s[k] != ref[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref[k]} but got size {s[k]} for tensor number {i} in the list."
+                )
+    return cat_p(*tensors, axis=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0):
+    """Stack equally shaped tensors along a new ``dim``."""
+    _check_same_ndim(tensors, "stack", dim)
+    ref = tuple(tensors[0].shape)
+    for i, t in enumerate(tensors[1:], 1):
+        if tuple(t.shape) != ref:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
+                               f"at entry 0 and {list(t.shape)} at entry {i}")
+    d = wrap_dim(dim, len(ref) + 1, "stack")
+    return stack_p(*tensors, axis=d)
+
+
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t.ndim >= 2 else reshape(t, 1, -1) for t in tensors], 0)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes."""
+    d = wrap_dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got split_sizes="
+                               f"{sizes}")
+    else:
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={step}")
+        sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
+    out = []
+    start = 0
+    for s in sizes:
+        out.append(getitem(tensor, idx=(slice(None),) * d + (slice(start, start + s),)))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = wrap_dim(dim, input.ndim, "chunk")
+    n = input.shape[d]
+    step = -(-n // chunks) if n else 1
+    return split(input, step, d)
+
+
+def tensor_split(input, indices_or_sections, dim: int = 0):  # noqa: A002
+    d = wrap_dim(dim, input.ndim, "tensor_split")
+    n = input.shape[d]
+    if isinstance(indices_or_sections, builtins.int):
+        k = indices_or_sections
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+        return split(input, sizes, d)
+    bounds = [0] + list(indices_or_sections) + [n]
+    return tuple(getitem(input, idx=(slice(None),) * d + (slice(a, b),))
+                 for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def unbind(input, dim: int = 0):  # noqa: A002
+    d = wrap_dim(dim, input.ndim, "unbind")
+    return tuple(getitem(input, idx=(slice(None),) * d + (i,)) for i in range(input.shape[d]))
+
+
+def _index_arg(index, name):
+    T = _Tensor()
+    if isinstance(index, T):
+        if index.dtype.kind not in "iu":
+            raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {index.dtype}")
+        return index._data
+    a = np.asarray(index)
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {a.dtype}")
+    return a
+
+
+def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for ``dim=1``)."""
+    idx = _index_arg(index, "gather")
+    nd = input.ndim
+    d = wrap_dim(dim, nd, "gather")
+    if idx.ndim != builtins.max(nd, 1):
+        raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as "
+                           f"input tensor (index has {idx.ndim}, input has {nd})")
+    for k in range(nd):
+        if k != d and idx.shape[k] > input.shape[k]:
+            raise RuntimeError(f"gather(): Size does not match at dimension {k} expected index "
+                               f"{list(idx.shape)} to be smaller than self {list(input.shape)} "
+                               f"apart from dimension {d}")
+    n = input.shape[d] if nd else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"gather(): index {bad} is out of bounds for dimension {d} with size "
+                         f"{n}")
+    x = input
+    if any(idx.shape[k] < input.shape[k] for k in range(nd) if k != d):
+        x = getitem(input, idx=tuple(slice(0, idx.shape[k]) if k != d else slice(None)
+                                     for k in range(nd)))
+    return gather_p(x, idx % n if idx.size and idx.min() < 0 else idx, axis=d)
+
+
+def take_along_dim(input, indices, dim=None):  # noqa: A002
+    idx = _index_arg(indices, "take_along_dim")
+    if dim is None:
+        return gather_p(flatten(input), idx.reshape(-1), axis=0)
+    d = wrap_dim(dim, input.ndim, "take_along_dim")
+    shp = list(np.broadcast_shapes(tuple(input.shape[:d]) + (1,) + tuple(input.shape[d + 1:]),
+                                   idx.shape[:d] + (1,) + idx.shape[d + 1:]))
+    xs = list(shp)
+    xs[d] = input.shape[d]
+    ishp = list(shp)
+    ishp[d] = idx.shape[d]
+    x = broadcast_to_p(input, shape=tuple(xs)) if tuple(xs) != tuple(input.shape) else input
+    return gather_p(x, np.broadcast_to(idx, ishp), axis=d)
+
+
+def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # noqa: A002
+    """Out-of-place ``scatter``: a copy of ``input`` with ``src`` (or ``value``) written at
+    ``index`` along ``dim``."""
+    if reduce is not None:
+        if reduce != "add":
+            raise NotImplementedError(f"scatter(reduce={reduce!r}): only 'add' is supported")
+        return scatter_add(input, dim, index, src)
+    idx = _index_arg(index, "scatter")
+    d = wrap_dim(dim, input.ndim, "scatter")
+    n = input.shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"scatter(): index {idx.max() if idx.max() >= n else idx.min()} is out "
+                         f"of bounds for dimension {d} with size {n}")
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter() needs src or value")
+    T = _Tensor()
+    if not isinstance(src, T):
+        src = float(src) if input.dtype.kind == "f" else src
+    return scatter_p(input, idx, src, axis=d)
+
+
+def scatter_add(input, dim: int, index, src):  # noqa: A002
+    idx = _index_arg(index, "scatter_add")
+    d = wrap_dim(dim, input.ndim, "scatter_add")
+    n = input.shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"scatter_add(): index out of bounds for dimension {d} with size {n}")
+    from .elementwise import add
+
+    return add(input, scatter_add_p(src, idx, axis=d, shape=tuple(input.shape)))
+
+
+def index_select(input, dim: int, index):  # noqa: A002
+    idx = _index_arg(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = wrap_dim(dim, input.ndim, "index_select")
+    n = input.shape[d] if input.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"index_select(): index {bad} out of range for dimension {d} with size "
+                         f"{n}")
+    return index_select_p(input, idx.reshape(-1), axis=d)
+
+
+def masked_select(input, mask):  # noqa: A002
+    T = _Tensor()
+    m = mask._data if isinstance(mask, T) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+    shape = np.broadcast_shapes(tuple(input.shape), m.shape)
+    x = input if tuple(input.shape) == shape else broadcast_to_p(input, shape=shape)
+    return getitem(x, idx=(np.broadcast_to(m, shape),))
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    """Fill ``input`` with ``value`` where ``mask`` is True (``mask`` broadcasts)."""
+    from .elementwise import masked_fill as mf
+
+    T = _Tensor()
+    m = mask._data if isinstance(mask, T) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{m.dtype}")
+    try:
+        if np.broadcast_shapes(tuple(input.shape), m.shape) != tuple(input.shape):
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"masked_fill: the mask of shape {m.shape} cannot be broadcast to the "
+                           f"input of shape {tuple(input.shape)}") from None
+    if isinstance(value, T):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+    return mf(input, m, value)
+
+
+def tril(input, diagonal: int = 0):  # noqa: A002
+    if input.ndim < 2:
+        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {input.ndim}")
+    return tril_p(input, k=diagonal)
+
+
+def triu(input, diagonal: int = 0):  # noqa: A002
+    if input.ndim < 2:
+        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {input.ndim}")
+    return triu_p(input, k=diagonal)
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
+    nd = input.ndim
+    a = wrap_dim(dim1, nd, "diagonal")
+    b = wrap_dim(dim2, nd, "diagonal")
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return diagonal_p(input, offset=offset, axis1=a, axis2=b)
+
+
+def diag(input, diagonal: int = 0):  # noqa: A002
+    """1-D input: a square matrix with it on the ``diagonal``; 2-D: that diagonal."""
+    if input.ndim == 1:
+        n = input.shape[0] + builtins.abs(diagonal)
+        return diag_embed_p(input, offset=diagonal, axis1=0, axis2=1, shape=(n, n))
+    if input.ndim == 2:
+        return diagonal_p(input, offset=diagonal, axis1=0, axis2=1)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):  # noqa: A002
+    nd = input.ndim + 1
+    a = wrap_dim(dim1, nd, "diag_embed")
+    b = wrap_dim(dim2, nd, "diag_embed")
+    n = input.shape[-1] + builtins.abs(offset)
+    rest = list(input.shape[:-1])
+    shape = []
+    for i in range(nd):
+        shape.append(n if i in (a, b) else rest.pop(0))
+    return diag_embed_p(input, offset=offset, axis1=a, axis2=b, shape=tuple(shape))
+
+
+def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
+    """Constant padding; ``pad`` lists (left, right) pairs starting from the last dim."""
+    if len(pad) % 2:
+        raise RuntimeError(f"Padding length must be divisible by 2, got {len(pad)}")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{input.ndim}")
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    pairs = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
+        pairs[input.ndim - 1 - i] = (lo, hi)
+    if any(lo < 0 or hi < 0 for lo, hi in pairs):
+        # negative padding crops
+        sl = tuple(slice(builtins.max(-lo, 0), n - builtins.max(-hi, 0))
+                   for (lo, hi), n in zip(pairs, input.shape))
+        input = getitem(input, idx=sl)
+        pairs = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in pairs]
+    return pad_p(input, pad=tuple(pairs), value=0.0 if value is None else value)
+
+
+def sum_to_size(input, *size):  # noqa: A002
+    return sum_to(input, shape=_shape_arg(size, "sum_to_size"))
