@@ -1,0 +1,5 @@
+"""ndgrad's ``nn``: the ``torch.nn`` namespace."""
+
+from . import functional, init, utils
+from .modules import *
+from .parameter import Buffer, Parameter

@@ -1,0 +1,97 @@
+"""The shared op table: one row per op. ``test_ops.py`` runs every row through the same checks
+(forward against NumPy, gradcheck and gradgradcheck in float64, float32 grad shape/dtype).
+
+How to add a row
+----------------
+``Row(name, fn, nin, ...)``:
+
+- ``fn(*tensors, **kwargs)`` computes the op from ``nin`` float tensors;
+- ``shapes``: a strategy of a tuple of ``nin`` shapes (default: mutually broadcastable shapes);
+- ``domain``: ``(low, high)`` for every input, or a list with one pair per input;
+- ``kinks``: values every input stays at least ``margin`` away from;
+- ``kwargs``: a function ``shapes -> strategy of dict`` (options, dims, index arrays, ...);
+- ``prep``: ``prep(arrays, kwargs) -> arrays`` to adjust drawn inputs (e.g. break ties);
+- ``ref``: NumPy reference ``ref(*arrays, **kwargs)`` for the forward check;
+- ``covers``: registry op names the row exercises (default ``(name,)``);
+- ``grad=False`` for ops without gradients (forward checked only); ``gradgrad=False`` where the
+  second derivative does not exist.
+
+Other families (``nn``) add rows in their own modules and list them in ``ALL_ROW_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+from autograd.testing import broadcastable_shapes, shapes
+
+
+@dataclass
+class Row:
+    name: str
+    fn: Callable
+    nin: int = 1
+    shapes: Any = None
+    domain: Any = (-2.0, 2.0)
+    kinks: tuple = ()
+    margin: float = 1e-2
+    kwargs: Callable | None = None
+    prep: Callable | None = None
+    ref: Callable | None = None
+    covers: tuple = ()
+    grad: bool = True
+    gradgrad: bool = True
+    atol: float = 1e-5
+    rtol: float = 1e-3
+    fwd_rtol: float = 1e-6
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.covers:
+            self.covers = (self.name,)
+
+    def __repr__(self):
+        return self.name
+
+
+@st.composite
+def bshapes(draw, n, min_dims=0, max_dims=3, max_side=3):
+    """``n`` mutually broadcastable shapes."""
+    base = draw(shapes(min_dims, max_dims, 1, max_side))
+    out = [base]
+    for _ in range(n - 1):
+        out.append(draw(broadcastable_shapes(base, min_dims=0, max_dims=len(base))))
+    draw(st.randoms()).shuffle(out)
+    return tuple(out)
+
+
+def same_shapes(n, min_dims=0, max_dims=3, max_side=3):
+    return shapes(min_dims, max_dims, 1, max_side).map(lambda s: (s,) * n)
+
+
+ALL_ROW_MODULES = [
+    "tests.autograd.rows_elementwise",
+    "tests.autograd.rows_reduction",
+    "tests.autograd.rows_shape",
+    "tests.autograd.rows_linalg",
+]
+
+
+def all_rows():
+    rows = []
+    for m in ALL_ROW_MODULES:
+        try:
+            mod = importlib.import_module(m)
+        except ModuleNotFoundError as e:
+            if e.name == m:
+                continue  # a family whose rows are not written yet
+            raise
+        rows.extend(mod.ROWS)
+    return rows
+
+
