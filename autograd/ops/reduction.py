@@ -88,6 +88,8 @@ def _prod_others_grad_fwd(g, x, axis):
     gf = gm.reshape(lead + (-1,))
     n = xf.shape[-1]
     out = np.zeros_like(xf)
+    if n <= 1:  # prod_others is the constant 1: its derivative is 0
+        return np.zeros(x.shape, dtype=x.dtype)
     for j in range(n):  # O(n^2) but only reached by double backward of prod
         others = np.delete(xf, j, axis=-1)
         gothers = np.delete(gf, j, axis=-1)

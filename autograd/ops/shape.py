@@ -226,8 +226,20 @@ def _along_axis_index(index, axis):
     return tuple(grids)
 
 
-def _scatter_add_vjp(grad, ans, src, index, axis, shape):
+def _gather_block(grad, index, axis):
+    """``gather`` reading only the block the index spans (PyTorch's semantics for an index
+    smaller than the source outside ``axis``), not a broadcast of the index."""
+    if any(i != s for k, (i, s) in enumerate(zip(index.shape, grad.shape)) if k != axis):
+        grad = getitem(grad, idx=tuple(slice(0, i) if k != axis else slice(None)
+                                       for k, i in enumerate(index.shape)))
     return gather_p(grad, index, axis=axis)
+
+
+def _scatter_add_vjp(grad, ans, src, index, axis, shape):
+    g = _gather_block(grad, index, axis)
+    if tuple(src.shape) != tuple(index.shape):  # src entries beyond the index get no gradient
+        g = pad_p(g, pad=tuple((0, s - i) for s, i in zip(src.shape, index.shape)), value=0.0)
+    return g
 
 
 scatter_add_p = Op("scatter_add", _scatter_add_fwd, save=(1,)).defvjp(_scatter_add_vjp, None)
@@ -247,7 +259,7 @@ def _scatter_vjp_x(grad, ans, x, index, src, axis):
 
 
 def _scatter_vjp_src(grad, ans, x, index, src, axis):
-    g = gather_p(grad, index, axis=axis)
+    g = _gather_block(grad, index, axis)
     if src.ndim and tuple(src.shape) != tuple(index.shape):
         pad = [(0, s - i) for s, i in zip(src.shape, index.shape)]
         g = pad_p(g, pad=tuple(pad), value=0.0)
@@ -388,6 +400,10 @@ def wrap_dims(dim, ndim, name=""):
     """Normalise ``dim`` (int, tuple, list or None) to a sorted tuple of non-negative axes."""
     if dim is None:
         return None
+    if ndim == 0:  # a 0-d tensor accepts dims 0 and -1, and reduces nothing
+        for d in dim if isinstance(dim, (list, tuple)) else (dim,):
+            wrap_dim(d, 0, name)
+        return ()
     if isinstance(dim, (list, tuple)):
         axes = tuple(wrap_dim(d, ndim, name) for d in dim)
         if len(set(axes)) != len(axes):
@@ -820,6 +836,19 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     return gather_p(x, np.broadcast_to(idx, ishp), axis=d)
 
 
+def _check_scatter_sizes(name, input, d, idx, src):
+    T = _Tensor()
+    for k in range(idx.ndim):
+        too_big_self = k != d and k < input.ndim and idx.shape[k] > input.shape[k]
+        too_big_src = isinstance(src, T) and src.ndim and idx.shape[k] > src.shape[k]
+        if too_big_self or too_big_src:
+            raise RuntimeError(
+                f"{name}: Expected index {list(idx.shape)} to be no larger than self "
+                f"{list(input.shape)} apart from dimension {d} and to be no larger size than "
+                f"src {list(src.shape) if isinstance(src, T) else []}"
+            )
+
+
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # noqa: A002
     """Out-of-place ``scatter``: a copy of ``input`` with ``src`` (or ``value``) written at
     ``index`` along ``dim``."""
@@ -837,6 +866,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
         src = value
     if src is None:
         raise TypeError("scatter() needs src or value")
+    _check_scatter_sizes("scatter", input, d, idx, src)
     T = _Tensor()
     if not isinstance(src, T):
         src = float(src) if input.dtype.kind == "f" else src
@@ -848,7 +878,10 @@ def scatter_add(input, dim: int, index, src):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "scatter_add")
     n = input.shape[d]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"scatter_add(): index out of bounds for dimension {d} with size {n}")
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"scatter_add(): index {bad} is out of bounds for dimension {d} with "
+                         f"size {n}")
+    _check_scatter_sizes("scatter_add", input, d, idx, src)
     from .elementwise import add
 
     return add(input, scatter_add_p(src, idx, axis=d, shape=tuple(input.shape)))

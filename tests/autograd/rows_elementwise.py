@@ -1,0 +1,160 @@
+"""Op-table rows: elementwise ops."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+import autograd as ag
+from tests.autograd.op_table import Row, bshapes, same_shapes
+
+
+def _sep(arrs, kw):
+    """Break near-ties between two inputs (maximum/minimum kinks)."""
+    a, b = arrs
+    a, b = np.broadcast_arrays(a, b)
+    close = np.abs(a - b) < 2e-2
+    b = np.where(close, a + 0.1, b)
+    return [arrs[0], b if b.shape == arrs[1].shape else _fit(b, arrs[1].shape)]
+
+
+def _fit(b, shape):
+    # b was broadcast: keep the original shape by taking the leading slice
+    while b.ndim > len(shape):
+        b = b[0]
+    idx = tuple(slice(0, s) for s in shape)
+    return np.ascontiguousarray(b[idx])
+
+
+def _nonzero_denominator(arrs, kw):
+    a, b = arrs
+    return [a, np.where(np.abs(b) < 0.2, 0.2 * np.sign(b) + (b == 0) * 0.2, b)]
+
+
+_ERF = np.vectorize(math.erf)
+
+UNARY = [
+    ("neg", ag.neg, np.negative, (-2, 2), ()),
+    ("abs", ag.abs, np.abs, (-2, 2), (0.0,)),
+    ("exp", ag.exp, np.exp, (-2, 2), ()),
+    ("exp2", ag.exp2, np.exp2, (-2, 2), ()),
+    ("log", ag.log, np.log, (0.2, 3), ()),
+    ("log2", ag.log2, np.log2, (0.2, 3), ()),
+    ("log10", ag.log10, np.log10, (0.2, 3), ()),
+    ("log1p", ag.log1p, np.log1p, (-0.5, 3), ()),
+    ("expm1", ag.expm1, np.expm1, (-2, 2), ()),
+    ("sqrt", ag.sqrt, np.sqrt, (0.2, 3), ()),
+    ("rsqrt", ag.rsqrt, lambda x: 1 / np.sqrt(x), (0.2, 3), ()),
+    ("square", ag.square, np.square, (-2, 2), ()),
+    ("reciprocal", ag.reciprocal, np.reciprocal, (0.3, 3), ()),
+    ("sin", ag.sin, np.sin, (-3, 3), ()),
+    ("cos", ag.cos, np.cos, (-3, 3), ()),
+    ("tan", ag.tan, np.tan, (-1.2, 1.2), ()),
+    ("asin", ag.asin, np.arcsin, (-0.9, 0.9), ()),
+    ("acos", ag.acos, np.arccos, (-0.9, 0.9), ()),
+    ("atan", ag.atan, np.arctan, (-3, 3), ()),
+    ("sinh", ag.sinh, np.sinh, (-2, 2), ()),
+    ("cosh", ag.cosh, np.cosh, (-2, 2), ()),
+    ("tanh", ag.tanh, np.tanh, (-3, 3), ()),
+    ("sigmoid", ag.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-5, 5), ()),
+    ("relu", ag.relu, lambda x: np.maximum(x, 0), (-2, 2), (0.0,)),
+    ("erf", ag.erf, _ERF, (-2.5, 2.5), ()),
+    ("frac", ag.frac, lambda x: x - np.trunc(x), (-2.5, 2.5), (-2.0, -1.0, 0.0, 1.0, 2.0)),
+]
+
+PIECEWISE_CONSTANT = [
+    ("sign", ag.sign, np.sign, (0.0,)),
+    ("floor", ag.floor, np.floor, (-2.0, -1.0, 0.0, 1.0, 2.0)),
+    ("ceil", ag.ceil, np.ceil, (-2.0, -1.0, 0.0, 1.0, 2.0)),
+    ("trunc", ag.trunc, np.trunc, (-2.0, -1.0, 0.0, 1.0, 2.0)),
+    ("round", ag.round, np.round, (-1.5, -0.5, 0.5, 1.5)),
+]
+
+ROWS = [
+    Row(n, f, 1, domain=d, kinks=k, ref=r, shapes=same_shapes(1)) for n, f, r, d, k in UNARY
+] + [
+    Row(n, f, 1, kinks=k, ref=r, shapes=same_shapes(1)) for n, f, r, k in PIECEWISE_CONSTANT
+] + [
+    Row("add", lambda a, b: a + b, 2, ref=np.add),
+    Row("add_alpha", lambda a, b: ag.add(a, b, alpha=2.5), 2, ref=lambda a, b: a + 2.5 * b,
+        covers=("add", "mul")),
+    Row("sub", lambda a, b: a - b, 2, ref=np.subtract),
+    Row("mul", lambda a, b: a * b, 2, ref=np.multiply),
+    Row("div", lambda a, b: a / b, 2, prep=_nonzero_denominator, ref=np.divide),
+    Row("rdiv_scalar", lambda a: 2.0 / a, 1, domain=(0.3, 2), ref=lambda a: 2.0 / a,
+        covers=("div",)),
+    Row("pow", lambda a, b: a ** b, 2, domain=[(0.3, 2.0), (-2.0, 2.0)], ref=np.power),
+    Row("pow_scalar_exp", lambda a: a ** 3, 1, ref=lambda a: a ** 3, covers=("pow",)),
+    Row("pow_scalar_base", lambda a: 2.0 ** a, 1, ref=lambda a: 2.0 ** a, covers=("pow",)),
+    Row("remainder", lambda a, b: a % b, 2, domain=[(-3, 3), (0.5, 2)],
+        prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]], ref=np.remainder),
+    Row("fmod", ag.fmod, 2, domain=[(-3, 3), (0.5, 2)],
+        prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]], ref=np.fmod),
+    Row("floor_divide", lambda a, b: a // b, 2, domain=[(-3, 3), (0.5, 2)],
+        prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]], ref=np.floor_divide),
+    Row("atan2", ag.atan2, 2, domain=[(-2, 2), (0.3, 2)], ref=np.arctan2),
+    Row("maximum", ag.maximum, 2, prep=_sep, ref=np.maximum),
+    Row("minimum", ag.minimum, 2, prep=_sep, ref=np.minimum),
+    Row("clamp", lambda a, **kw: ag.clamp(a, **kw), 1, shapes=same_shapes(1),
+        kinks=(-0.5, 0.7), kwargs=lambda s: st.sampled_from(
+            [dict(min=-0.5, max=0.7), dict(min=-0.5), dict(max=0.7)]),
+        ref=lambda a, **kw: np.clip(a, kw.get("min"), kw.get("max"))),
+    Row("clamp_tensor_bounds", lambda a, lo, hi: ag.clamp(a, lo, hi), 3,
+        prep=lambda arrs, kw: [arrs[0], arrs[1] - 3.0, arrs[2] + 3.0],
+        covers=("maximum", "minimum")),
+    Row("where", lambda a, b, cond=None: ag.where(ag.tensor(cond), a, b), 2,
+        kwargs=lambda s: st.integers(0, 2**31).map(
+            lambda seed: dict(cond=np.random.default_rng(seed).random(
+                np.broadcast_shapes(*s)) < 0.5)),
+        ref=lambda a, b, cond=None: np.where(cond, a, b)),
+    Row("masked_fill", lambda a, mask=None: ag.masked_fill(a, ag.tensor(mask), -1.5), 1,
+        shapes=same_shapes(1),
+        kwargs=lambda s: st.integers(0, 2**31).map(
+            lambda seed: dict(mask=np.random.default_rng(seed).random(s[0]) < 0.5)),
+        ref=lambda a, mask=None: np.where(mask, -1.5, a)),
+    Row("masked_fill_tensor_value", lambda a, v: ag.masked_fill(a, a > 0, v.sum()), 2,
+        shapes=st.tuples(st.just((3, 2)), st.just(())), kinks=(0.0,), covers=("masked_fill",)),
+    Row("lerp", lambda a, b, w: ag.lerp(a, b, w), 3, covers=("add", "mul", "sub")),
+    Row("clone", lambda a: a.clone() * 1.0, 1, covers=("clone", "mul")),
+]
+
+
+def _away_from_multiples(a, b):
+    """Keep a / b away from integers (the discontinuities of remainder and floor_divide)."""
+    b = np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape))
+    a_b = np.broadcast_to(a, b.shape)
+    q = a_b / b
+    frac = q - np.floor(q)
+    bad = (frac < 0.05) | (frac > 0.95)
+    fixed = np.where(bad, (np.floor(q) + 0.5) * b, a_b)
+    return _fit(fixed, a.shape)
+
+
+COMPARISONS = [
+    ("eq", ag.eq, np.equal), ("ne", ag.ne, np.not_equal), ("lt", ag.lt, np.less),
+    ("le", ag.le, np.less_equal), ("gt", ag.gt, np.greater), ("ge", ag.ge, np.greater_equal),
+    ("logical_and", lambda a, b: ag.logical_and(a > 0, b > 0),
+     lambda a, b: np.logical_and(a > 0, b > 0)),
+    ("logical_or", lambda a, b: ag.logical_or(a > 0, b > 0),
+     lambda a, b: np.logical_or(a > 0, b > 0)),
+    ("logical_xor", lambda a, b: ag.logical_xor(a > 0, b > 0),
+     lambda a, b: np.logical_xor(a > 0, b > 0)),
+    ("bitwise_and", lambda a, b: (a > 0) & (b > 0), lambda a, b: (a > 0) & (b > 0)),
+    ("bitwise_or", lambda a, b: (a > 0) | (b > 0), lambda a, b: (a > 0) | (b > 0)),
+    ("bitwise_xor", lambda a, b: (a > 0) ^ (b > 0), lambda a, b: (a > 0) ^ (b > 0)),
+    ("isclose", ag.isclose, np.isclose),
+]
+UNARY_NOGRAD = [
+    ("logical_not", lambda a: ag.logical_not(a > 0), lambda a: ~(a > 0)),
+    ("bitwise_not", lambda a: ~(a > 0), lambda a: ~(a > 0)),
+    ("isnan", lambda a: ag.isnan(ag.log(a)), lambda a: np.isnan(np.log(a))),
+    ("isinf", lambda a: ag.isinf(1 / (a * 0 + (a > 0))), lambda a: np.isinf(1 / (a * 0 + (a > 0)))),
+    ("isfinite", lambda a: ag.isfinite(ag.log(a)), lambda a: np.isfinite(np.log(a))),
+    ("signbit", ag.signbit, np.signbit),
+]
+
+ROWS += [Row(n, f, 2, grad=False, ref=r) for n, f, r in COMPARISONS]
+ROWS += [Row(n, f, 1, grad=False, ref=r, shapes=same_shapes(1)) for n, f, r in UNARY_NOGRAD]
+_ = bshapes
