@@ -3,7 +3,7 @@
 from . import dtypes as _dtypes
 from . import linalg
 from ._methods import _install as _install_methods  # noqa: F401  (installs Tensor methods)
-from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .dtypes import (
     bool,
     double,
@@ -26,7 +26,6 @@ from .dtypes import (
 from .engine import backward, grad
 from .factories import *
 from .function import Function, FunctionCtx, once_differentiable
-from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -35,6 +34,7 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradcheck import gradcheck, gradgradcheck
 from .ops import *
 from .ops import __all__ as _ops_all  # noqa: F401
 from .random import (

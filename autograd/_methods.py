@@ -28,12 +28,14 @@ def _normalize_index(t, key):
     shape = t._data.shape
     # which dim does each entry address?
     n_consumed = builtins.sum(
-        1 if not (k is None or k is Ellipsis) else 0 for k in key
+        1 if not (k is None or k is Ellipsis) else 0
+        for k in key
         if not (isinstance(k, (Tensor, np.ndarray)) and _is_bool(k))
     ) + builtins.sum(_ndim(k) for k in key if isinstance(k, (Tensor, np.ndarray)) and _is_bool(k))
     if n_consumed > len(shape):
-        raise IndexError(f"too many indices for tensor of dimension {len(shape)} "
-                         f"(got {n_consumed} indices)")
+        raise IndexError(
+            f"too many indices for tensor of dimension {len(shape)} (got {n_consumed} indices)"
+        )
     dim = 0
     for k in key:
         if k is Ellipsis:
@@ -51,10 +53,10 @@ def _normalize_index(t, key):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         if isinstance(k, np.ndarray):
             if k.dtype == np.bool_:
-                if k.shape != shape[dim:dim + k.ndim]:
+                if k.shape != shape[dim : dim + k.ndim]:
                     raise IndexError(
                         f"The shape of the mask {tuple(k.shape)} at index {dim} does not match "
-                        f"the shape of the indexed tensor {tuple(shape[dim:dim + k.ndim])}"
+                        f"the shape of the indexed tensor {tuple(shape[dim : dim + k.ndim])}"
                     )
                 advanced = True
                 out.append(k)
@@ -79,8 +81,10 @@ def _normalize_index(t, key):
         try:
             i = _int(k)
         except TypeError:
-            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
-                             f"byte Variables are valid indices (got {type(k).__name__})") from None
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                f"byte Variables are valid indices (got {type(k).__name__})"
+            ) from None
         n = shape[dim]
         if not -n <= i < n:
             raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {n}")
@@ -154,8 +158,9 @@ def _ufunc_inplace(name, ufunc, fn):
                 f"output type {self._data.dtype}"
             ) from None
         except ValueError as e:
-            raise RuntimeError(f"{name}: {e} (self {tuple(self.shape)}, other "
-                               f"{np.shape(o)})") from None
+            raise RuntimeError(
+                f"{name}: {e} (self {tuple(self.shape)}, other {np.shape(o)})"
+            ) from None
         self._bump()
         return self
 
@@ -193,7 +198,7 @@ def _install():
     T.__neg__ = lambda s: E.neg(s)
     T.__pos__ = lambda s: s
     T.__abs__ = lambda s: E.abs(s)
-    T.__invert__ = lambda s: (E.logical_not(s) if s.dtype == np.bool_ else E.bitwise_not(s))
+    T.__invert__ = lambda s: E.logical_not(s) if s.dtype == np.bool_ else E.bitwise_not(s)
     T.__and__ = lambda s, o: E.bitwise_and(s, o)
     T.__rand__ = lambda s, o: E.bitwise_and(o, s)
     T.__or__ = lambda s, o: E.bitwise_or(s, o)
@@ -221,39 +226,209 @@ def _install():
     T.__imul__ = lambda s, o: s.mul_(o)
     T.__itruediv__ = lambda s, o: s.div_(o)
     T.__ipow__ = lambda s, o: s.pow_(o)
-    for name in ["neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos",
-                 "tan", "tanh", "sigmoid", "relu", "sign", "floor", "ceil", "round", "trunc",
-                 "reciprocal", "square", "erf", "frac", "clamp", "clip", "masked_fill",
-                 "scatter", "scatter_add", "lerp", "fmod", "remainder", "maximum", "minimum",
-                 "floor_divide", "tril", "triu", "atan2", "log2", "log10", "exp2", "sinh",
-                 "cosh", "asin", "acos", "atan"]:
+    for name in [
+        "neg",
+        "abs",
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "sqrt",
+        "rsqrt",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "sign",
+        "floor",
+        "ceil",
+        "round",
+        "trunc",
+        "reciprocal",
+        "square",
+        "erf",
+        "frac",
+        "clamp",
+        "clip",
+        "masked_fill",
+        "scatter",
+        "scatter_add",
+        "lerp",
+        "fmod",
+        "remainder",
+        "maximum",
+        "minimum",
+        "floor_divide",
+        "tril",
+        "triu",
+        "atan2",
+        "log2",
+        "log10",
+        "exp2",
+        "sinh",
+        "cosh",
+        "asin",
+        "acos",
+        "atan",
+    ]:
         setattr(T, name + "_", _simple_inplace(name + "_", getattr(F, name)))
     T.clamp_min_ = _simple_inplace("clamp_min_", lambda s, v: F.clamp(s, min=v))
     T.clamp_max_ = _simple_inplace("clamp_max_", lambda s, v: F.clamp(s, max=v))
     T.index_fill_ = _simple_inplace(
-        "index_fill_", lambda s, d, i, v: F.masked_fill(s, _index_mask(s, d, i), v))
+        "index_fill_", lambda s, d, i, v: F.masked_fill(s, _index_mask(s, d, i), v)
+    )
 
     # methods that are the public function with ``self`` first
     for name in [
-        "abs", "acos", "asin", "atan", "atan2", "cos", "cosh", "exp", "exp2", "expm1", "erf",
-        "floor", "ceil", "trunc", "frac", "round", "log", "log1p", "log2", "log10", "neg",
-        "negative", "reciprocal", "relu", "rsqrt", "sigmoid", "sign", "signbit", "sin", "sinh",
-        "sqrt", "square", "tan", "tanh", "add", "sub", "subtract", "mul", "multiply", "div",
-        "divide", "true_divide", "floor_divide", "remainder", "fmod", "pow", "float_power",
-        "clamp", "clip", "maximum", "minimum", "lerp", "eq", "ne", "lt", "le", "gt", "ge",
-        "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
-        "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "isclose", "allclose",
-        "equal", "where", "nonzero", "argwhere", "masked_fill", "masked_select",
-        "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
-        "var", "std", "norm", "logsumexp", "cumsum", "all", "any", "count_nonzero",
-        "softmax", "log_softmax",
-        "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze",
-        "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis",
-        "expand", "expand_as", "broadcast_to", "repeat", "tile", "flip", "fliplr", "flipud",
-        "roll", "narrow", "select", "split", "chunk", "tensor_split", "unbind", "gather",
-        "take_along_dim", "scatter", "scatter_add", "index_select", "tril", "triu", "diag",
-        "diagonal", "diag_embed", "sum_to_size",
-        "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm",
+        "abs",
+        "acos",
+        "asin",
+        "atan",
+        "atan2",
+        "cos",
+        "cosh",
+        "exp",
+        "exp2",
+        "expm1",
+        "erf",
+        "floor",
+        "ceil",
+        "trunc",
+        "frac",
+        "round",
+        "log",
+        "log1p",
+        "log2",
+        "log10",
+        "neg",
+        "negative",
+        "reciprocal",
+        "relu",
+        "rsqrt",
+        "sigmoid",
+        "sign",
+        "signbit",
+        "sin",
+        "sinh",
+        "sqrt",
+        "square",
+        "tan",
+        "tanh",
+        "add",
+        "sub",
+        "subtract",
+        "mul",
+        "multiply",
+        "div",
+        "divide",
+        "true_divide",
+        "floor_divide",
+        "remainder",
+        "fmod",
+        "pow",
+        "float_power",
+        "clamp",
+        "clip",
+        "maximum",
+        "minimum",
+        "lerp",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "logical_and",
+        "logical_or",
+        "logical_xor",
+        "logical_not",
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "bitwise_not",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "isclose",
+        "allclose",
+        "equal",
+        "where",
+        "nonzero",
+        "argwhere",
+        "masked_fill",
+        "masked_select",
+        "sum",
+        "nansum",
+        "mean",
+        "prod",
+        "max",
+        "min",
+        "amax",
+        "amin",
+        "argmax",
+        "argmin",
+        "var",
+        "std",
+        "norm",
+        "logsumexp",
+        "cumsum",
+        "all",
+        "any",
+        "count_nonzero",
+        "softmax",
+        "log_softmax",
+        "reshape",
+        "view",
+        "view_as",
+        "reshape_as",
+        "flatten",
+        "unflatten",
+        "squeeze",
+        "unsqueeze",
+        "permute",
+        "transpose",
+        "swapaxes",
+        "swapdims",
+        "t",
+        "movedim",
+        "moveaxis",
+        "expand",
+        "expand_as",
+        "broadcast_to",
+        "repeat",
+        "tile",
+        "flip",
+        "fliplr",
+        "flipud",
+        "roll",
+        "narrow",
+        "select",
+        "split",
+        "chunk",
+        "tensor_split",
+        "unbind",
+        "gather",
+        "take_along_dim",
+        "scatter",
+        "scatter_add",
+        "index_select",
+        "tril",
+        "triu",
+        "diag",
+        "diagonal",
+        "diag_embed",
+        "sum_to_size",
+        "matmul",
+        "mm",
+        "bmm",
+        "mv",
+        "dot",
+        "inner",
+        "outer",
+        "ger",
+        "addmm",
     ]:
         setattr(T, name, getattr(F, name))
     T.ge_ = None
@@ -268,15 +443,20 @@ def _install():
     T.clamp_min = lambda s, v: F.clamp(s, min=v)
     T.clamp_max = lambda s, v: F.clamp(s, max=v)
     T.new_tensor = lambda s, data, dtype=None, requires_grad=False: _factories().tensor(
-        data, dtype=dtype or s.dtype, requires_grad=requires_grad)
+        data, dtype=dtype or s.dtype, requires_grad=requires_grad
+    )
     T.new_zeros = lambda s, *size, dtype=None, requires_grad=False: _factories().zeros(
-        *size, dtype=dtype or s.dtype, requires_grad=requires_grad)
+        *size, dtype=dtype or s.dtype, requires_grad=requires_grad
+    )
     T.new_ones = lambda s, *size, dtype=None, requires_grad=False: _factories().ones(
-        *size, dtype=dtype or s.dtype, requires_grad=requires_grad)
-    T.new_full = lambda s, size, fill_value, dtype=None, requires_grad=False: \
-        _factories().full(size, fill_value, dtype=dtype or s.dtype, requires_grad=requires_grad)
+        *size, dtype=dtype or s.dtype, requires_grad=requires_grad
+    )
+    T.new_full = lambda s, size, fill_value, dtype=None, requires_grad=False: _factories().full(
+        size, fill_value, dtype=dtype or s.dtype, requires_grad=requires_grad
+    )
     T.new_empty = lambda s, *size, dtype=None, requires_grad=False: _factories().empty(
-        *size, dtype=dtype or s.dtype, requires_grad=requires_grad)
+        *size, dtype=dtype or s.dtype, requires_grad=requires_grad
+    )
 
 
 def _factories():

@@ -32,8 +32,11 @@ class detect_anomaly(_Mode):
     def __enter__(self) -> None:
         self._prev = _state.anomaly
         _state.anomaly = self.check_nan
-        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime "
-                      "and should only be enabled for debugging.", stacklevel=2)
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime "
+            "and should only be enabled for debugging.",
+            stacklevel=2,
+        )
 
     def __exit__(self, *exc) -> None:
         _state.anomaly = self._prev

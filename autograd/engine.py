@@ -33,8 +33,10 @@ def _root_grads(outputs, grads, create_graph):
     if grads is None:
         grads = [None] * len(outputs)
     if len(grads) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got "
-                           f"{len(grads)} gradients for {len(outputs)} outputs")
+        raise RuntimeError(
+            f"grad can be implicitly created only for scalar outputs; got "
+            f"{len(grads)} gradients for {len(outputs)} outputs"
+        )
     for i, (o, g) in enumerate(zip(outputs, grads)):
         if not isinstance(o, Tensor):
             raise TypeError(f"outputs[{i}] must be a Tensor, got {type(o).__name__}")
@@ -68,8 +70,8 @@ def _root_grads(outputs, grads, create_graph):
 
 def _reduce(g, shape, dtype, create_graph):
     """Bring a VJP's result to its input's shape and dtype."""
-    from .ops.shape import sum_to
     from .ops.elementwise import cast
+    from .ops.shape import sum_to
 
     if create_graph:
         if not isinstance(g, Tensor):
@@ -126,16 +128,21 @@ def _accumulate(leaf, g, create_graph, owned):
         # Hand back a fresh, writable array in the parameter's memory order: a gradient that
         # is a view of another (e.g. add's incoming gradient, or a transposed matmul result)
         # would alias, and a Fortran-order gradient slows every optimizer update over it.
-        if id(g) in owned or g.base is not None or not g.flags.c_contiguous or \
-                not g.flags.writeable:
+        if (
+            id(g) in owned
+            or g.base is not None
+            or not g.flags.c_contiguous
+            or not g.flags.writeable
+        ):
             g = np.array(g, order="C")
         owned.add(id(g))
         leaf.grad = Tensor._wrap(g)
     else:
         od = old._data
         if od.shape != g.shape:
-            raise RuntimeError(f"accumulating gradient of shape {g.shape} into .grad of shape "
-                               f"{od.shape}")
+            raise RuntimeError(
+                f"accumulating gradient of shape {g.shape} into .grad of shape {od.shape}"
+            )
         if old.grad_fn is None and od.flags.writeable:
             np.add(od, g, out=od, casting="unsafe")
         else:
@@ -166,8 +173,9 @@ def _collect(roots):
     return deps
 
 
-def _execute(outputs, root_grads, retain_graph, create_graph, capture=None, accumulate=True,
-             only_leaves=None):
+def _execute(
+    outputs, root_grads, retain_graph, create_graph, capture=None, accumulate=True, only_leaves=None
+):
     """The engine proper. ``capture`` maps (node_or_leaf, index) keys to slots for ``grad()``."""
     from .anomaly import check_vjp_outputs
 
@@ -268,8 +276,14 @@ def _call_vjps(node, grads, create_graph):
     return out
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
-             grad_variables=None, inputs=None) -> None:
+def backward(
+    tensors,
+    grad_tensors=None,
+    retain_graph=None,
+    create_graph=False,
+    grad_variables=None,
+    inputs=None,
+) -> None:
     """Compute the gradient of ``tensors`` and accumulate it into the leaves' ``.grad``.
 
     Parameters
@@ -298,8 +312,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     _execute(outputs, grads, retain_graph, create_graph, only_leaves=only)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
     """Return the gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates
     into ``.grad``).
 
@@ -319,8 +340,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not isinstance(t, Tensor):
             raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
         if not t._rg:
-            raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not require "
-                               "grad")
+            raise RuntimeError(
+                f"One of the differentiated Tensors (inputs[{i}]) does not require grad"
+            )
     grads = _root_grads(outs, _as_list(grad_outputs), create_graph)
     keys = [(t, -1) if t.grad_fn is None else (t.grad_fn, t._oi) for t in ins]
     capture = dict.fromkeys(keys)

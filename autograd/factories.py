@@ -7,6 +7,7 @@ make int64; bools make bool; NumPy arrays keep their dtype.
 from __future__ import annotations
 
 import builtins
+
 import numpy as np
 
 from . import dtypes as _dt
@@ -59,9 +60,11 @@ def _to_array(data, dtype=None, copy=True) -> np.ndarray:
             if dtype.kind == "f" and dtype not in _dt._FLOATS:
                 dtype = _dt.float64
             if dtype.kind not in "fiub":
-                raise TypeError(f"can't convert np.ndarray of type {data.dtype}; the supported "
-                                "types are float64, float32, float16, int64, int32, int16, "
-                                "int8, uint8, and bool")
+                raise TypeError(
+                    f"can't convert np.ndarray of type {data.dtype}; the supported "
+                    "types are float64, float32, float16, int64, int32, int16, "
+                    "int8, uint8, and bool"
+                )
         return np.array(data, dtype=dtype, copy=copy)
     if isinstance(data, np.generic):
         return np.array(data, dtype=dtype or data.dtype)
@@ -93,8 +96,9 @@ def _tensors_to_lists(data):
     return data
 
 
-def tensor(data, dtype=None, device=None, requires_grad: bool = False,
-           pin_memory: bool = False) -> Tensor:
+def tensor(
+    data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False
+) -> Tensor:
     """Make a new leaf tensor holding a copy of ``data``.
 
     Parameters
@@ -142,8 +146,9 @@ def _size(size, name: str) -> tuple:
         except (TypeError, ValueError):
             raise TypeError(f"{name}(): size must be a sequence of ints, got {size!r}") from None
         if s < 0:
-            raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+            raise RuntimeError(
+                f"{name}(): Trying to create tensor with negative dimension {s}: {list(size)}"
+            )
         out.append(s)
     return tuple(out)
 
@@ -176,17 +181,16 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _dt.scalar_dtype(fill_value)
-    return _finish(np.full(_size((size,), "full"), fill_value, _dt.to_dtype(dtype)),
-                   requires_grad)
+    return _finish(np.full(_size((size,), "full"), fill_value, _dt.to_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device=None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 for integer arguments, else the
     default float dtype."""
     if end is None:
@@ -195,20 +199,26 @@ def arange(start, end=None, step=1, dtype=None, device=None,
     if step == 0:
         raise RuntimeError("arange(): step must be nonzero")
     if dtype is None:
-        dtype = (_dt.int64 if all(isinstance(v, (builtins.int, np.integer)) for v in vals)
-                 else _dt.get_default_dtype())
+        dtype = (
+            _dt.int64
+            if all(isinstance(v, (builtins.int, np.integer)) for v in vals)
+            else _dt.get_default_dtype()
+        )
     return _finish(np.arange(*vals, dtype=_dt.to_dtype(dtype)), requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start, end, steps: int, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     return _finish(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, dtype=None,
-             requires_grad: bool = False) -> Tensor:
-    return _finish(np.logspace(start, end, steps, base=base, dtype=_float_dtype(dtype)),
-                   requires_grad)
+def logspace(
+    start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False
+) -> Tensor:
+    return _finish(
+        np.logspace(start, end, steps, base=base, dtype=_float_dtype(dtype)), requires_grad
+    )
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -223,8 +233,16 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:
+def randint(
+    low,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Integers uniform on [low, high); ``randint(high, size)`` also works, as in PyTorch."""
     if size is None:
         if isinstance(high, (tuple, list)):
@@ -234,14 +252,16 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high is None:
         low, high = 0, low
     if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                           f"to={high}")
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     arr = _rng(generator).integers(low, high, _size((size,), "randint"))
     return _finish(arr.astype(_dt.to_dtype(dtype) or _dt.int64, copy=False), requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def randperm(
+    n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
@@ -249,8 +269,9 @@ def randperm(n: int, *, generator=None, dtype=None, device=None,
     return _finish(arr.astype(_dt.to_dtype(dtype) or _dt.int64, copy=False), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None,
-           requires_grad: bool = False) -> Tensor:
+def normal(
+    mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad: bool = False
+) -> Tensor:
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
@@ -262,8 +283,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None,
         raise RuntimeError("normal expects all elements of std >= 0.0")
     arr = m + s * _rng(generator).standard_normal(shape)
     if dtype is None:
-        dtype = (mean.dtype if isinstance(mean, Tensor) else
-                 std.dtype if isinstance(std, Tensor) else _dt.get_default_dtype())
+        dtype = (
+            mean.dtype
+            if isinstance(mean, Tensor)
+            else std.dtype
+            if isinstance(std, Tensor)
+            else _dt.get_default_dtype()
+        )
     return _finish(np.asarray(arr, dtype=_dt.to_dtype(dtype)), requires_grad)
 
 
@@ -273,15 +299,17 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:  # noqa: A002
     return Tensor._wrap(arr)
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
-                generator=None) -> Tensor:
+def multinomial(
+    input: Tensor, num_samples: int, replacement: bool = False, *, generator=None
+) -> Tensor:
     """Draw indices with probabilities proportional to the rows of ``input``."""
     w = np.asarray(input._data, dtype=np.float64)
     if w.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {w.ndim}")
     if np.any(w < 0) or not np.all(np.isfinite(w)):
-        raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0"
-                           " or inf or nan)")
+        raise RuntimeError(
+            "invalid multinomial distribution (encountering probability entry < 0 or inf or nan)"
+        )
     rows = w.reshape(-1, w.shape[-1])
     g = _rng(generator)
     out = []
@@ -293,8 +321,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
             out.append(g.choice(len(r), size=num_samples, replace=True, p=r / tot))
         else:
             if num_samples > np.count_nonzero(r):
-                raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                                   "replacement")
+                raise RuntimeError(
+                    "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+                )
             keys = np.log(g.random(len(r))) / np.where(r > 0, r, 1)
             keys[r == 0] = -np.inf
             out.append(np.argsort(-keys, kind="stable")[:num_samples])
@@ -317,22 +346,36 @@ def _like(name, fn):
 zeros_like = _like("zeros_like", lambda s, d, rg: _finish(np.zeros(s, d), rg))
 ones_like = _like("ones_like", lambda s, d, rg: _finish(np.ones(s, d), rg))
 empty_like = _like("empty_like", lambda s, d, rg: _finish(np.empty(s, d), rg))
-rand_like = _like("rand_like",
-                  lambda s, d, rg, generator=None: _finish(
-                      _rng(generator).random(s).astype(d), rg))
-randn_like = _like("randn_like",
-                   lambda s, d, rg, generator=None: _finish(
-                       _rng(generator).standard_normal(s).astype(d), rg))
+rand_like = _like(
+    "rand_like", lambda s, d, rg, generator=None: _finish(_rng(generator).random(s).astype(d), rg)
+)
+randn_like = _like(
+    "randn_like",
+    lambda s, d, rg, generator=None: _finish(_rng(generator).standard_normal(s).astype(d), rg),
+)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, requires_grad: bool = False,  # noqa: A002
-              **kw) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value,
+    *,
+    dtype=None,
+    requires_grad: bool = False,  # noqa: A002
+    **kw,
+) -> Tensor:
     d = _dt.to_dtype(dtype) or input.dtype
     return _finish(np.full(input.shape, fill_value, d), requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype=None, generator=None,  # noqa: A002
-                 **kw) -> Tensor:
+def randint_like(
+    input: Tensor,
+    low,
+    high=None,
+    *,
+    dtype=None,
+    generator=None,  # noqa: A002
+    **kw,
+) -> Tensor:
     if high is None:
         low, high = 0, low
     d = _dt.to_dtype(dtype) or input.dtype
@@ -351,7 +394,33 @@ def is_floating_point(input: Tensor) -> builtins.bool:  # noqa: A002
     return input.dtype.kind == "f"
 
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange",
-           "linspace", "logspace", "rand", "randn", "randint", "randperm", "normal", "bernoulli",
-           "multinomial", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like",
-           "randn_like", "randint_like", "is_tensor", "numel", "is_floating_point"]
+__all__ = [
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "eye",
+    "arange",
+    "linspace",
+    "logspace",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "normal",
+    "bernoulli",
+    "multinomial",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "is_tensor",
+    "numel",
+    "is_floating_point",
+]

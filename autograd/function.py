@@ -46,8 +46,10 @@ class FunctionCtx:
     def save_for_backward(self, *tensors) -> None:
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"save_for_backward can only save tensors, but argument {i} is "
-                                f"of type {type(t).__name__}")
+                raise TypeError(
+                    f"save_for_backward can only save tensors, but argument {i} is "
+                    f"of type {type(t).__name__}"
+                )
         self._saved = tensors
 
     @property
@@ -63,8 +65,11 @@ class FunctionCtx:
         for s, ver in zip(self._saved, self._saved_versions):
             if isinstance(s, tuple):  # an output of this Function: rebuilt without a cycle
                 data, k = s
-                t = Tensor._make(data, self._node, k) if self._node is not None else \
-                    Tensor._wrap(data)
+                t = (
+                    Tensor._make(data, self._node, k)
+                    if self._node is not None
+                    else Tensor._wrap(data)
+                )
                 out.append(t)
                 continue
             if s is not None and ver is not None and s._vc[0] != ver:
@@ -121,8 +126,10 @@ class FunctionCtx:
                 out.append(None)
                 continue
             if not isinstance(r, Tensor):
-                raise TypeError(f"function {cls.__name__}Backward returned a gradient of type "
-                                f"{type(r).__name__} at index {i}; expected a Tensor or None")
+                raise TypeError(
+                    f"function {cls.__name__}Backward returned a gradient of type "
+                    f"{type(r).__name__} at index {i}; expected a Tensor or None"
+                )
             shape = meta[0]
             try:
                 if np.broadcast_shapes(tuple(r.shape), shape) != tuple(r.shape):
@@ -169,13 +176,16 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("You must implement the forward function for custom "
-                                  "autograd.Function.")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise NotImplementedError("You must implement either the backward or vjp method for your "
-                                  "custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your "
+            "custom autograd.Function to use it with backward mode AD."
+        )
 
     vjp = backward
 
@@ -198,8 +208,7 @@ class Function:
         if record:
             node = _make_node(cls, ctx, args, outs)
             for k, o in enumerate(outs):
-                if (isinstance(o, Tensor) and o.dtype.kind == "f"
-                        and id(o) not in ctx._non_diff):
+                if isinstance(o, Tensor) and o.dtype.kind == "f" and id(o) not in ctx._non_diff:
                     o.grad_fn = node
                     o._rg = True
                     o._oi = k
@@ -245,8 +254,7 @@ def _make_node(cls, ctx, args, outs):
     ctx._node = node
     ctx._in_meta = tuple(in_meta)
     ctx._out_meta = tuple(
-        (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float64)
-        for o in outs
+        (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float64) for o in outs
     )
     # Saved outputs are kept as raw data (no reference cycle through the output tensor).
     saved = []

@@ -82,13 +82,16 @@ def _analytic_jacobians(fn, inputs, diff_idx):
         for j in range(o.numel()):
             go = np.zeros(o.shape, dtype=o.dtype)
             go.reshape(-1)[j] = 1.0
-            gs = _grad([o], xs, grad_outputs=[Tensor._wrap(go)], retain_graph=True,
-                       allow_unused=True)
+            gs = _grad(
+                [o], xs, grad_outputs=[Tensor._wrap(go)], retain_graph=True, allow_unused=True
+            )
             for J, g, x in zip(jacs, gs, xs):
                 if g is not None:
                     if tuple(g.shape) != tuple(x.shape):
-                        raise GradcheckError(f"gradient has shape {tuple(g.shape)}, but its "
-                                             f"input has shape {tuple(x.shape)}")
+                        raise GradcheckError(
+                            f"gradient has shape {tuple(g.shape)}, but its "
+                            f"input has shape {tuple(x.shape)}"
+                        )
                     J[:, col + j] = g._data.reshape(-1)
         col += o.numel()
     return jacs
@@ -100,7 +103,7 @@ def _report(i, x, a, n, atol, rtol, out_shapes):
     elem = np.unravel_index(k, x.shape) if x.ndim else ()
     return (
         f"Jacobian mismatch for output {c} with respect to input {i},\n"
-        f"numerical:{n[k, c]!r}\nanalytical:{a[k, c]!r}\n"
+        f"numerical:{float(n[k, c])!r}\nanalytical:{float(a[k, c])!r}\n"
         f"at input {i} element {tuple(int(v) for v in elem)} (input shape {tuple(x.shape)}), "
         f"output element {c}: |analytical - numerical| = {abs(a[k, c] - n[k, c]):.3g} exceeds "
         f"atol + rtol * |numerical| = {atol + rtol * abs(n[k, c]):.3g} "
@@ -108,9 +111,19 @@ def _report(i, x, a, n, atol, rtol, out_shapes):
     )
 
 
-def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, nondet_tol: float = 0.0,
-              check_undefined_grad: bool = True, fast_mode: bool = False, **kwargs) -> bool:
+def gradcheck(
+    func,
+    inputs,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    fast_mode: bool = False,
+    **kwargs,
+) -> bool:
     """Check the gradients of ``func`` at ``inputs`` against central finite differences.
 
     Parameters
@@ -132,15 +145,18 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     inputs = _prepare(_as_tuple(inputs))
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff_idx:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
-                         "none of them have requires_grad=True.")
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but "
+            "none of them have requires_grad=True."
+        )
     try:
         num, base = _numeric_jacobians(func, inputs, diff_idx, eps)
         ana = _analytic_jacobians(func, inputs, diff_idx)
         for i, a, n in zip(diff_idx, ana, num):
             if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
-                raise GradcheckError(_report(i, inputs[i], a, n, atol, rtol,
-                                             [o.shape for o in base]))
+                raise GradcheckError(
+                    _report(i, inputs[i], a, n, atol, rtol, [o.shape for o in base])
+                )
     except GradcheckError:
         if raise_exception:
             raise
@@ -148,9 +164,18 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     return True
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False,
-                  raise_exception: bool = True, **kwargs) -> bool:
+def gradgradcheck(
+    func,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
+    raise_exception: bool = True,
+    **kwargs,
+) -> bool:
     """Check second derivatives: gradcheck of the map (inputs, grad_outputs) -> VJP."""
     inputs = _prepare(_as_tuple(inputs))
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -158,8 +183,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
         outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(Tensor._wrap(rng.standard_normal(o.shape)) for o in outs
-                             if o.requires_grad)
+        grad_outputs = tuple(
+            Tensor._wrap(rng.standard_normal(o.shape)) for o in outs if o.requires_grad
+        )
     else:
         grad_outputs = _prepare(_as_tuple(grad_outputs))
     gos = []
@@ -178,5 +204,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
             res = _grad(outs, diff, grad_outputs=list(gs), create_graph=True, allow_unused=True)
         return tuple(r for r in res if r is not None)
 
-    return gradcheck(vjp_fn, tuple(inputs) + tuple(gos), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+    return gradcheck(
+        vjp_fn,
+        tuple(inputs) + tuple(gos),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+    )

@@ -12,8 +12,23 @@ from .ops._registry import Meta
 
 
 class Node:
-    __slots__ = ("op", "next", "saved", "out", "kw", "shapes", "dtypes", "vcs", "freed",
-                 "pre_hooks", "retains", "nout", "ctx", "trace", "__weakref__")
+    __slots__ = (
+        "op",
+        "next",
+        "saved",
+        "out",
+        "kw",
+        "shapes",
+        "dtypes",
+        "vcs",
+        "freed",
+        "pre_hooks",
+        "retains",
+        "nout",
+        "ctx",
+        "trace",
+        "__weakref__",
+    )
 
     def __init__(self, op, args, vals, kw, out_tensor):
         from .tensor import Tensor
@@ -27,14 +42,9 @@ class Node:
         self.ctx = None
         vjps = op.vjps
         all_diff = op.vjp_all is not None
-        save = op.save
-        if save == "all":
-            save = range(len(args))
         nxt = []
         shapes = []
         dtypes = []
-        saved = []
-        vcs = []
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 d = a._data
@@ -45,19 +55,33 @@ class Node:
                     nxt.append((fn, a._oi) if fn is not None else (a, -1))
                 else:
                     nxt.append(None)
-                if i in save:
-                    saved.append(a)
-                    vc = a._vc
-                    if vc is None:
-                        vc = a._vc = [0]
-                    vcs.append((vc, vc[0], a))
-                else:
-                    saved.append(None)
             else:
                 nxt.append(None)
                 shapes.append(None)
                 dtypes.append(None)
+        save_for = op.save_for
+        if save_for is not None:
+            save = set()
+            for i, e in enumerate(nxt):
+                if e is not None:
+                    save.update(save_for[i])
+        else:
+            save = op.save
+            if save == "all":
+                save = range(len(args))
+        saved = []
+        vcs = []
+        for i, a in enumerate(args):
+            if not isinstance(a, Tensor):
                 saved.append(a)
+            elif i in save:
+                saved.append(a)
+                vc = a._vc
+                if vc is None:
+                    vc = a._vc = [0]
+                vcs.append((vc, vc[0], a))
+            else:
+                saved.append(None)
         self.next = tuple(nxt)
         self.shapes = tuple(shapes)
         self.dtypes = tuple(dtypes)

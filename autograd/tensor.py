@@ -27,8 +27,7 @@ class Tensor:
     also works and, like ``torch.Tensor(data)``, makes a tensor of the default float dtype.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_oi", "_vc", "_hooks", "_base",
-                 "__weakref__")
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_oi", "_vc", "_hooks", "_base", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
@@ -148,8 +147,10 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         if self.ndim < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
-                               f"Got {self.ndim}-D tensor.")
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. "
+                f"Got {self.ndim}-D tensor."
+            )
         return _F.transpose(self, -2, -1)
 
     @property
@@ -364,9 +365,7 @@ class Tensor:
         needs the old value raises a version error rather than reading the new one.
         """
         self._check_inplace()
-        recording = _state.grad and (
-            self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
-        )
+        recording = _state.grad and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
         if recording and self._base is not None and self._base._rg:
             raise RuntimeError(
                 "ndgrad: in-place modification of a view of a tensor that requires grad is not "
@@ -382,8 +381,9 @@ class Tensor:
             src._vc = self._vc
         r = fn(src, *args, **kwargs)
         rd = r._data if isinstance(r, Tensor) else np.asarray(r)
-        if rd.dtype != self._data.dtype and not np.can_cast(rd.dtype, self._data.dtype,
-                                                             "same_kind"):
+        if rd.dtype != self._data.dtype and not np.can_cast(
+            rd.dtype, self._data.dtype, "same_kind"
+        ):
             raise RuntimeError(
                 f"result type {rd.dtype} can't be cast to the desired output type "
                 f"{self._data.dtype}"
@@ -484,8 +484,7 @@ class Tensor:
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an "
-                            "index")
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return builtins.int(self.item())
 
     def __complex__(self) -> complex:
@@ -629,8 +628,15 @@ def _format_array(a: np.ndarray) -> str:
         formatter = {"bool": lambda x: "True" if x else "False"}
     else:
         formatter = None
-    return np.array2string(a, separator=", ", formatter=formatter, prefix="tensor(",
-                           threshold=1000, edgeitems=3, max_line_width=80)
+    return np.array2string(
+        a,
+        separator=", ",
+        formatter=formatter,
+        prefix="tensor(",
+        threshold=1000,
+        edgeitems=3,
+        max_line_width=80,
+    )
 
 
 _registry._Tensor = Tensor

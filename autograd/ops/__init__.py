@@ -199,17 +199,24 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002
         return floor_divide(input, other)
     if rounding_mode == "trunc":
         q = _div(input, other)
-        return trunc(q).to(_result_dtype_like(input, other)) if q.dtype.kind == "f" and \
-            _int_inputs(input, other) else trunc(q)
-    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                       f"found '{rounding_mode}'")
+        return (
+            trunc(q).to(_result_dtype_like(input, other))
+            if q.dtype.kind == "f" and _int_inputs(input, other)
+            else trunc(q)
+        )
+    raise RuntimeError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        f"found '{rounding_mode}'"
+    )
 
 
 def _int_inputs(a, b):
     from ..tensor import Tensor
 
-    kinds = [x.dtype.kind if isinstance(x, Tensor) else ("i" if isinstance(x, int) else "f")
-             for x in (a, b)]
+    kinds = [
+        x.dtype.kind if isinstance(x, Tensor) else ("i" if isinstance(x, int) else "f")
+        for x in (a, b)
+    ]
     return all(k in "iub" for k in kinds)
 
 
@@ -231,7 +238,7 @@ def pow(input, exponent):  # noqa: A001,A002
 float_power = pow
 
 
-def clamp(input, min=None, max=None):  # noqa: A001,A002
+def clamp(input, min=None, max=None):  # noqa: A001,A002,F811
     """Limit values to ``[min, max]``; ``min``/``max`` may be numbers or tensors."""
     from ..tensor import Tensor
 
@@ -264,8 +271,10 @@ def where(condition, input=None, other=None):  # noqa: A002
 
     cond = _np.asarray(cond)
     if cond.dtype != _np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {cond.dtype}")
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor "
+            f"with dtype {cond.dtype}"
+        )
     return _where(condition, input, other)
 
 
@@ -277,8 +286,9 @@ def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
     idx = _np.nonzero(input._data)
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(_np.int64)) for i in idx)
-    return Tensor._wrap(_np.stack(idx, axis=-1).astype(_np.int64) if idx else
-                        _np.zeros((0, 0), _np.int64))
+    return Tensor._wrap(
+        _np.stack(idx, axis=-1).astype(_np.int64) if idx else _np.zeros((0, 0), _np.int64)
+    )
 
 
 def argwhere(input):  # noqa: A002
@@ -310,6 +320,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
     return add(_mul(input, beta) if beta != 1 else input, out)
 
 
-
-__all__ = [n for n in dir() if not n.startswith("_") and n not in
-           {"annotations", "elementwise", "linalg", "nn", "reduction", "shape", "REGISTRY", "Op"}]
+__all__ = [
+    n
+    for n in dir()
+    if not n.startswith("_")
+    and n
+    not in {"annotations", "elementwise", "linalg", "nn", "reduction", "shape", "REGISTRY", "Op"}
+]

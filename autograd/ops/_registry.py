@@ -20,9 +20,9 @@ in ``save`` arrive as :class:`Meta` objects carrying only ``shape``, ``dtype`` a
 
 from __future__ import annotations
 
-import numpy as np
-
 from types import MethodType as _MethodType
+
+import numpy as np
 
 from .. import dtypes as _dt
 from ..grad_mode import _state
@@ -61,6 +61,9 @@ class Op:
         ``forward(*arrays, **kwargs) -> ndarray``.
     save : tuple of int
         Indices of the inputs whose values a VJP reads.
+    save_for : tuple of tuples, optional
+        Finer than ``save``: for each input, the inputs its VJP reads; only the entries of inputs
+        that need a gradient are saved (``x * w`` with only ``w`` requiring grad keeps ``x``).
     save_out : bool
         Whether a VJP reads the output.
     promote : {None, 'arith', 'float'}
@@ -72,16 +75,37 @@ class Op:
         False for ops whose output never has a gradient (comparisons, argmax, ...).
     """
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "save", "save_out", "promote", "view",
-                 "differentiable", "node_name")
+    __slots__ = (
+        "name",
+        "forward",
+        "vjps",
+        "vjp_all",
+        "save",
+        "save_for",
+        "save_out",
+        "promote",
+        "view",
+        "differentiable",
+        "node_name",
+    )
 
-    def __init__(self, name, forward, save=(), save_out=False, promote=None, view=False,
-                 differentiable=True):
+    def __init__(
+        self,
+        name,
+        forward,
+        save=(),
+        save_out=False,
+        promote=None,
+        view=False,
+        differentiable=True,
+        save_for=None,
+    ):
         self.name = name
         self.forward = forward
         self.vjps = ()
         self.vjp_all = None
         self.save = save if save == "all" else tuple(save)
+        self.save_for = save_for
         self.save_out = save_out
         self.promote = promote
         self.view = view
@@ -194,7 +218,9 @@ def _broadcast_message(name, shapes):
         db = b[-i] if i <= len(b) else 1
         if da != db and da != 1 and db != 1:
             dim = max(len(a), len(b)) - i
-            return (f"{name}: shapes {a} and {b} cannot be broadcast together: the size of "
-                    f"tensor a ({da}) must match the size of tensor b ({db}) at non-singleton "
-                    f"dimension {dim}")
+            return (
+                f"{name}: shapes {a} and {b} cannot be broadcast together: the size of "
+                f"tensor a ({da}) must match the size of tensor b ({db}) at non-singleton "
+                f"dimension {dim}"
+            )
     return f"{name}: shapes {', '.join(map(str, shapes))} cannot be broadcast together"

@@ -44,7 +44,7 @@ def _mul_vjp_y(grad, ans, x, y):
     return mul(grad, x)
 
 
-mul = Op("mul", np.multiply, save=(0, 1), promote="arith").defvjp(_mul_vjp_x, _mul_vjp_y)
+mul = Op("mul", np.multiply, save_for=((1,), (0,)), promote="arith").defvjp(_mul_vjp_x, _mul_vjp_y)
 
 
 def _div_vjp_x(grad, ans, x, y):
@@ -70,9 +70,7 @@ def _zero_vjp(grad, ans, *args, **kwargs):
     return mul(grad, 0)
 
 
-floor_divide = Op("floor_divide", _floor_divide_fwd, promote="arith").defvjp(
-    _zero_vjp, _zero_vjp
-)
+floor_divide = Op("floor_divide", _floor_divide_fwd, promote="arith").defvjp(_zero_vjp, _zero_vjp)
 
 
 def _remainder_vjp_x(grad, ans, x, y):
@@ -218,8 +216,10 @@ square = Op("square", _square_fwd, save=(0,)).defvjp(_square_vjp)
 
 
 def _reciprocal_fwd(x):
-    return np.reciprocal(x) if x.dtype.kind == "f" else np.true_divide(1.0, x).astype(
-        _dt.get_default_dtype()
+    return (
+        np.reciprocal(x)
+        if x.dtype.kind == "f"
+        else np.true_divide(1.0, x).astype(_dt.get_default_dtype())
     )
 
 
@@ -342,20 +342,57 @@ erf = Op("erf", _erf_fwd, save=(0,)).defvjp(_erf_vjp)
 # Rational approximations of erf/erfc from the Cephes library (S. L. Moshier), accurate to
 # about 1e-16 relative in float64: |x| <= 1 uses erf = x T(x^2) / U(x^2); beyond it
 # erf = 1 - erfc with erfc = exp(-x^2) P(|x|) / Q(|x|) (two ranges split at 8).
-_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
-          7.00332514112805075473e3, 5.55923013010394962768e4)
-_ERF_U = (3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
-          2.26290000613890934246e4, 4.92673942608635921086e4)
-_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
-           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
-           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
-_ERFC_Q = (1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
-           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
-           1.65666309194161350182e3, 5.57535340817727675546e2)
-_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
-           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
-_ERFC_S = (2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
-           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
+_ERF_T = (
+    9.60497373987051638749e0,
+    9.00260197203842689217e1,
+    2.23200534594684319226e3,
+    7.00332514112805075473e3,
+    5.55923013010394962768e4,
+)
+_ERF_U = (
+    3.35617141647503099647e1,
+    5.21357949780152679795e2,
+    4.59432382970980127987e3,
+    2.26290000613890934246e4,
+    4.92673942608635921086e4,
+)
+_ERFC_P = (
+    2.46196981473530512524e-10,
+    5.64189564831068821977e-1,
+    7.46321056442269912687e0,
+    4.86371970985681366614e1,
+    1.96520832956077098242e2,
+    5.26445194995477358631e2,
+    9.34528527171957607540e2,
+    1.02755188689515710272e3,
+    5.57535335369399327526e2,
+)
+_ERFC_Q = (
+    1.32281951154744992508e1,
+    8.67072140885989742329e1,
+    3.54937778887819891062e2,
+    9.75708501743205489753e2,
+    1.82390916687909736289e3,
+    2.24633760818710981792e3,
+    1.65666309194161350182e3,
+    5.57535340817727675546e2,
+)
+_ERFC_R = (
+    5.64189583547755073984e-1,
+    1.27536670759978104416e0,
+    5.01905042251180477414e0,
+    6.16021097993053585195e0,
+    7.40974269950448939160e0,
+    2.97886665372100240670e0,
+)
+_ERFC_S = (
+    2.26052863220117276590e0,
+    9.39603524938001434673e0,
+    1.20489539808096656605e1,
+    1.70814450747565897222e1,
+    9.60896809063285878198e0,
+    3.36907645100081516050e0,
+)
 
 
 def _polevl(x, coefs):
@@ -463,9 +500,7 @@ def _where_vjp_y(grad, ans, cond, x, y):
     return where(cond, 0.0, grad)
 
 
-where = Op("where", _where_fwd, save=(0,), promote="arith").defvjp(
-    None, _where_vjp_x, _where_vjp_y
-)
+where = Op("where", _where_fwd, save=(0,), promote="arith").defvjp(None, _where_vjp_x, _where_vjp_y)
 
 
 def _masked_fill_fwd(x, mask, value):

@@ -58,7 +58,7 @@ def _matmul_vjp_b(grad, ans, a, b):
     return matmul_p(_mT(a), grad)
 
 
-matmul_p = Op("matmul", np.matmul, save=(0, 1), promote="arith").defvjp(
+matmul_p = Op("matmul", np.matmul, save_for=((1,), (0,)), promote="arith").defvjp(
     _matmul_vjp_a, _matmul_vjp_b
 )
 
@@ -165,8 +165,10 @@ def matmul(input, other):  # noqa: A002
     dims broadcast."""
     a, b = tuple(input.shape), tuple(_shape(other))
     if not a or not b:
-        raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1D, but they "
-                           f"are {len(a)}D and {len(b)}D")
+        raise RuntimeError(
+            f"matmul: both arguments to matmul need to be at least 1D, but they "
+            f"are {len(a)}D and {len(b)}D"
+        )
     ka = a[-1]
     kb = b[-2] if len(b) >= 2 else b[0]
     if ka != kb:
@@ -175,14 +177,17 @@ def matmul(input, other):  # noqa: A002
                 f"matmul: input has shape {a} and other {b}; dim {len(a) - 1} of input ({ka}) "
                 f"must equal dim {len(b) - 2} of other ({kb})"
             )
-        raise RuntimeError(f"matmul: input has shape {a} and other {b}; the contracted sizes "
-                           f"({ka} and {kb}) must match")
+        raise RuntimeError(
+            f"matmul: input has shape {a} and other {b}; the contracted sizes "
+            f"({ka} and {kb}) must match"
+        )
     if len(a) > 2 or len(b) > 2:
         try:
             np.broadcast_shapes(a[:-2], b[:-2])
         except ValueError:
-            raise RuntimeError(f"matmul: the batch dims of input {a} and other {b} cannot be "
-                               f"broadcast together") from None
+            raise RuntimeError(
+                f"matmul: the batch dims of input {a} and other {b} cannot be broadcast together"
+            ) from None
     return matmul_p(input, other)
 
 
@@ -192,8 +197,10 @@ def _shape(x):
 
 def mm(input, mat2):  # noqa: A002
     if input.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(f"mm: self must be a matrix and mat2 must be a matrix, got "
-                           f"{input.ndim}D and {mat2.ndim}D")
+        raise RuntimeError(
+            f"mm: self must be a matrix and mat2 must be a matrix, got "
+            f"{input.ndim}D and {mat2.ndim}D"
+        )
     if input.shape[1] != mat2.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
@@ -204,19 +211,24 @@ def mm(input, mat2):  # noqa: A002
 
 def bmm(input, mat2):  # noqa: A002
     if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor, got "
-                           f"{input.ndim}D and {mat2.ndim}D")
+        raise RuntimeError(
+            f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor, got "
+            f"{input.ndim}D and {mat2.ndim}D"
+        )
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
-        raise RuntimeError(f"bmm: expected batch1 {tuple(input.shape)} and batch2 "
-                           f"{tuple(mat2.shape)} to have the same batch size and matching inner "
-                           f"dims")
+        raise RuntimeError(
+            f"bmm: expected batch1 {tuple(input.shape)} and batch2 "
+            f"{tuple(mat2.shape)} to have the same batch size and matching inner "
+            f"dims"
+        )
     return matmul_p(input, mat2)
 
 
 def mv(input, vec):  # noqa: A002
     if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"mv: size mismatch, got input ({tuple(input.shape)}) and vec "
-                           f"({tuple(vec.shape)})")
+        raise RuntimeError(
+            f"mv: size mismatch, got input ({tuple(input.shape)}) and vec ({tuple(vec.shape)})"
+        )
     return matmul_p(input, vec)
 
 
@@ -224,9 +236,11 @@ def dot(input, other):  # noqa: A002
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.shape[0] != other.shape[0]:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
-                           f"[{other.shape[0]}] to have the same number of elements, but got "
-                           f"{input.shape[0]} and {other.shape[0]} elements respectively")
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+            f"[{other.shape[0]}] to have the same number of elements, but got "
+            f"{input.shape[0]} and {other.shape[0]} elements respectively"
+        )
     return matmul_p(input, other)
 
 
@@ -259,13 +273,17 @@ def einsum(equation: str, *operands):
         eq = _expand_ellipsis(eq, operands)
     ins = eq.split("->")[0].split(",")
     if len(ins) != len(operands):
-        raise RuntimeError(f"einsum(): {len(ins)} operands were specified in the equation but "
-                           f"{len(operands)} were given")
+        raise RuntimeError(
+            f"einsum(): {len(ins)} operands were specified in the equation but "
+            f"{len(operands)} were given"
+        )
     for i, (s, o) in enumerate(zip(ins, operands)):
         if len(s) != o.ndim:
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) "
-                               f"does not match the number of dimensions ({o.ndim}) for operand "
-                               f"{i}")
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(s)}) "
+                f"does not match the number of dimensions ({o.ndim}) for operand "
+                f"{i}"
+            )
     return einsum_p(*operands, eq=eq)
 
 
@@ -299,23 +317,28 @@ def tensordot(a, b, dims=2):
         db = [d % b.ndim for d in (db if isinstance(db, (list, tuple)) else [db])]
     for x, y in zip(da, db):
         if a.shape[x] != b.shape[y]:
-            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
-                               f"size {a.shape[x]} in dim {x} and second has size {b.shape[y]} "
-                               f"in dim {y}")
-    sa = list(letters[:a.ndim])
-    sb = list(letters[a.ndim:a.ndim + b.ndim])
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but first has "
+                f"size {a.shape[x]} in dim {x} and second has size {b.shape[y]} "
+                f"in dim {y}"
+            )
+    sa = list(letters[: a.ndim])
+    sb = list(letters[a.ndim : a.ndim + b.ndim])
     for x, y in zip(da, db):
         sb[y] = sa[x]
-    out = [c for i, c in enumerate(sa) if i not in da] + [c for i, c in enumerate(sb)
-                                                          if i not in db]
+    out = [c for i, c in enumerate(sa) if i not in da] + [
+        c for i, c in enumerate(sb) if i not in db
+    ]
     return einsum_p(a, b, eq="".join(sa) + "," + "".join(sb) + "->" + "".join(out))
 
 
 def _square_check(a, name):
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
-                           f"{a.shape[-2] if a.ndim >= 2 else '?'} by {a.shape[-1]} matrices "
-                           f"(shape {tuple(a.shape)})")
+        raise RuntimeError(
+            f"linalg.{name}: A must be batches of square matrices, but they are "
+            f"{a.shape[-2] if a.ndim >= 2 else '?'} by {a.shape[-1]} matrices "
+            f"(shape {tuple(a.shape)})"
+        )
     if a.dtype.kind != "f":
         raise RuntimeError(f"linalg.{name}: Expected a floating point tensor, got {a.dtype}")
 
@@ -323,8 +346,10 @@ def _square_check(a, name):
 def inv(A):  # noqa: N803
     _square_check(A, "inv")
     if np.any(np.linalg.matrix_rank(A._data) < A.shape[-1]) if A.numel() else False:
-        raise RuntimeError("linalg.inv: The diagonal element is zero, the inversion could not be "
-                           "completed because the input matrix is singular.")
+        raise RuntimeError(
+            "linalg.inv: The diagonal element is zero, the inversion could not be "
+            "completed because the input matrix is singular."
+        )
     return inv_p(A)
 
 
@@ -340,11 +365,12 @@ def solve(A, B, *, left: bool = True):  # noqa: N803
     vec = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     n = A.shape[-1]
     if (B.shape[-1] if vec else B.shape[-2]) != n:
-        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({tuple(A.shape)} and {tuple(B.shape)})")
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({tuple(A.shape)} and {tuple(B.shape)})"
+        )
     if np.any(np.linalg.matrix_rank(A._data) < n) if A.numel() else False:
-        raise RuntimeError("linalg.solve: The solver failed because the input matrix is "
-                           "singular.")
+        raise RuntimeError("linalg.solve: The solver failed because the input matrix is singular.")
     if vec:
         return _sq(solve_p(A, _unsq(B, -1)), -1)
     return solve_p(A, B)
@@ -376,4 +402,3 @@ def linalg_norm(x, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  #
             return norm(x, p=2, dim=dim, keepdim=keepdim, dtype=dtype)
         raise NotImplementedError(f"linalg.norm: matrix ord={ord!r} is not supported")
     return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
-

@@ -61,12 +61,13 @@ def _prod_others_fwd(x, axis):
     """For each element, the product of the other elements of its reduction group."""
     axes = tuple(range(x.ndim)) if axis is None else axis
     moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
-    lead = moved.shape[:moved.ndim - len(axes)]
+    lead = moved.shape[: moved.ndim - len(axes)]
     flat = moved.reshape(lead + (-1,))
     ones = np.ones(lead + (1,), dtype=x.dtype)
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = np.flip(np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], axis=-1), -1),
-                               axis=-1), -1)
+    right = np.flip(
+        np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1
+    )
     out = (left * right).reshape(moved.shape)
     return np.moveaxis(out, tuple(range(-len(axes), 0)), axes)
 
@@ -83,7 +84,7 @@ def _prod_others_grad_fwd(g, x, axis):
     axes = tuple(range(x.ndim)) if axis is None else axis
     moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
     gm = np.moveaxis(np.broadcast_to(g, x.shape), axes, tuple(range(-len(axes), 0)))
-    lead = moved.shape[:moved.ndim - len(axes)]
+    lead = moved.shape[: moved.ndim - len(axes)]
     xf = moved.reshape(lead + (-1,))
     gf = gm.reshape(lead + (-1,))
     n = xf.shape[-1]
@@ -202,14 +203,14 @@ def _nograd(name, fn):
     return Op(name, fn, differentiable=False).defvjp(None)
 
 
-argmax_p = _nograd("argmax", lambda x, axis=None, keepdims=False: np.argmax(
-    x, axis=axis, keepdims=keepdims))
-argmin_p = _nograd("argmin", lambda x, axis=None, keepdims=False: np.argmin(
-    x, axis=axis, keepdims=keepdims))
-all_p = _nograd("all", lambda x, axis=None, keepdims=False: np.all(x, axis=axis,
-                                                                     keepdims=keepdims))
-any_p = _nograd("any", lambda x, axis=None, keepdims=False: np.any(x, axis=axis,
-                                                                     keepdims=keepdims))
+argmax_p = _nograd(
+    "argmax", lambda x, axis=None, keepdims=False: np.argmax(x, axis=axis, keepdims=keepdims)
+)
+argmin_p = _nograd(
+    "argmin", lambda x, axis=None, keepdims=False: np.argmin(x, axis=axis, keepdims=keepdims)
+)
+all_p = _nograd("all", lambda x, axis=None, keepdims=False: np.all(x, axis=axis, keepdims=keepdims))
+any_p = _nograd("any", lambda x, axis=None, keepdims=False: np.any(x, axis=axis, keepdims=keepdims))
 count_nonzero_p = _nograd("count_nonzero", lambda x, axis=None: np.count_nonzero(x, axis=axis))
 
 # ---------------------------------------------------------------------------------------
@@ -276,8 +277,10 @@ def amin(input, dim=(), keepdim: bool = False):  # noqa: A002
 def _check_nonempty(input, axes, name):
     shp = tuple(input.shape)
     if input.numel() == 0 and (axes is None or any(shp[a] == 0 for a in axes)):
-        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == "
-                         f"0. Specify the reduction dim with the 'dim' argument.")
+        raise IndexError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == "
+            f"0. Specify the reduction dim with the 'dim' argument."
+        )
 
 
 _MaxMin = namedtuple("return_types", ["values", "indices"])
@@ -336,8 +339,7 @@ def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
     if dim is None:
         _check_nonempty(input, None, "argmax")
         r = _nanargmax(input._data.reshape(-1), 0, False)
-        return T._wrap(np.asarray(r, dtype=np.int64).reshape((1,) * input.ndim if keepdim
-                                                              else ()))
+        return T._wrap(np.asarray(r, dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()))
     d = wrap_dim(dim, input.ndim, "argmax")
     if input.ndim == 0:
         return T._wrap(np.array(0, dtype=np.int64))
@@ -349,8 +351,7 @@ def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
     if dim is None:
         _check_nonempty(input, None, "argmin")
         r = _nanargmin(input._data.reshape(-1), 0, False)
-        return T._wrap(np.asarray(r, dtype=np.int64).reshape((1,) * input.ndim if keepdim
-                                                              else ()))
+        return T._wrap(np.asarray(r, dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()))
     d = wrap_dim(dim, input.ndim, "argmin")
     if input.ndim == 0:
         return T._wrap(np.array(0, dtype=np.int64))
@@ -382,13 +383,25 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
-             correction=None):
+def var_mean(
+    input,
+    dim=None,
+    unbiased=None,
+    keepdim: bool = False,
+    *,  # noqa: A002
+    correction=None,
+):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
-             correction=None):
+def std_mean(
+    input,
+    dim=None,
+    unbiased=None,
+    keepdim: bool = False,
+    *,  # noqa: A002
+    correction=None,
+):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
@@ -471,4 +484,3 @@ def any(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
 def count_nonzero(input, dim=None):  # noqa: A002
     r = count_nonzero_p(input, axis=wrap_dims(dim, input.ndim, "count_nonzero"))
     return r.to(_dt.int64)
-

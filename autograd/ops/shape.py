@@ -230,8 +230,10 @@ def _gather_block(grad, index, axis):
     """``gather`` reading only the block the index spans (PyTorch's semantics for an index
     smaller than the source outside ``axis``), not a broadcast of the index."""
     if any(i != s for k, (i, s) in enumerate(zip(index.shape, grad.shape)) if k != axis):
-        grad = getitem(grad, idx=tuple(slice(0, i) if k != axis else slice(None)
-                                       for k, i in enumerate(index.shape)))
+        grad = getitem(
+            grad,
+            idx=tuple(slice(0, i) if k != axis else slice(None) for k, i in enumerate(index.shape)),
+        )
     return gather_p(grad, index, axis=axis)
 
 
@@ -407,8 +409,9 @@ def wrap_dims(dim, ndim, name=""):
     if isinstance(dim, (list, tuple)):
         axes = tuple(wrap_dim(d, ndim, name) for d in dim)
         if len(set(axes)) != len(axes):
-            raise RuntimeError(f"{name}: dim {tuple(dim)} appears multiple times in the list of "
-                               "dims")
+            raise RuntimeError(
+                f"{name}: dim {tuple(dim)} appears multiple times in the list of dims"
+            )
         return tuple(sorted(axes))
     return (wrap_dim(dim, ndim, name),)
 
@@ -431,8 +434,9 @@ def _infer_shape(shape, numel, old_shape, name):
             if s != -1:
                 known *= s
         if known == 0 or numel % known:
-            raise RuntimeError(f"{name}: shape '{list(shape)}' is invalid for input of size "
-                               f"{numel}")
+            raise RuntimeError(
+                f"{name}: shape '{list(shape)}' is invalid for input of size {numel}"
+            )
         shape = tuple(numel // known if s == -1 else s for s in shape)
     n = 1
     for s in shape:
@@ -440,8 +444,10 @@ def _infer_shape(shape, numel, old_shape, name):
             raise RuntimeError(f"{name}: invalid shape dimension {s}")
         n *= s
     if n != numel:
-        raise RuntimeError(f"{name}: shape '{list(shape)}' is invalid for input of size {numel} "
-                           f"(input shape {tuple(old_shape)})")
+        raise RuntimeError(
+            f"{name}: shape '{list(shape)}' is invalid for input of size {numel} "
+            f"(input shape {tuple(old_shape)})"
+        )
     return shape
 
 
@@ -457,8 +463,11 @@ def reshape(input, *shape):  # noqa: A002
 
 def view(input, *shape):  # noqa: A002
     """Like :func:`reshape`; dtype arguments (``view(dtype)``) are not supported."""
-    if len(shape) == 1 and not isinstance(shape[0], (builtins.int, list, tuple)) and \
-            not isinstance(shape[0], _Tensor()):
+    if (
+        len(shape) == 1
+        and not isinstance(shape[0], (builtins.int, list, tuple))
+        and not isinstance(shape[0], _Tensor())
+    ):
         raise TypeError("view(dtype) is not supported; use .to(dtype)")
     return reshape(input, *shape)
 
@@ -481,9 +490,9 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shp = tuple(input.shape)
     n = 1
-    for d in shp[s:e + 1]:
+    for d in shp[s : e + 1]:
         n *= d
-    return reshape_p(input, shape=shp[:s] + (n,) + shp[e + 1:])
+    return reshape_p(input, shape=shp[:s] + (n,) + shp[e + 1 :])
 
 
 def unflatten(input, dim: int, sizes):  # noqa: A002
@@ -491,7 +500,7 @@ def unflatten(input, dim: int, sizes):  # noqa: A002
     shp = tuple(input.shape)
     sizes = tuple(sizes)
     sizes = _infer_shape(sizes, shp[d], (shp[d],), "unflatten")
-    return reshape_p(input, shape=shp[:d] + sizes + shp[d + 1:])
+    return reshape_p(input, shape=shp[:d] + sizes + shp[d + 1 :])
 
 
 def squeeze(input, dim=None):  # noqa: A002
@@ -515,10 +524,13 @@ def permute(input, *dims):  # noqa: A002
         dims = tuple(dims[0])
     nd = input.ndim
     if len(dims) != nd:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
-                           f"not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}"
-                           .replace("(sparse_coo)", ""))
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does "
+            f"not match the length of the desired ordering of dimensions i.e. "
+            f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}".replace(
+                "(sparse_coo)", ""
+            )
+        )
     axes = tuple(wrap_dim(d, nd, "permute") for d in dims)
     if len(set(axes)) != nd:
         raise RuntimeError(f"permute(): repeated dim in dims {tuple(dims)}")
@@ -541,18 +553,20 @@ swapaxes = swapdims = transpose
 
 def t(input):  # noqa: A002
     if input.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                           f"{input.ndim}D")
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
 def movedim(input, source, destination):  # noqa: A002
     nd = input.ndim
-    src = [wrap_dim(s, nd, "movedim") for s in (source if isinstance(source, (list, tuple))
-                                                  else [source])]
-    dst = [wrap_dim(s, nd, "movedim") for s in (destination if isinstance(destination,
-                                                                           (list, tuple))
-                                                  else [destination])]
+    src = [
+        wrap_dim(s, nd, "movedim")
+        for s in (source if isinstance(source, (list, tuple)) else [source])
+    ]
+    dst = [
+        wrap_dim(s, nd, "movedim")
+        for s in (destination if isinstance(destination, (list, tuple)) else [destination])
+    ]
     order = [d for d in range(nd) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -564,11 +578,13 @@ def broadcast_to(input, size):  # noqa: A002
     try:
         np.broadcast_shapes(tuple(input.shape), size)
     except ValueError:
-        raise RuntimeError(f"broadcast_to: the shape {tuple(input.shape)} cannot be broadcast to "
-                           f"{size}") from None
+        raise RuntimeError(
+            f"broadcast_to: the shape {tuple(input.shape)} cannot be broadcast to {size}"
+        ) from None
     if np.broadcast_shapes(tuple(input.shape), size) != size:
-        raise RuntimeError(f"broadcast_to: the shape {tuple(input.shape)} cannot be broadcast to "
-                           f"{size}")
+        raise RuntimeError(
+            f"broadcast_to: the shape {tuple(input.shape)} cannot be broadcast to {size}"
+        )
     return broadcast_to_p(input, shape=size)
 
 
@@ -577,15 +593,19 @@ def expand(input, *sizes):  # noqa: A002
     sizes = _shape_arg(sizes, "expand")
     shp = tuple(input.shape)
     if len(sizes) < len(shp):
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
-                           f"or equal to the number of dimensions in the tensor ({len(shp)})")
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+            f"or equal to the number of dimensions in the tensor ({len(shp)})"
+        )
     lead = len(sizes) - len(shp)
     target = []
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise RuntimeError(f"expand: the expanded size of the tensor ({s}) isn't allowed "
-                                   "in a leading, non-existing dimension")
+                raise RuntimeError(
+                    f"expand: the expanded size of the tensor ({s}) isn't allowed "
+                    "in a leading, non-existing dimension"
+                )
             target.append(s)
         else:
             cur = shp[i - lead]
@@ -615,8 +635,10 @@ def repeat(input, *sizes):  # noqa: A002
     """Tile the tensor ``sizes`` times along each dim (PyTorch's ``repeat`` = ``np.tile``)."""
     sizes = _shape_arg(sizes, "repeat")
     if len(sizes) < input.ndim:
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
-                           f"of dimensions of tensor (got {len(sizes)} < {input.ndim})")
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number "
+            f"of dimensions of tensor (got {len(sizes)} < {input.ndim})"
+        )
     return tile_p(input, reps=sizes)
 
 
@@ -643,14 +665,16 @@ def flipud(input):  # noqa: A002
 def roll(input, shifts, dims=None):  # noqa: A002
     if dims is None:
         flat = flatten(input)
-        r = roll_p(flat, shift=int(shifts if not isinstance(shifts, (list, tuple))
-                                    else shifts[0]), axis=0)
+        r = roll_p(
+            flat, shift=int(shifts if not isinstance(shifts, (list, tuple)) else shifts[0]), axis=0
+        )
         return reshape_p(r, shape=tuple(input.shape))
     if isinstance(shifts, (list, tuple)):
         dims = tuple(wrap_dim(d, input.ndim, "roll") for d in dims)
         if len(dims) != len(shifts):
-            raise RuntimeError(f"roll: shifts and dims must align. shifts: {len(shifts)}, dims: "
-                               f"{len(dims)}")
+            raise RuntimeError(
+                f"roll: shifts and dims must align. shifts: {len(shifts)}, dims: {len(dims)}"
+            )
         return roll_p(input, shift=tuple(shifts), axis=dims)
     return roll_p(input, shift=int(shifts), axis=wrap_dim(dims, input.ndim, "roll"))
 
@@ -661,8 +685,10 @@ def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     if start < 0:
         start += n
     if start < 0 or start + length > n or length < 0:
-        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
-                         f"({n}) of dim {dim}")
+        raise IndexError(
+            f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+            f"({n}) of dim {dim}"
+        )
     return getitem(input, idx=(slice(None),) * d + (slice(start, start + length),))
 
 
@@ -670,8 +696,10 @@ def select(input, dim: int, index: int):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "select")
     n = input.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{tuple(input.shape)} at dimension {dim}")
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size "
+            f"{tuple(input.shape)} at dimension {dim}"
+        )
     return getitem(input, idx=(slice(None),) * d + (index % n,))
 
 
@@ -683,8 +711,10 @@ def _check_same_ndim(tensors, name, dim):
         )
     for i, t in enumerate(tensors):
         if not isinstance(t, T):
-            raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got "
-                            f"{type(t).__name__}")
+            raise TypeError(
+                f"{name}(): expected Tensor as element {i} in argument 0, but got "
+                f"{type(t).__name__}"
+            )
 
 
 def cat(tensors, dim: int = 0):
@@ -699,8 +729,9 @@ def cat(tensors, dim: int = 0):
     for i, t in enumerate(tensors[1:], 1):
         s = tuple(t.shape)
         if len(s) != nd:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and "
-                               f"{len(s)}")
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {nd} and {len(s)}"
+            )
         for k in range(nd):
             if k != d and s[k] != ref[k]:
                 raise RuntimeError(
@@ -719,8 +750,10 @@ def stack(tensors, dim: int = 0):
     ref = tuple(tensors[0].shape)
     for i, t in enumerate(tensors[1:], 1):
         if tuple(t.shape) != ref:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
-                               f"at entry 0 and {list(t.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref)} "
+                f"at entry 0 and {list(t.shape)} at entry {i}"
+            )
     d = wrap_dim(dim, len(ref) + 1, "stack")
     return stack_p(*tensors, axis=d)
 
@@ -740,14 +773,17 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != n:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
-                               f"(input tensor's size at dimension {d}), but got split_sizes="
-                               f"{sizes}")
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                f"(input tensor's size at dimension {d}), but got split_sizes="
+                f"{sizes}"
+            )
     else:
         step = int(split_size_or_sections)
         if step <= 0:
-            raise RuntimeError(f"split expects split_size be non-negative, but got "
-                               f"split_size={step}")
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={step}"
+            )
         sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
     out = []
     start = 0
@@ -775,8 +811,10 @@ def tensor_split(input, indices_or_sections, dim: int = 0):  # noqa: A002
         sizes = [q + 1] * r + [q] * (k - r)
         return split(input, sizes, d)
     bounds = [0] + list(indices_or_sections) + [n]
-    return tuple(getitem(input, idx=(slice(None),) * d + (slice(a, b),))
-                 for a, b in zip(bounds[:-1], bounds[1:]))
+    return tuple(
+        getitem(input, idx=(slice(None),) * d + (slice(a, b),))
+        for a, b in zip(bounds[:-1], bounds[1:])
+    )
 
 
 def unbind(input, dim: int = 0):  # noqa: A002
@@ -802,22 +840,26 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     nd = input.ndim
     d = wrap_dim(dim, nd, "gather")
     if idx.ndim != builtins.max(nd, 1):
-        raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as "
-                           f"input tensor (index has {idx.ndim}, input has {nd})")
+        raise RuntimeError(
+            f"gather(): Index tensor must have the same number of dimensions as "
+            f"input tensor (index has {idx.ndim}, input has {nd})"
+        )
     for k in range(nd):
         if k != d and idx.shape[k] > input.shape[k]:
-            raise RuntimeError(f"gather(): Size does not match at dimension {k} expected index "
-                               f"{list(idx.shape)} to be smaller than self {list(input.shape)} "
-                               f"apart from dimension {d}")
+            raise RuntimeError(
+                f"gather(): Size does not match at dimension {k} expected index "
+                f"{list(idx.shape)} to be smaller than self {list(input.shape)} "
+                f"apart from dimension {d}"
+            )
     n = input.shape[d] if nd else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(f"gather(): index {bad} is out of bounds for dimension {d} with size "
-                         f"{n}")
+        raise IndexError(f"gather(): index {bad} is out of bounds for dimension {d} with size {n}")
     x = input
     if any(idx.shape[k] < input.shape[k] for k in range(nd) if k != d):
-        x = getitem(input, idx=tuple(slice(0, idx.shape[k]) if k != d else slice(None)
-                                     for k in range(nd)))
+        x = getitem(
+            input, idx=tuple(slice(0, idx.shape[k]) if k != d else slice(None) for k in range(nd))
+        )
     return gather_p(x, idx % n if idx.size and idx.min() < 0 else idx, axis=d)
 
 
@@ -826,8 +868,12 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     if dim is None:
         return gather_p(flatten(input), idx.reshape(-1), axis=0)
     d = wrap_dim(dim, input.ndim, "take_along_dim")
-    shp = list(np.broadcast_shapes(tuple(input.shape[:d]) + (1,) + tuple(input.shape[d + 1:]),
-                                   idx.shape[:d] + (1,) + idx.shape[d + 1:]))
+    shp = list(
+        np.broadcast_shapes(
+            tuple(input.shape[:d]) + (1,) + tuple(input.shape[d + 1 :]),
+            idx.shape[:d] + (1,) + idx.shape[d + 1 :],
+        )
+    )
     xs = list(shp)
     xs[d] = input.shape[d]
     ishp = list(shp)
@@ -860,8 +906,10 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
     d = wrap_dim(dim, input.ndim, "scatter")
     n = input.shape[d]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"scatter(): index {idx.max() if idx.max() >= n else idx.min()} is out "
-                         f"of bounds for dimension {d} with size {n}")
+        raise IndexError(
+            f"scatter(): index {idx.max() if idx.max() >= n else idx.min()} is out "
+            f"of bounds for dimension {d} with size {n}"
+        )
     if src is None:
         src = value
     if src is None:
@@ -879,8 +927,9 @@ def scatter_add(input, dim: int, index, src):  # noqa: A002
     n = input.shape[d]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(f"scatter_add(): index {bad} is out of bounds for dimension {d} with "
-                         f"size {n}")
+        raise IndexError(
+            f"scatter_add(): index {bad} is out of bounds for dimension {d} with size {n}"
+        )
     _check_scatter_sizes("scatter_add", input, d, idx, src)
     from .elementwise import add
 
@@ -895,8 +944,9 @@ def index_select(input, dim: int, index):  # noqa: A002
     n = input.shape[d] if input.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(f"index_select(): index {bad} out of range for dimension {d} with size "
-                         f"{n}")
+        raise IndexError(
+            f"index_select(): index {bad} out of range for dimension {d} with size {n}"
+        )
     return index_select_p(input, idx.reshape(-1), axis=d)
 
 
@@ -917,18 +967,23 @@ def masked_fill(input, mask, value):  # noqa: A002
     T = _Tensor()
     m = mask._data if isinstance(mask, T) else np.asarray(mask)
     if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{m.dtype}")
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {m.dtype}"
+        )
     try:
         if np.broadcast_shapes(tuple(input.shape), m.shape) != tuple(input.shape):
             raise ValueError
     except ValueError:
-        raise RuntimeError(f"masked_fill: the mask of shape {m.shape} cannot be broadcast to the "
-                           f"input of shape {tuple(input.shape)}") from None
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {m.shape} cannot be broadcast to the "
+            f"input of shape {tuple(input.shape)}"
+        ) from None
     if isinstance(value, T):
         if value.ndim != 0:
-            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value.ndim} dimension(s).")
+            raise RuntimeError(
+                f"masked_fill only supports a 0-dimensional value tensor, but got "
+                f"tensor with {value.ndim} dimension(s)."
+            )
     return mf(input, m, value)
 
 
@@ -980,9 +1035,11 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
     if len(pad) % 2:
         raise RuntimeError(f"Padding length must be divisible by 2, got {len(pad)}")
     if len(pad) // 2 > input.ndim:
-        raise RuntimeError(f"Padding length should be less than or equal to two times the input "
-                           f"dimension but got padding length {len(pad)} and input of dimension "
-                           f"{input.ndim}")
+        raise RuntimeError(
+            f"Padding length should be less than or equal to two times the input "
+            f"dimension but got padding length {len(pad)} and input of dimension "
+            f"{input.ndim}"
+        )
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
     pairs = [(0, 0)] * input.ndim
@@ -991,8 +1048,10 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
         pairs[input.ndim - 1 - i] = (lo, hi)
     if any(lo < 0 or hi < 0 for lo, hi in pairs):
         # negative padding crops
-        sl = tuple(slice(builtins.max(-lo, 0), n - builtins.max(-hi, 0))
-                   for (lo, hi), n in zip(pairs, input.shape))
+        sl = tuple(
+            slice(builtins.max(-lo, 0), n - builtins.max(-hi, 0))
+            for (lo, hi), n in zip(pairs, input.shape)
+        )
         input = getitem(input, idx=sl)
         pairs = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in pairs]
     return pad_p(input, pad=tuple(pairs), value=0.0 if value is None else value)

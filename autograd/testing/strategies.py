@@ -12,13 +12,20 @@ from hypothesis import strategies as st
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
     """Shapes as tuples of ints."""
-    return st.lists(st.integers(min_side, max_side), min_size=min_dims,
-                    max_size=max_dims).map(tuple)
+    return st.lists(st.integers(min_side, max_side), min_size=min_dims, max_size=max_dims).map(
+        tuple
+    )
 
 
 @st.composite
-def broadcastable_shapes(draw, shape, min_dims: int = 0, max_dims: int | None = None,
-                         min_side: int = 1, max_side: int | None = None):
+def broadcastable_shapes(
+    draw,
+    shape,
+    min_dims: int = 0,
+    max_dims: int | None = None,
+    min_side: int = 1,
+    max_side: int | None = None,
+):
     """A shape that broadcasts with ``shape`` (some dims set to 1 or dropped, maybe extra
     leading dims)."""
     shape = tuple(shape)
@@ -28,8 +35,11 @@ def broadcastable_shapes(draw, shape, min_dims: int = 0, max_dims: int | None = 
     for i in range(1, nd + 1):
         if i <= len(shape):
             s = shape[-i]
-            out.append(draw(st.sampled_from([s, 1])) if s != 1 else
-                       draw(st.integers(min_side, max_side or max(min_side, 3))))
+            out.append(
+                draw(st.sampled_from([s, 1]))
+                if s != 1
+                else draw(st.integers(min_side, max_side or max(min_side, 3)))
+            )
         else:
             out.append(draw(st.integers(min_side, max_side or 3)))
     return tuple(reversed(out))
@@ -41,8 +51,7 @@ def dims(draw, ndim: int, allow_negative: bool = True, allow_tuple: bool = False
     n = max(ndim, 1)
     lo = -n if allow_negative else 0
     if allow_tuple and ndim > 0 and draw(st.booleans()):
-        picked = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
-                               unique=True))
+        picked = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
         return tuple(d - ndim if allow_negative and draw(st.booleans()) else d for d in picked)
     return draw(st.integers(lo, n - 1))
 
@@ -56,8 +65,15 @@ def _push_from_kinks(a, kinks, margin):
 
 
 @st.composite
-def arrays(draw, shape, dtype=np.float64, low: float = -2.0, high: float = 2.0,
-           kinks=(), margin: float = 1e-2):
+def arrays(
+    draw,
+    shape,
+    dtype=np.float64,
+    low: float = -2.0,
+    high: float = 2.0,
+    kinks=(),
+    margin: float = 1e-2,
+):
     """A float array of ``shape`` with values in [low, high], at least ``margin`` from each
     kink."""
     n = int(np.prod(shape)) if shape else 1
@@ -72,8 +88,17 @@ def arrays(draw, shape, dtype=np.float64, low: float = -2.0, high: float = 2.0,
 
 
 @st.composite
-def tensors(draw, shape=None, dtype=np.float64, elements=None, requires_grad: bool = False,
-            low: float = -2.0, high: float = 2.0, kinks=(), margin: float = 1e-2):
+def tensors(
+    draw,
+    shape=None,
+    dtype=np.float64,
+    elements=None,
+    requires_grad: bool = False,
+    low: float = -2.0,
+    high: float = 2.0,
+    kinks=(),
+    margin: float = 1e-2,
+):
     """An ``autograd.Tensor``; ``shape`` may be a tuple or a strategy of tuples."""
     from .. import Tensor, tensor
 

@@ -22,10 +22,10 @@ Other families (``nn``) add rows in their own modules and list them in ``ALL_ROW
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 from hypothesis import strategies as st
 
 from autograd.testing import shapes
@@ -66,7 +66,7 @@ def bshapes(draw, n, min_dims=0, max_dims=3, max_side=3):
     out = [full]
     for _ in range(n - 1):
         nd = draw(st.integers(0, len(full)))
-        sub = full[len(full) - nd:]
+        sub = full[len(full) - nd :]
         out.append(tuple(1 if draw(st.booleans()) else s for s in sub))
     draw(st.randoms()).shuffle(out)
     return tuple(out)
@@ -95,5 +95,3 @@ def all_rows():
             raise
         rows.extend(mod.ROWS)
     return rows
-
-

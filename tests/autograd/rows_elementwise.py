@@ -72,53 +72,110 @@ PIECEWISE_CONSTANT = [
     ("round", ag.round, np.round, (-1.5, -0.5, 0.5, 1.5)),
 ]
 
-ROWS = [
-    Row(n, f, 1, domain=d, kinks=k, ref=r, shapes=same_shapes(1)) for n, f, r, d, k in UNARY
-] + [
-    Row(n, f, 1, kinks=k, ref=r, shapes=same_shapes(1)) for n, f, r, k in PIECEWISE_CONSTANT
-] + [
-    Row("add", lambda a, b: a + b, 2, ref=np.add),
-    Row("add_alpha", lambda a, b: ag.add(a, b, alpha=2.5), 2, ref=lambda a, b: a + 2.5 * b,
-        covers=("add", "mul")),
-    Row("sub", lambda a, b: a - b, 2, ref=np.subtract),
-    Row("mul", lambda a, b: a * b, 2, ref=np.multiply),
-    Row("div", lambda a, b: a / b, 2, prep=_nonzero_denominator, ref=np.divide),
-    Row("rdiv_scalar", lambda a: 2.0 / a, 1, domain=(0.3, 2), ref=lambda a: 2.0 / a,
-        covers=("div",)),
-    Row("pow", lambda a, b: a ** b, 2, domain=[(0.3, 2.0), (-2.0, 2.0)], ref=np.power),
-    Row("pow_scalar_exp", lambda a: a ** 3, 1, ref=lambda a: a ** 3, covers=("pow",)),
-    Row("pow_scalar_base", lambda a: 2.0 ** a, 1, ref=lambda a: 2.0 ** a, covers=("pow",)),
-    Row("remainder", lambda a, b: a % b, 2, domain=[(-3, 3), (0.5, 2)],
-        prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]], ref=np.remainder),
-    Row("fmod", ag.fmod, 2, domain=[(-3, 3), (0.5, 2)],
-        prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]], ref=np.fmod),
-    Row("floor_divide", lambda a, b: a // b, 2, domain=[(-3, 3), (0.5, 2)],
-        prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]], ref=np.floor_divide),
-    Row("atan2", ag.atan2, 2, domain=[(-2, 2), (0.3, 2)], ref=np.arctan2),
-    Row("maximum", ag.maximum, 2, prep=_sep, ref=np.maximum),
-    Row("minimum", ag.minimum, 2, prep=_sep, ref=np.minimum),
-    Row("clamp", lambda a, **kw: ag.clamp(a, **kw), 1, shapes=same_shapes(1),
-        kinks=(-0.5, 0.7), kwargs=lambda s: st.sampled_from(
-            [dict(min=-0.5, max=0.7), dict(min=-0.5), dict(max=0.7)]),
-        ref=lambda a, **kw: np.clip(a, kw.get("min"), kw.get("max"))),
-    Row("clamp_tensor_bounds", lambda a, lo, hi: ag.clamp(a, lo, hi), 3,
-        prep=lambda arrs, kw: [arrs[0], arrs[1] - 3.0, arrs[2] + 3.0],
-        covers=("maximum", "minimum")),
-    Row("where", lambda a, b, cond=None: ag.where(ag.tensor(cond), a, b), 2,
-        kwargs=lambda s: st.integers(0, 2**31).map(
-            lambda seed: dict(cond=np.random.default_rng(seed).random(
-                np.broadcast_shapes(*s)) < 0.5)),
-        ref=lambda a, b, cond=None: np.where(cond, a, b)),
-    Row("masked_fill", lambda a, mask=None: ag.masked_fill(a, ag.tensor(mask), -1.5), 1,
-        shapes=same_shapes(1),
-        kwargs=lambda s: st.integers(0, 2**31).map(
-            lambda seed: dict(mask=np.random.default_rng(seed).random(s[0]) < 0.5)),
-        ref=lambda a, mask=None: np.where(mask, -1.5, a)),
-    Row("masked_fill_tensor_value", lambda a, v: ag.masked_fill(a, a > 0, v.sum()), 2,
-        shapes=st.tuples(st.just((3, 2)), st.just(())), kinks=(0.0,), covers=("masked_fill",)),
-    Row("lerp", lambda a, b, w: ag.lerp(a, b, w), 3, covers=("add", "mul", "sub")),
-    Row("clone", lambda a: a.clone() * 1.0, 1, covers=("clone", "mul")),
-]
+ROWS = (
+    [Row(n, f, 1, domain=d, kinks=k, ref=r, shapes=same_shapes(1)) for n, f, r, d, k in UNARY]
+    + [Row(n, f, 1, kinks=k, ref=r, shapes=same_shapes(1)) for n, f, r, k in PIECEWISE_CONSTANT]
+    + [
+        Row("add", lambda a, b: a + b, 2, ref=np.add),
+        Row(
+            "add_alpha",
+            lambda a, b: ag.add(a, b, alpha=2.5),
+            2,
+            ref=lambda a, b: a + 2.5 * b,
+            covers=("add", "mul"),
+        ),
+        Row("sub", lambda a, b: a - b, 2, ref=np.subtract),
+        Row("mul", lambda a, b: a * b, 2, ref=np.multiply),
+        Row("div", lambda a, b: a / b, 2, prep=_nonzero_denominator, ref=np.divide),
+        Row(
+            "rdiv_scalar",
+            lambda a: 2.0 / a,
+            1,
+            domain=(0.3, 2),
+            ref=lambda a: 2.0 / a,
+            covers=("div",),
+        ),
+        Row("pow", lambda a, b: a**b, 2, domain=[(0.3, 2.0), (-2.0, 2.0)], ref=np.power),
+        Row("pow_scalar_exp", lambda a: a**3, 1, ref=lambda a: a**3, covers=("pow",)),
+        Row("pow_scalar_base", lambda a: 2.0**a, 1, ref=lambda a: 2.0**a, covers=("pow",)),
+        Row(
+            "remainder",
+            lambda a, b: a % b,
+            2,
+            domain=[(-3, 3), (0.5, 2)],
+            prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]],
+            ref=np.remainder,
+        ),
+        Row(
+            "fmod",
+            ag.fmod,
+            2,
+            domain=[(-3, 3), (0.5, 2)],
+            prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]],
+            ref=np.fmod,
+        ),
+        Row(
+            "floor_divide",
+            lambda a, b: a // b,
+            2,
+            domain=[(-3, 3), (0.5, 2)],
+            prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]],
+            ref=np.floor_divide,
+        ),
+        Row("atan2", ag.atan2, 2, domain=[(-2, 2), (0.3, 2)], ref=np.arctan2),
+        Row("maximum", ag.maximum, 2, prep=_sep, ref=np.maximum),
+        Row("minimum", ag.minimum, 2, prep=_sep, ref=np.minimum),
+        Row(
+            "clamp",
+            lambda a, **kw: ag.clamp(a, **kw),
+            1,
+            shapes=same_shapes(1),
+            kinks=(-0.5, 0.7),
+            kwargs=lambda s: st.sampled_from(
+                [dict(min=-0.5, max=0.7), dict(min=-0.5), dict(max=0.7)]
+            ),
+            ref=lambda a, **kw: np.clip(a, kw.get("min"), kw.get("max")),
+        ),
+        Row(
+            "clamp_tensor_bounds",
+            lambda a, lo, hi: ag.clamp(a, lo, hi),
+            3,
+            prep=lambda arrs, kw: [arrs[0], arrs[1] - 3.0, arrs[2] + 3.0],
+            covers=("maximum", "minimum"),
+        ),
+        Row(
+            "where",
+            lambda a, b, cond=None: ag.where(ag.tensor(cond), a, b),
+            2,
+            kwargs=lambda s: st.integers(0, 2**31).map(
+                lambda seed: dict(
+                    cond=np.random.default_rng(seed).random(np.broadcast_shapes(*s)) < 0.5
+                )
+            ),
+            ref=lambda a, b, cond=None: np.where(cond, a, b),
+        ),
+        Row(
+            "masked_fill",
+            lambda a, mask=None: ag.masked_fill(a, ag.tensor(mask), -1.5),
+            1,
+            shapes=same_shapes(1),
+            kwargs=lambda s: st.integers(0, 2**31).map(
+                lambda seed: dict(mask=np.random.default_rng(seed).random(s[0]) < 0.5)
+            ),
+            ref=lambda a, mask=None: np.where(mask, -1.5, a),
+        ),
+        Row(
+            "masked_fill_tensor_value",
+            lambda a, v: ag.masked_fill(a, a > 0, v.sum()),
+            2,
+            shapes=st.tuples(st.just((3, 2)), st.just(())),
+            kinks=(0.0,),
+            covers=("masked_fill",),
+        ),
+        Row("lerp", lambda a, b, w: ag.lerp(a, b, w), 3, covers=("add", "mul", "sub")),
+        Row("clone", lambda a: a.clone() * 1.0, 1, covers=("clone", "mul")),
+    ]
+)
 
 
 def _away_from_multiples(a, b):
@@ -133,14 +190,27 @@ def _away_from_multiples(a, b):
 
 
 COMPARISONS = [
-    ("eq", ag.eq, np.equal), ("ne", ag.ne, np.not_equal), ("lt", ag.lt, np.less),
-    ("le", ag.le, np.less_equal), ("gt", ag.gt, np.greater), ("ge", ag.ge, np.greater_equal),
-    ("logical_and", lambda a, b: ag.logical_and(a > 0, b > 0),
-     lambda a, b: np.logical_and(a > 0, b > 0)),
-    ("logical_or", lambda a, b: ag.logical_or(a > 0, b > 0),
-     lambda a, b: np.logical_or(a > 0, b > 0)),
-    ("logical_xor", lambda a, b: ag.logical_xor(a > 0, b > 0),
-     lambda a, b: np.logical_xor(a > 0, b > 0)),
+    ("eq", ag.eq, np.equal),
+    ("ne", ag.ne, np.not_equal),
+    ("lt", ag.lt, np.less),
+    ("le", ag.le, np.less_equal),
+    ("gt", ag.gt, np.greater),
+    ("ge", ag.ge, np.greater_equal),
+    (
+        "logical_and",
+        lambda a, b: ag.logical_and(a > 0, b > 0),
+        lambda a, b: np.logical_and(a > 0, b > 0),
+    ),
+    (
+        "logical_or",
+        lambda a, b: ag.logical_or(a > 0, b > 0),
+        lambda a, b: np.logical_or(a > 0, b > 0),
+    ),
+    (
+        "logical_xor",
+        lambda a, b: ag.logical_xor(a > 0, b > 0),
+        lambda a, b: np.logical_xor(a > 0, b > 0),
+    ),
     ("bitwise_and", lambda a, b: (a > 0) & (b > 0), lambda a, b: (a > 0) & (b > 0)),
     ("bitwise_or", lambda a, b: (a > 0) | (b > 0), lambda a, b: (a > 0) | (b > 0)),
     ("bitwise_xor", lambda a, b: (a > 0) ^ (b > 0), lambda a, b: (a > 0) ^ (b > 0)),

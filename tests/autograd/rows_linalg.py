@@ -37,7 +37,8 @@ def _well_conditioned(arrs, kw):
 
 def _square(min_batch=0):
     return st.tuples(st.integers(0, 2), st.integers(1, 3)).map(
-        lambda t: ((2,) * t[0] + (t[1], t[1]),))
+        lambda t: ((2,) * t[0] + (t[1], t[1]),)
+    )
 
 
 @st.composite
@@ -57,37 +58,95 @@ def _linear_shapes(draw):
 
 
 ROWS = [
-    Row("matmul", lambda a, b: a @ b, 2, shapes=_matmul_shapes(), ref=np.matmul,
-        covers=("matmul", "permute", "reshape", "mul")),
+    Row(
+        "matmul",
+        lambda a, b: a @ b,
+        2,
+        shapes=_matmul_shapes(),
+        ref=np.matmul,
+        covers=("matmul", "permute", "reshape", "mul"),
+    ),
     Row("mm", ag.mm, 2, shapes=st.just(((2, 3), (3, 4))), ref=np.matmul, covers=("matmul",)),
-    Row("bmm", ag.bmm, 2, shapes=st.just(((2, 2, 3), (2, 3, 2))), ref=np.matmul,
-        covers=("matmul",)),
+    Row(
+        "bmm", ag.bmm, 2, shapes=st.just(((2, 2, 3), (2, 3, 2))), ref=np.matmul, covers=("matmul",)
+    ),
     Row("dot", ag.dot, 2, shapes=st.just(((3,), (3,))), ref=np.dot, covers=("matmul",)),
     Row("outer", ag.outer, 2, shapes=st.just(((3,), (2,))), ref=np.outer, covers=("mul",)),
-    Row("einsum", lambda a, b: ag.einsum("bij,bjk->bik", a, b), 2,
-        shapes=st.just(((2, 2, 3), (2, 3, 2))), ref=lambda a, b: np.einsum("bij,bjk->bik", a, b)),
-    Row("einsum_sum_out", lambda a, b: ag.einsum("ij,j->i", a, b), 2,
-        shapes=st.just(((2, 3), (3,))), ref=lambda a, b: np.einsum("ij,j->i", a, b),
-        covers=("einsum",)),
-    Row("einsum_private_index", lambda a, b: ag.einsum("ij,k->i", a, b), 2,
-        shapes=st.just(((2, 3), (2,))), ref=lambda a, b: np.einsum("ij,k->i", a, b),
-        covers=("einsum", "broadcast_to")),
-    Row("einsum_ellipsis", lambda a, b: ag.einsum("...ij,...jk", a, b), 2,
-        shapes=st.just(((2, 2, 3), (2, 3, 2))), ref=lambda a, b: np.einsum("...ij,...jk", a, b),
-        covers=("einsum",)),
-    Row("tensordot", lambda a, b: ag.tensordot(a, b, dims=([1], [0])), 2,
-        shapes=st.just(((2, 3), (3, 2))), ref=lambda a, b: np.tensordot(a, b, axes=([1], [0])),
-        covers=("einsum",)),
+    Row(
+        "einsum",
+        lambda a, b: ag.einsum("bij,bjk->bik", a, b),
+        2,
+        shapes=st.just(((2, 2, 3), (2, 3, 2))),
+        ref=lambda a, b: np.einsum("bij,bjk->bik", a, b),
+    ),
+    Row(
+        "einsum_sum_out",
+        lambda a, b: ag.einsum("ij,j->i", a, b),
+        2,
+        shapes=st.just(((2, 3), (3,))),
+        ref=lambda a, b: np.einsum("ij,j->i", a, b),
+        covers=("einsum",),
+    ),
+    Row(
+        "einsum_private_index",
+        lambda a, b: ag.einsum("ij,k->i", a, b),
+        2,
+        shapes=st.just(((2, 3), (2,))),
+        ref=lambda a, b: np.einsum("ij,k->i", a, b),
+        covers=("einsum", "broadcast_to"),
+    ),
+    Row(
+        "einsum_ellipsis",
+        lambda a, b: ag.einsum("...ij,...jk", a, b),
+        2,
+        shapes=st.just(((2, 2, 3), (2, 3, 2))),
+        ref=lambda a, b: np.einsum("...ij,...jk", a, b),
+        covers=("einsum",),
+    ),
+    Row(
+        "tensordot",
+        lambda a, b: ag.tensordot(a, b, dims=([1], [0])),
+        2,
+        shapes=st.just(((2, 3), (3, 2))),
+        ref=lambda a, b: np.tensordot(a, b, axes=([1], [0])),
+        covers=("einsum",),
+    ),
     Row("inv", ag.linalg.inv, 1, shapes=_square(), prep=_well_conditioned, ref=np.linalg.inv),
     Row("det", ag.linalg.det, 1, shapes=_square(), prep=_well_conditioned, ref=np.linalg.det),
-    Row("solve", ag.linalg.solve, 2, shapes=_solve_shapes(), prep=_well_conditioned,
-        ref=lambda a, b: np.linalg.solve(a, b[..., None])[..., 0] if b.ndim == a.ndim - 1
-        else np.linalg.solve(a, b)),
-    Row("linalg_norm", lambda a: ag.linalg.norm(a), 1, domain=(0.2, 2.0),
-        ref=lambda a: np.sqrt(np.sum(a * a)), covers=("norm2",)),
-    Row("linalg_vector_norm_dim", lambda a: ag.linalg.vector_norm(a, ord=2, dim=-1), 1,
-        shapes=st.just(((2, 3),)), domain=(0.2, 2.0),
-        ref=lambda a: np.linalg.norm(a, axis=-1), covers=("norm2",)),
-    Row("linear", lambda x, w, b: linear_p(x, w, b), 3, shapes=_linear_shapes(),
-        ref=lambda x, w, b: x @ w.T + b),
+    Row(
+        "solve",
+        ag.linalg.solve,
+        2,
+        shapes=_solve_shapes(),
+        prep=_well_conditioned,
+        ref=lambda a, b: (
+            np.linalg.solve(a, b[..., None])[..., 0]
+            if b.ndim == a.ndim - 1
+            else np.linalg.solve(a, b)
+        ),
+    ),
+    Row(
+        "linalg_norm",
+        lambda a: ag.linalg.norm(a),
+        1,
+        domain=(0.2, 2.0),
+        ref=lambda a: np.sqrt(np.sum(a * a)),
+        covers=("norm2",),
+    ),
+    Row(
+        "linalg_vector_norm_dim",
+        lambda a: ag.linalg.vector_norm(a, ord=2, dim=-1),
+        1,
+        shapes=st.just(((2, 3),)),
+        domain=(0.2, 2.0),
+        ref=lambda a: np.linalg.norm(a, axis=-1),
+        covers=("norm2",),
+    ),
+    Row(
+        "linear",
+        lambda x, w, b: linear_p(x, w, b),
+        3,
+        shapes=_linear_shapes(),
+        ref=lambda x, w, b: x @ w.T + b,
+    ),
 ]

@@ -17,7 +17,8 @@ S2D = same_shapes(1, min_dims=2)
 def _seeded(fn):
     """kwargs strategy built from a random seed and the shapes."""
     return lambda shapes: st.integers(0, 2**31).map(
-        lambda seed: fn(np.random.default_rng(seed), shapes))
+        lambda seed: fn(np.random.default_rng(seed), shapes)
+    )
 
 
 def _perm(rng, shapes):
@@ -89,16 +90,25 @@ def _index_select_kw(rng, shapes):
 def _pad_kw(rng, shapes):
     nd = len(shapes[0])
     k = int(rng.integers(1, nd + 1))
-    return {"pad": tuple(int(v) for v in rng.integers(0, 3, size=2 * k)),
-            "value": float(rng.uniform(-1, 1))}
+    return {
+        "pad": tuple(int(v) for v in rng.integers(0, 3, size=2 * k)),
+        "value": float(rng.uniform(-1, 1)),
+    }
 
 
 def _cat_shapes():
     return st.lists(st.integers(1, 3), min_size=1, max_size=3).flatmap(
         lambda base: st.integers(0, len(base) - 1).flatmap(
-            lambda d: st.tuples(*[st.integers(1, 3).map(
-                lambda n, d=d: tuple(n if i == d else s for i, s in enumerate(base)))
-                for _ in range(3)])))
+            lambda d: st.tuples(
+                *[
+                    st.integers(1, 3).map(
+                        lambda n, d=d: tuple(n if i == d else s for i, s in enumerate(base))
+                    )
+                    for _ in range(3)
+                ]
+            )
+        )
+    )
 
 
 def _cat_dim(shapes):
@@ -133,91 +143,274 @@ def _diag_kw(shapes):
 
 
 ROWS = [
-    Row("reshape", lambda a, shape: a.reshape(shape), 1, shapes=S1, kwargs=_seeded(_reshape_kw),
-        ref=lambda a, shape: a.reshape(shape)),
-    Row("view_flatten_unflatten", lambda a: a.flatten().unflatten(0, tuple(a.shape)), 1,
-        shapes=S1, ref=lambda a: a, covers=("reshape",)),
-    Row("squeeze_unsqueeze", lambda a, dim: a.unsqueeze(dim).squeeze(dim), 1, shapes=S1,
+    Row(
+        "reshape",
+        lambda a, shape: a.reshape(shape),
+        1,
+        shapes=S1,
+        kwargs=_seeded(_reshape_kw),
+        ref=lambda a, shape: a.reshape(shape),
+    ),
+    Row(
+        "view_flatten_unflatten",
+        lambda a: a.flatten().unflatten(0, tuple(a.shape)),
+        1,
+        shapes=S1,
+        ref=lambda a: a,
+        covers=("reshape",),
+    ),
+    Row(
+        "squeeze_unsqueeze",
+        lambda a, dim: a.unsqueeze(dim).squeeze(dim),
+        1,
+        shapes=S1,
         kwargs=lambda s: st.fixed_dictionaries({"dim": dims(len(s[0]) + 1)}),
-        ref=lambda a, dim: a, covers=("reshape",)),
-    Row("permute", lambda a, dims: a.permute(*dims), 1, shapes=S1, kwargs=_seeded(_perm),
-        ref=lambda a, dims: np.transpose(a, dims)),
-    Row("transpose", lambda a, d0, d1: a.transpose(d0, d1), 1, shapes=S1,
+        ref=lambda a, dim: a,
+        covers=("reshape",),
+    ),
+    Row(
+        "permute",
+        lambda a, dims: a.permute(*dims),
+        1,
+        shapes=S1,
+        kwargs=_seeded(_perm),
+        ref=lambda a, dims: np.transpose(a, dims),
+    ),
+    Row(
+        "transpose",
+        lambda a, d0, d1: a.transpose(d0, d1),
+        1,
+        shapes=S1,
         kwargs=lambda s: st.fixed_dictionaries({"d0": dims(len(s[0])), "d1": dims(len(s[0]))}),
-        ref=lambda a, d0, d1: np.swapaxes(a, d0, d1), covers=("permute",)),
-    Row("T_mT", lambda a: a.mT + 0, 1, shapes=S2D, ref=lambda a: np.swapaxes(a, -1, -2),
-        covers=("permute", "add")),
-    Row("expand", lambda a, sizes: a.expand(*sizes), 1, shapes=_expand_shapes(),
-        kwargs=_expand_kw, ref=lambda a, sizes: np.broadcast_to(a, sizes),
-        covers=("broadcast_to",)),
-    Row("broadcast_to", lambda a: ag.broadcast_to(a, (2,) + tuple(a.shape)), 1,
-        ref=lambda a: np.broadcast_to(a, (2,) + a.shape)),
-    Row("getitem", _getitem, 1, shapes=S1, kwargs=_seeded(_index_kw),
-        ref=lambda a, idx: a[idx], covers=("getitem", "index", "index_grad")),
-    Row("setitem", lambda a, v: _setitem(a, v), 2, shapes=st.just(((3, 4), (4,))),
-        covers=("index_put", "clone")),
-    Row("cat", lambda *xs, dim: ag.cat(list(xs), dim), 3, shapes=_cat_shapes(),
-        kwargs=_cat_dim, ref=lambda *xs, dim: np.concatenate(xs, axis=dim)),
-    Row("stack", lambda *xs, dim: ag.stack(list(xs), dim), 3, shapes=same_shapes(3),
+        ref=lambda a, d0, d1: np.swapaxes(a, d0, d1),
+        covers=("permute",),
+    ),
+    Row(
+        "T_mT",
+        lambda a: a.mT + 0,
+        1,
+        shapes=S2D,
+        ref=lambda a: np.swapaxes(a, -1, -2),
+        covers=("permute", "add"),
+    ),
+    Row(
+        "expand",
+        lambda a, sizes: a.expand(*sizes),
+        1,
+        shapes=_expand_shapes(),
+        kwargs=_expand_kw,
+        ref=lambda a, sizes: np.broadcast_to(a, sizes),
+        covers=("broadcast_to",),
+    ),
+    Row(
+        "broadcast_to",
+        lambda a: ag.broadcast_to(a, (2,) + tuple(a.shape)),
+        1,
+        ref=lambda a: np.broadcast_to(a, (2,) + a.shape),
+    ),
+    Row(
+        "getitem",
+        _getitem,
+        1,
+        shapes=S1,
+        kwargs=_seeded(_index_kw),
+        ref=lambda a, idx: a[idx],
+        covers=("getitem", "index", "index_grad"),
+    ),
+    Row(
+        "setitem",
+        lambda a, v: _setitem(a, v),
+        2,
+        shapes=st.just(((3, 4), (4,))),
+        covers=("index_put", "clone"),
+    ),
+    Row(
+        "cat",
+        lambda *xs, dim: ag.cat(list(xs), dim),
+        3,
+        shapes=_cat_shapes(),
+        kwargs=_cat_dim,
+        ref=lambda *xs, dim: np.concatenate(xs, axis=dim),
+    ),
+    Row(
+        "stack",
+        lambda *xs, dim: ag.stack(list(xs), dim),
+        3,
+        shapes=same_shapes(3),
         kwargs=lambda s: st.fixed_dictionaries({"dim": dims(len(s[0]) + 1)}),
-        ref=lambda *xs, dim: np.stack(xs, axis=dim)),
-    Row("split", lambda a, dim, size: ag.cat(
-        [p * (i + 1) for i, p in enumerate(ag.split(a, size, dim))], dim), 1, shapes=S1,
-        kwargs=_split_kw, covers=("getitem", "cat")),
-    Row("chunk_unbind", lambda a: ag.stack([c.sum() for c in ag.chunk(a, 2, 0)] +
-                                           list(ag.unbind(a, 0)[0].reshape(-1))), 1,
-        shapes=S1, covers=("getitem", "stack")),
-    Row("narrow_select", lambda a: a.narrow(0, 0, 1).sum() + a.select(-1, 0).sum(), 1,
-        shapes=S1, covers=("getitem",)),
-    Row("flip", lambda a, dim: a.flip(dim), 1, shapes=S1,
+        ref=lambda *xs, dim: np.stack(xs, axis=dim),
+    ),
+    Row(
+        "split",
+        lambda a, dim, size: ag.cat(
+            [p * (i + 1) for i, p in enumerate(ag.split(a, size, dim))], dim
+        ),
+        1,
+        shapes=S1,
+        kwargs=_split_kw,
+        covers=("getitem", "cat"),
+    ),
+    Row(
+        "chunk_unbind",
+        lambda a: ag.stack(
+            [c.sum() for c in ag.chunk(a, 2, 0)] + list(ag.unbind(a, 0)[0].reshape(-1))
+        ),
+        1,
+        shapes=S1,
+        covers=("getitem", "stack"),
+    ),
+    Row(
+        "narrow_select",
+        lambda a: a.narrow(0, 0, 1).sum() + a.select(-1, 0).sum(),
+        1,
+        shapes=S1,
+        covers=("getitem",),
+    ),
+    Row(
+        "flip",
+        lambda a, dim: a.flip(dim),
+        1,
+        shapes=S1,
         kwargs=lambda s: st.fixed_dictionaries({"dim": dims(len(s[0]))}),
-        ref=lambda a, dim: np.flip(a, dim)),
-    Row("roll", lambda a, shifts, dims: a.roll(shifts, dims), 1, shapes=S1,
-        kwargs=_seeded(_roll_kw), ref=lambda a, shifts, dims: np.roll(a, shifts, dims)),
-    Row("roll_flat", lambda a: a.roll(2), 1, shapes=S1,
-        ref=lambda a: np.roll(a.reshape(-1), 2).reshape(a.shape), covers=("roll",)),
-    Row("repeat", lambda a: a.repeat(*([2] * a.ndim + [1])) if a.ndim else a.repeat(3), 1,
+        ref=lambda a, dim: np.flip(a, dim),
+    ),
+    Row(
+        "roll",
+        lambda a, shifts, dims: a.roll(shifts, dims),
+        1,
+        shapes=S1,
+        kwargs=_seeded(_roll_kw),
+        ref=lambda a, shifts, dims: np.roll(a, shifts, dims),
+    ),
+    Row(
+        "roll_flat",
+        lambda a: a.roll(2),
+        1,
+        shapes=S1,
+        ref=lambda a: np.roll(a.reshape(-1), 2).reshape(a.shape),
+        covers=("roll",),
+    ),
+    Row(
+        "repeat",
+        lambda a: a.repeat(*([2] * a.ndim + [1])) if a.ndim else a.repeat(3),
+        1,
         ref=lambda a: np.tile(a, [2] * a.ndim + [1]) if a.ndim else np.tile(a, 3),
-        covers=("tile",)),
+        covers=("tile",),
+    ),
     Row("tile", lambda a: a.tile((2, 1)), 1, shapes=S1, ref=lambda a: np.tile(a, (2, 1))),
-    Row("gather", lambda a, dim, index: ag.gather(a, dim, ag.tensor(index)), 1, shapes=S1,
-        kwargs=_seeded(_gather_kw), covers=("gather", "getitem", "scatter_add"),
+    Row(
+        "gather",
+        lambda a, dim, index: ag.gather(a, dim, ag.tensor(index)),
+        1,
+        shapes=S1,
+        kwargs=_seeded(_gather_kw),
+        covers=("gather", "getitem", "scatter_add"),
         ref=lambda a, dim, index: np.take_along_axis(
-            a[tuple(slice(0, index.shape[k]) if k != dim else slice(None)
-                    for k in range(a.ndim))], index, dim)),
-    Row("take_along_dim", lambda a, dim, index: ag.take_along_dim(a, ag.tensor(index), dim),
-        1, shapes=S1, kwargs=_seeded(_gather_kw), covers=("gather",)),
-    Row("scatter", lambda a, src, dim, index: ag.scatter(a, dim, ag.tensor(index), src), 2,
-        shapes=same_shapes(2, min_dims=1), kwargs=_seeded(_scatter_kw),
-        covers=("scatter", "pad")),
-    Row("scatter_value", lambda a, dim, index: ag.scatter(a, dim, ag.tensor(index), value=0.5),
-        1, shapes=S1, kwargs=_seeded(_scatter_kw), covers=("scatter",)),
-    Row("scatter_add", lambda a, src, dim, index: ag.scatter_add(
-        a, dim, ag.tensor(index), src), 2, shapes=same_shapes(2, min_dims=1),
-        kwargs=_seeded(_scatter_add_kw), covers=("scatter_add", "add")),
-    Row("index_select", lambda a, dim, index: ag.index_select(a, dim, ag.tensor(index)), 1,
-        shapes=S1, kwargs=_seeded(_index_select_kw), covers=("index_select", "index_add"),
-        ref=lambda a, dim, index: np.take(a, index, axis=dim)),
-    Row("masked_select", lambda a, mask: ag.masked_select(a, ag.tensor(mask)), 1,
-        shapes=S1, kwargs=_seeded(lambda rng, s: {"mask": rng.random(s[0][-1:]) < 0.6}),
+            a[tuple(slice(0, index.shape[k]) if k != dim else slice(None) for k in range(a.ndim))],
+            index,
+            dim,
+        ),
+    ),
+    Row(
+        "take_along_dim",
+        lambda a, dim, index: ag.take_along_dim(a, ag.tensor(index), dim),
+        1,
+        shapes=S1,
+        kwargs=_seeded(_gather_kw),
+        covers=("gather",),
+    ),
+    Row(
+        "scatter",
+        lambda a, src, dim, index: ag.scatter(a, dim, ag.tensor(index), src),
+        2,
+        shapes=same_shapes(2, min_dims=1),
+        kwargs=_seeded(_scatter_kw),
+        covers=("scatter", "pad"),
+    ),
+    Row(
+        "scatter_value",
+        lambda a, dim, index: ag.scatter(a, dim, ag.tensor(index), value=0.5),
+        1,
+        shapes=S1,
+        kwargs=_seeded(_scatter_kw),
+        covers=("scatter",),
+    ),
+    Row(
+        "scatter_add",
+        lambda a, src, dim, index: ag.scatter_add(a, dim, ag.tensor(index), src),
+        2,
+        shapes=same_shapes(2, min_dims=1),
+        kwargs=_seeded(_scatter_add_kw),
+        covers=("scatter_add", "add"),
+    ),
+    Row(
+        "index_select",
+        lambda a, dim, index: ag.index_select(a, dim, ag.tensor(index)),
+        1,
+        shapes=S1,
+        kwargs=_seeded(_index_select_kw),
+        covers=("index_select", "index_add"),
+        ref=lambda a, dim, index: np.take(a, index, axis=dim),
+    ),
+    Row(
+        "masked_select",
+        lambda a, mask: ag.masked_select(a, ag.tensor(mask)),
+        1,
+        shapes=S1,
+        kwargs=_seeded(lambda rng, s: {"mask": rng.random(s[0][-1:]) < 0.6}),
         ref=lambda a, mask: a[np.broadcast_to(mask, a.shape)],
-        covers=("getitem", "index", "broadcast_to")),
-    Row("tril", lambda a, k: ag.tril(a, k), 1, shapes=S2D,
+        covers=("getitem", "index", "broadcast_to"),
+    ),
+    Row(
+        "tril",
+        lambda a, k: ag.tril(a, k),
+        1,
+        shapes=S2D,
         kwargs=lambda s: st.fixed_dictionaries({"k": st.integers(-1, 1)}),
-        ref=lambda a, k: np.tril(a, k)),
-    Row("triu", lambda a, k: ag.triu(a, k), 1, shapes=S2D,
+        ref=lambda a, k: np.tril(a, k),
+    ),
+    Row(
+        "triu",
+        lambda a, k: ag.triu(a, k),
+        1,
+        shapes=S2D,
         kwargs=lambda s: st.fixed_dictionaries({"k": st.integers(-1, 1)}),
-        ref=lambda a, k: np.triu(a, k)),
-    Row("diagonal", lambda a, offset: ag.diagonal(a, offset, -2, -1), 1, shapes=S2D,
-        kwargs=_diag_kw, ref=lambda a, offset: np.diagonal(a, offset, -2, -1).copy(),
-        covers=("diagonal", "diag_embed")),
-    Row("diag_1d", lambda a, offset: ag.diag(a, offset), 1, shapes=same_shapes(1, 1, 1),
-        kwargs=_diag_kw, ref=lambda a, offset: np.diag(a, offset), covers=("diag_embed",)),
+        ref=lambda a, k: np.triu(a, k),
+    ),
+    Row(
+        "diagonal",
+        lambda a, offset: ag.diagonal(a, offset, -2, -1),
+        1,
+        shapes=S2D,
+        kwargs=_diag_kw,
+        ref=lambda a, offset: np.diagonal(a, offset, -2, -1).copy(),
+        covers=("diagonal", "diag_embed"),
+    ),
+    Row(
+        "diag_1d",
+        lambda a, offset: ag.diag(a, offset),
+        1,
+        shapes=same_shapes(1, 1, 1),
+        kwargs=_diag_kw,
+        ref=lambda a, offset: np.diag(a, offset),
+        covers=("diag_embed",),
+    ),
     Row("diag_embed", lambda a: ag.diag_embed(a, 1), 1, shapes=S1, covers=("diag_embed",)),
-    Row("pad", lambda a, pad, value: _pad(a, pad, value=value), 1,
-        shapes=same_shapes(1, min_dims=1), kwargs=_seeded(_pad_kw)),
-    Row("movedim", lambda a: ag.movedim(a, 0, -1), 1, shapes=S1,
-        ref=lambda a: np.moveaxis(a, 0, -1), covers=("permute",)),
+    Row(
+        "pad",
+        lambda a, pad, value: _pad(a, pad, value=value),
+        1,
+        shapes=same_shapes(1, min_dims=1),
+        kwargs=_seeded(_pad_kw),
+    ),
+    Row(
+        "movedim",
+        lambda a: ag.movedim(a, 0, -1),
+        1,
+        shapes=S1,
+        ref=lambda a: np.moveaxis(a, 0, -1),
+        covers=("permute",),
+    ),
 ]
 
 

@@ -21,8 +21,9 @@ def _case(draw, row):
     shp = draw(row.shapes if row.shapes is not None else bshapes(row.nin))
     kw = draw(row.kwargs(shp)) if row.kwargs is not None else {}
     doms = row.domain if isinstance(row.domain, list) else [row.domain] * row.nin
-    arrs = [draw(arrays(s, np.float64, lo, hi, row.kinks, row.margin))
-            for s, (lo, hi) in zip(shp, doms)]
+    arrs = [
+        draw(arrays(s, np.float64, lo, hi, row.kinks, row.margin)) for s, (lo, hi) in zip(shp, doms)
+    ]
     if row.prep is not None:
         arrs = row.prep(arrs, kw)
     return arrs, kw
@@ -37,8 +38,7 @@ def _leaves(arrs, dtype=np.float64):
 def test_gradcheck(row, data):
     arrs, kw = data.draw(_case(row))
     xs = _leaves(arrs)
-    assert autograd.gradcheck(lambda *a: row.fn(*a, **kw), tuple(xs), atol=row.atol,
-                              rtol=row.rtol)
+    assert autograd.gradcheck(lambda *a: row.fn(*a, **kw), tuple(xs), atol=row.atol, rtol=row.rtol)
 
 
 @pytest.mark.parametrize("row", GG_ROWS, ids=repr)
@@ -46,8 +46,9 @@ def test_gradcheck(row, data):
 def test_gradgradcheck(row, data):
     arrs, kw = data.draw(_case(row))
     xs = _leaves(arrs)
-    assert autograd.gradgradcheck(lambda *a: row.fn(*a, **kw), tuple(xs), atol=row.atol,
-                                  rtol=row.rtol)
+    assert autograd.gradgradcheck(
+        lambda *a: row.fn(*a, **kw), tuple(xs), atol=row.atol, rtol=row.rtol
+    )
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r.ref is not None], ids=repr)
@@ -92,7 +93,17 @@ def test_every_registered_op_has_a_row():
     for r in ROWS:
         covered.update(r.covers)
     # ops that exist only as helpers of other ops' VJPs, each exercised by a row's gradgradcheck
-    helpers = {"index_grad", "sum_to", "scatter_add", "index_add", "diag_embed",
-               "prod_others", "prod_others_grad", "copy_from", "cast", "index_put"}
+    helpers = {
+        "index_grad",
+        "sum_to",
+        "scatter_add",
+        "index_add",
+        "diag_embed",
+        "prod_others",
+        "prod_others_grad",
+        "copy_from",
+        "cast",
+        "index_put",
+    }
     missing = sorted(set(REGISTRY) - covered - helpers)
     assert not missing, f"ops without a row in the op table: {missing}"
