@@ -16,7 +16,11 @@ import numpy as np
 
 from .grad_mode import _state
 from .graph import Node
+from .ops.elementwise import cast
+from .ops.shape import _sum_to_fwd, sum_to
 from .tensor import Tensor
+
+_ndarray = np.ndarray
 
 
 def _as_list(x):
@@ -70,9 +74,6 @@ def _root_grads(outputs, grads, create_graph):
 
 def _reduce(g, shape, dtype, create_graph):
     """Bring a VJP's result to its input's shape and dtype."""
-    from .ops.elementwise import cast
-    from .ops.shape import sum_to
-
     if create_graph:
         if not isinstance(g, Tensor):
             g = Tensor._wrap(np.asarray(g))
@@ -81,10 +82,8 @@ def _reduce(g, shape, dtype, create_graph):
         if g._data.dtype != dtype:
             g = cast(g, dtype=dtype)
         return g
-    if isinstance(g, Tensor):  # a user Function may return Tensors
-        g = g._data
-    if type(g) is not np.ndarray:
-        g = np.asarray(g)
+    if type(g) is not _ndarray:
+        g = g._data if isinstance(g, Tensor) else np.asarray(g)
     if g.shape != shape:
         g = sum_to(g, shape=shape)
     if g.dtype != dtype:
@@ -202,50 +201,63 @@ def _execute(
     ready = [n for n in dict.fromkeys(roots) if deps[n] == 0]
     anomaly = _state.anomaly
     sources = {}
+    special = capture is not None
     prev_grad = _state.grad
     _state.grad = create_graph
     try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            if node.pre_hooks:
-                for oi, hooks in node.pre_hooks.items():
-                    if grads[oi] is not None:
-                        grads[oi] = _run_hooks(hooks, grads[oi], create_graph)
-            if node.retains:
-                for oi, ref in node.retains.items():
-                    t = ref()
-                    if t is not None and grads[oi] is not None:
-                        gi = grads[oi]
-                        t.grad = gi if isinstance(gi, Tensor) else Tensor._wrap(np.array(gi))
-            if capture is not None:
-                for oi in range(node.nout):
-                    key = (node, oi)
-                    if key in capture and grads[oi] is not None:
-                        capture[key] = _add(capture[key], grads[oi])
+            if special or node.pre_hooks or node.retains:
+                _node_extras(node, grads, create_graph, capture)
             in_grads = _call_vjps(node, grads, create_graph)
+            if in_grads is None:
+                if not retain_graph:
+                    node.release()
+                continue
             if anomaly:
                 check_vjp_outputs(node, in_grads, sources)
-            for i, (e, g) in enumerate(zip(node.next, in_grads)):
-                if e is None or g is None:
+            shapes = node.shapes
+            dtypes = node.dtypes
+            i = -1
+            for e in node.next:
+                i += 1
+                if e is None:
                     continue
-                g = _reduce(g, node.shapes[i], node.dtypes[i], create_graph)
+                g = in_grads[i]
+                if g is None:
+                    continue
+                if create_graph:
+                    g = _reduce(g, shapes[i], dtypes[i], True)
+                else:
+                    if type(g) is not _ndarray:
+                        g = g._data if isinstance(g, Tensor) else np.asarray(g)
+                    if g.shape != shapes[i]:
+                        g = _sum_to_fwd(g, shapes[i])
+                    if g.dtype != dtypes[i]:
+                        g = g.astype(dtypes[i])
                 target, oi = e
-                if anomaly and oi >= 0:
-                    sources.setdefault(target, []).append(node)
                 if oi < 0:  # a leaf
-                    key = (target, -1)
-                    if capture is not None and key in capture:
-                        capture[key] = _add(capture[key], g)
-                    elif accumulate and (only_leaves is None or id(target) in only_leaves):
+                    if special:
+                        key = (target, -1)
+                        if key in capture:
+                            capture[key] = _add(capture[key], g)
+                            continue
+                    if accumulate and (only_leaves is None or id(target) in only_leaves):
                         _accumulate(target, g, create_graph, owned)
                     continue
+                if anomaly:
+                    sources.setdefault(target, []).append(node)
                 buf = buffers.get(target)
                 if buf is None:
                     buf = buffers[target] = [None] * target.nout
-                if not create_graph and buf[oi] is None:
-                    owned.add(id(g))
-                buf[oi] = _add(buf[oi], g)
+                prev = buf[oi]
+                if prev is None:
+                    if not create_graph:
+                        owned.add(id(g))
+                    buf[oi] = g
+                else:
+                    buf[oi] = prev + g
                 c = deps[target] - 1
                 deps[target] = c
                 if c == 0:
@@ -256,24 +268,39 @@ def _execute(
         _state.grad = prev_grad
 
 
+def _node_extras(node, grads, create_graph, capture):
+    """Hooks on non-leaf tensors, retain_grad, and grad()'s captures for this node."""
+    if node.pre_hooks:
+        for oi, hooks in node.pre_hooks.items():
+            if grads[oi] is not None:
+                grads[oi] = _run_hooks(hooks, grads[oi], create_graph)
+    if node.retains:
+        for oi, ref in node.retains.items():
+            t = ref()
+            if t is not None and grads[oi] is not None:
+                gi = grads[oi]
+                t.grad = gi if isinstance(gi, Tensor) else Tensor._wrap(np.array(gi))
+    if capture is not None:
+        for oi in range(node.nout):
+            key = (node, oi)
+            if key in capture and grads[oi] is not None:
+                capture[key] = _add(capture[key], grads[oi])
+
+
 def _call_vjps(node, grads, create_graph):
-    if node.ctx is not None:  # a user autograd.Function
-        return node.ctx._backward(grads, create_graph)
+    """Each input's gradient (``None`` where no gradient flows), or None for all."""
+    ctx = node.ctx
+    if ctx is not None:  # a user autograd.Function
+        return ctx._backward(grads, create_graph)
     g = grads[0]
     if g is None:
-        return [None] * len(node.next)
+        return None
     ans, args = node.unpack(create_graph)
     op = node.op
     kw = node.kw
     if op.vjp_all is not None:
         return op.vjp_all(g, ans, *args, **kw)
-    out = []
-    for e, vjp in zip(node.next, op.vjps):
-        if e is None:
-            out.append(None)
-        else:
-            out.append(vjp(g, ans, *args, **kw))
-    return out
+    return [None if e is None else vjp(g, ans, *args, **kw) for e, vjp in zip(node.next, op.vjps)]
 
 
 def backward(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from .ops._registry import Meta
 
+_Tensor = None  # set by tensor.py once the class exists (graph.py must not import it first)
+
 
 class Node:
     __slots__ = (
@@ -31,8 +33,7 @@ class Node:
     )
 
     def __init__(self, op, args, vals, kw, out_tensor):
-        from .tensor import Tensor
-
+        Tensor = _Tensor
         self.op = op
         self.kw = kw
         self.nout = 1
@@ -45,7 +46,8 @@ class Node:
         nxt = []
         shapes = []
         dtypes = []
-        for i, a in enumerate(args):
+        i = 0
+        for a in args:
             if isinstance(a, Tensor):
                 d = a._data
                 shapes.append(d.shape)
@@ -59,33 +61,41 @@ class Node:
                 nxt.append(None)
                 shapes.append(None)
                 dtypes.append(None)
+            i += 1
         save_for = op.save_for
         if save_for is not None:
-            save = set()
-            for i, e in enumerate(nxt):
+            save = ()
+            i = 0
+            for e in nxt:
                 if e is not None:
-                    save.update(save_for[i])
+                    save += save_for[i]
+                i += 1
         else:
             save = op.save
             if save == "all":
                 save = range(len(args))
-        saved = []
         vcs = []
-        for i, a in enumerate(args):
-            if not isinstance(a, Tensor):
-                saved.append(a)
-            elif i in save:
-                saved.append(a)
-                vc = a._vc
-                if vc is None:
-                    vc = a._vc = [0]
-                vcs.append((vc, vc[0], a))
-            else:
-                saved.append(None)
-        self.next = tuple(nxt)
-        self.shapes = tuple(shapes)
-        self.dtypes = tuple(dtypes)
-        self.saved = tuple(saved)
+        if save:
+            saved = []
+            i = 0
+            for a in args:
+                if not isinstance(a, Tensor):
+                    saved.append(a)
+                elif i in save:
+                    saved.append(a)
+                    vc = a._vc
+                    if vc is None:
+                        vc = a._vc = [0]
+                    vcs.append((vc, vc[0], a))
+                else:
+                    saved.append(None)
+                i += 1
+        else:
+            saved = [None if isinstance(a, Tensor) else a for a in args]
+        self.next = nxt
+        self.shapes = shapes
+        self.dtypes = dtypes
+        self.saved = saved
         if op.save_out:
             self.out = out_tensor._data
             vc = out_tensor._vc
@@ -121,8 +131,7 @@ class Node:
     # -- used by the engine ------------------------------------------------------------
     def unpack(self, differentiable: bool):
         """The (ans, args) to hand to the VJPs: arrays, or Tensors when ``differentiable``."""
-        from .tensor import Tensor
-
+        Tensor = _Tensor
         if self.freed:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
@@ -140,13 +149,15 @@ class Node:
                     f"({self.name()}), is at version {vc[0]}; expected version {ver} instead."
                 )
         args = []
-        for i, s in enumerate(self.saved):
+        i = 0
+        for s in self.saved:
             if s is None:
                 args.append(Meta(self.shapes[i], self.dtypes[i]))
             elif isinstance(s, Tensor):
                 args.append(s if differentiable else s._data)
             else:
                 args.append(s)
+            i += 1
         ans = self.out
         if differentiable and ans is not None:
             ans = Tensor._make(ans, self)

@@ -641,8 +641,9 @@ def _format_array(a: np.ndarray) -> str:
 
 _registry._Tensor = Tensor
 
-from .graph import Node as _Node  # noqa: E402
+from . import graph as _graph  # noqa: E402
 
-_registry._Node = _Node
+_graph._Tensor = Tensor
+_registry._Node = _graph.Node
 
 from . import ops as _F  # noqa: E402  (ops need Tensor defined first)

@@ -140,7 +140,9 @@ class Op:
         has_tensor = False
         needs_grad = False
         for a in args:
-            if isinstance(a, T):
+            if type(a) is _ndarray:
+                vals.append(a)
+            elif isinstance(a, T):
                 has_tensor = True
                 vals.append(a._data)
                 if a._rg:
@@ -186,19 +188,32 @@ class Op:
 
 
 def _promote(op, vals, out):
+    """Apply PyTorch's result dtype where NumPy's differs (int with Python float, 0-d arrays
+    of another float type, integer true division)."""
     if len(vals) == 2:
         a, b = vals
-        if type(a) is _ndarray and type(b) is _ndarray and a.dtype == b.dtype:
-            rt = a.dtype
-        else:
-            rt = _dt.result_type(vals)
-    else:
-        rt = _dt.result_type(vals)
+        ta = type(a) is _ndarray
+        tb = type(b) is _ndarray
+        if ta and tb:
+            if (
+                a.dtype == b.dtype
+                and (a.ndim or not b.ndim)
+                and (op.promote == "arith" or a.dtype.kind == "f")
+            ):
+                return out
+        elif ta and a.dtype.kind == "f" and type(b) in _PYNUM:
+            return out
+        elif tb and b.dtype.kind == "f" and type(a) in _PYNUM:
+            return out
+    rt = _dt.result_type(vals)
     if op.promote == "float" and rt.kind != "f":
         rt = _dt.get_default_dtype()
     if out.dtype != rt and out.dtype.kind != "b":
         out = out.astype(rt)
     return out
+
+
+_PYNUM = (float, int, bool)
 
 
 def _translate_error(op, vals, e):
