@@ -1,0 +1,3 @@
+"""Filled in by the nn work."""
+
+__all__: list[str] = []
