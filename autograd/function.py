@@ -8,6 +8,7 @@ user's backward, so the engine has a single code path.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -65,12 +66,8 @@ class FunctionCtx:
         for s, ver in zip(self._saved, self._saved_versions):
             if isinstance(s, tuple):  # an output of this Function: rebuilt without a cycle
                 data, k = s
-                t = (
-                    Tensor._make(data, self._node, k)
-                    if self._node is not None
-                    else Tensor._wrap(data)
-                )
-                out.append(t)
+                node = self._node() if self._node is not None else None
+                out.append(Tensor._make(data, node, k) if node is not None else Tensor._wrap(data))
                 continue
             if s is not None and ver is not None and s._vc[0] != ver:
                 raise RuntimeError(
@@ -121,8 +118,9 @@ class FunctionCtx:
                     f"(expected {n_in}, got {len(res)})"
                 )
         out = []
+        node_next = self._node().next
         for i, (r, meta) in enumerate(zip(res, self._in_meta)):
-            if r is None or meta is None or self._node.next[i] is None:
+            if r is None or meta is None or node_next[i] is None:
                 out.append(None)
                 continue
             if not isinstance(r, Tensor):
@@ -251,7 +249,7 @@ def _make_node(cls, ctx, args, outs):
     node.saved = ()
     node.out = None
     node.vcs = []
-    ctx._node = node
+    ctx._node = weakref.ref(node)  # node -> ctx is strong; no cycle back
     ctx._in_meta = tuple(in_meta)
     ctx._out_meta = tuple(
         (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), np.float64) for o in outs
