@@ -12,10 +12,12 @@ nothing; ``create_graph=True`` hands them Tensors, so the gradients are differen
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 import numpy as np
 
 from .grad_mode import _state
-from .graph import Node
+from .ops._registry import Meta
 from .ops.elementwise import cast
 from .ops.shape import _sum_to_fwd, sum_to
 from .tensor import Tensor
@@ -148,30 +150,6 @@ def _accumulate(leaf, g, create_graph, owned):
             leaf.grad = Tensor._wrap(od + g)
 
 
-def _collect(roots):
-    """Dependency counts of the nodes reachable from ``roots`` (iterative DFS)."""
-    deps = {}
-    stack = []
-    for n in roots:
-        if n not in deps:
-            deps[n] = 0
-            stack.append(n)
-    while stack:
-        n = stack.pop()
-        for e in n.next:
-            if e is None:
-                continue
-            m = e[0]
-            if type(m) is Node or isinstance(m, Node):
-                c = deps.get(m)
-                if c is None:
-                    deps[m] = 1
-                    stack.append(m)
-                else:
-                    deps[m] = c + 1
-    return deps
-
-
 def _execute(
     outputs, root_grads, retain_graph, create_graph, capture=None, accumulate=True, only_leaves=None
 ):
@@ -197,16 +175,23 @@ def _execute(
             buf = buffers[n] = [None] * n.nout
         buf[o._oi] = _add(buf[o._oi], g)
         roots.append(n)
-    deps = _collect(roots)
-    ready = [n for n in dict.fromkeys(roots) if deps[n] == 0]
+    # NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of
+    # a node was created after it, so when a node is popped from the max-heap every node that
+    # can still send it a gradient has already run. No separate dependency-counting walk.
+    heap = []
+    queued = set()
+    for n in roots:
+        if n not in queued:
+            queued.add(n)
+            heappush(heap, (-n.seq, n))
     anomaly = _state.anomaly
     sources = {}
     special = capture is not None
     prev_grad = _state.grad
     _state.grad = create_graph
     try:
-        while ready:
-            node = ready.pop()
+        while heap:
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if special or node.pre_hooks or node.retains:
                 _node_extras(node, grads, create_graph, capture)
@@ -251,6 +236,7 @@ def _execute(
                 buf = buffers.get(target)
                 if buf is None:
                     buf = buffers[target] = [None] * target.nout
+                    heappush(heap, (-target.seq, target))
                 prev = buf[oi]
                 if prev is None:
                     if not create_graph:
@@ -258,10 +244,6 @@ def _execute(
                     buf[oi] = g
                 else:
                     buf[oi] = prev + g
-                c = deps[target] - 1
-                deps[target] = c
-                if c == 0:
-                    ready.append(target)
             if not retain_graph:
                 node.release()
     finally:
@@ -295,7 +277,20 @@ def _call_vjps(node, grads, create_graph):
     g = grads[0]
     if g is None:
         return None
-    ans, args = node.unpack(create_graph)
+    if create_graph or node.freed or node.vcs:
+        ans, args = node.unpack(create_graph)
+    else:  # nothing to check: the common case of a plain backward, inlined
+        ans = node.out
+        args = []
+        i = 0
+        for s in node.saved:
+            if s is None:
+                args.append(Meta(node.shapes[i], node.dtypes[i]))
+            elif isinstance(s, Tensor):
+                args.append(s._data)
+            else:
+                args.append(s)
+            i += 1
     op = node.op
     kw = node.kw
     if op.vjp_all is not None:

@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from . import graph as _graph
 from .grad_mode import _state, no_grad
 from .graph import Node
 from .tensor import Tensor
@@ -217,6 +218,7 @@ class Function:
 
 def _make_node(cls, ctx, args, outs):
     node = Node.__new__(Node)
+    node.seq = next(_graph._sequence)
     node.op = _FunctionOp(cls)
     node.kw = {}
     node.nout = len(outs)

@@ -8,7 +8,13 @@ of every saved tensor at save time (see NOTE [ Version counters ] in ``tensor.py
 
 from __future__ import annotations
 
+import itertools
+
 from .ops._registry import Meta
+
+# Creation order of nodes: a node's consumers are always created after it, so running nodes by
+# decreasing sequence number is a topological order (the engine's ready heap relies on this).
+_sequence = itertools.count()
 
 _Tensor = None  # set by tensor.py once the class exists (graph.py must not import it first)
 
@@ -29,11 +35,13 @@ class Node:
         "nout",
         "ctx",
         "trace",
+        "seq",
         "__weakref__",
     )
 
     def __init__(self, op, args, vals, kw, out_tensor):
         Tensor = _Tensor
+        self.seq = next(_sequence)
         self.op = op
         self.kw = kw
         self.nout = 1

@@ -136,21 +136,20 @@ class Op:
 
     def __call__(op, *args, **kwargs):  # noqa: N805 - ``op`` reads better than ``self`` here
         T = _Tensor
+        for a in args:
+            if isinstance(a, T):
+                break
+        else:  # no Tensor: straight through to NumPy (how VJPs run in a plain backward)
+            return op.forward(*args, **kwargs)
         vals = []
-        has_tensor = False
         needs_grad = False
         for a in args:
-            if type(a) is _ndarray:
-                vals.append(a)
-            elif isinstance(a, T):
-                has_tensor = True
+            if isinstance(a, T):
                 vals.append(a._data)
                 if a._rg:
                     needs_grad = True
             else:
                 vals.append(a)
-        if not has_tensor:
-            return op.forward(*vals, **kwargs)
         try:
             out = op.forward(*vals, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
