@@ -46,7 +46,7 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .serialization import load, save
+from .serialization import SerializationError, load, save
 from .tensor import Size, Tensor
 
 dtype = type(float32)
