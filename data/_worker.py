@@ -159,7 +159,10 @@ class ExceptionWrapper:
             exception = self.exc_type(msg)
         except Exception:  # its constructor wants other arguments
             raise RuntimeError(msg) from None
-        raise exception
+        try:
+            raise exception
+        finally:
+            del exception  # no cycle exception -> traceback -> this frame -> exception
 
 
 class _KeyErrorMessage(str):

@@ -19,10 +19,11 @@ put back in task order, so the order is that of ``num_workers=0``. While waiting
 process wakes every ``MP_STATUS_CHECK_INTERVAL`` seconds and checks that its workers are
 alive: a dead worker makes it shut the others down and raise ``RuntimeError`` naming the pid,
 never hang. An exception in a worker comes back as an :class:`~data._worker.ExceptionWrapper`
-and is re-raised with the worker id, the sample index and the worker's traceback. The workers
-are stopped (asked, then terminated, then killed, and always joined) when the epoch ends
-(unless ``persistent_workers``), on an error, and when the iterator is garbage collected:
-breaking out of a ``for`` loop drops the iterator and so stops its workers.
+and is re-raised with the worker id, the sample index and the worker's traceback; that ends
+the epoch (the iterator then stops; PyTorch would go on with the next batch), as does a
+``timeout``. The workers are stopped (asked, then terminated, then killed, and always joined)
+when the epoch ends (unless ``persistent_workers``), on an error, and when the iterator is
+garbage collected: breaking out of a ``for`` loop drops the iterator and so its workers.
 """
 
 from __future__ import annotations
@@ -513,6 +514,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    self._shutdown_workers()
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
                 ok, data = self._try_get_data(min(MP_STATUS_CHECK_INTERVAL, remaining))
                 if ok:
@@ -568,9 +570,12 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def _process_data(self, data, worker_id: int):
         self._workers_num_tasks[worker_id] -= 1
-        self._try_put_index()
         if isinstance(data, ExceptionWrapper):
+            # Unlike PyTorch, the epoch ends here: the workers stop at once rather than when
+            # the iterator is collected, which a traceback kept by the caller could delay.
+            self._shutdown_workers()
             data.reraise()
+        self._try_put_index()
         return _unpack(data)
 
     # -- sending ---------------------------------------------------------------------------
