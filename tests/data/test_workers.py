@@ -405,3 +405,12 @@ def test_sample_rng_differs_per_index_and_generator_variant():
     g = autograd.Generator().manual_seed(0)
     vals = [b[0].item() for b in DataLoader(D(), generator=g)]
     assert len(set(vals)) == 6
+
+
+def test_spawn_context_gives_the_same_batches():
+    # the fall-back start method on platforms without fork: the dataset is pickled to workers
+    def go(**kw):
+        g = autograd.Generator().manual_seed(5)
+        return run_epochs(epochs=1, shuffle=True, generator=g, **kw)
+
+    assert_same(go(num_workers=0), go(num_workers=2, multiprocessing_context="spawn"))
