@@ -223,12 +223,21 @@ class Subset(Dataset):
         # Batched fetching passes through when the parent supports it. Otherwise each sample
         # is fetched under its own index, so data.sample_rng() keys are those of a per-sample
         # fetch (see NOTE [ Per-sample random streams ] in data/_sample_rng.py).
-        if callable(getattr(self.dataset, "__getitems__", None)):
+        if type(self).__getitem__ is not Subset.__getitem__:
+            # a subclass with its own __getitem__: the loader must go through it (PyTorch
+            # raises NotImplementedError at construction instead)
+            getitem = self.__getitem__
+        elif callable(getattr(self.dataset, "__getitems__", None)):
             return self.dataset.__getitems__([self.indices[i] for i in indices])
+        else:
+
+            def getitem(i):
+                return self.dataset[self.indices[i]]
+
         out = []
         for i in indices:
             with _sample_rng.index_context(i):
-                out.append(self.dataset[self.indices[i]])
+                out.append(getitem(i))
         return out
 
     def __len__(self) -> int:

@@ -157,3 +157,30 @@ def test_random_split_errors():
         random_split(range(10), [3, 3])
     with pytest.raises(ValueError, match="not between 0 and 1"):
         random_split(range(10), [1.5, -0.5])
+
+
+def test_subset_subclass_getitem_is_used_by_loader():
+    class Doubled(Subset):
+        def __getitem__(self, idx):
+            return 2 * super().__getitem__(idx)
+
+    ds = Doubled(list(range(10)), [1, 2, 3])
+    assert [b.tolist() for b in data.DataLoader(ds, batch_size=3)] == [[2, 4, 6]]
+
+
+def test_subset_of_augmented_dataset_keys_sample_rng_by_loader_index():
+    class Aug(Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return data.sample_rng().random()
+
+    sub = Subset(Aug(), [5, 4, 3, 2])
+    g = autograd.Generator().manual_seed(0)
+    batched = data.DataLoader(sub, batch_size=4, generator=g)
+    a = next(iter(batched)).tolist()
+    g = autograd.Generator().manual_seed(0)
+    single = data.DataLoader(sub, batch_size=1, generator=g)
+    b = [x.item() for x in single]
+    assert a == b and len(set(a)) == 4

@@ -414,3 +414,15 @@ def test_spawn_context_gives_the_same_batches():
         return run_epochs(epochs=1, shuffle=True, generator=g, **kw)
 
     assert_same(go(num_workers=0), go(num_workers=2, multiprocessing_context="spawn"))
+
+
+def _bad_init(worker_id):
+    raise OSError(f"cannot open shard {worker_id}")
+
+
+def test_worker_init_fn_error_is_reraised():
+    it = iter(DataLoader(list(range(4)), num_workers=2, worker_init_fn=_bad_init))
+    pids = worker_pids(it)
+    with pytest.raises(OSError, match="cannot open shard 0"):
+        next(it)
+    assert_gone(pids)
