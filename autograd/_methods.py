@@ -429,10 +429,19 @@ def _install():
         "outer",
         "ger",
         "addmm",
+        "sort",
+        "argsort",
+        "msort",
+        "topk",
+        "kthvalue",
+        "median",
+        "unique",
+        "bincount",
+        "cumprod",
+        "logaddexp",
+        "nan_to_num",
     ]:
         setattr(T, name, getattr(F, name))
-    T.ge_ = None
-    del T.ge_
     T.greater = F.gt
     T.less = F.lt
     T.greater_equal = F.ge

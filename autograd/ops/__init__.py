@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import elementwise, linalg, nn, reduction, shape
+from . import elementwise, linalg, nn, reduction, shape, sorting
 from ._registry import REGISTRY, Op
 from .elementwise import (
     abs,
@@ -108,6 +108,20 @@ from .reduction import (
     sum,
     var,
     var_mean,
+)
+from .sorting import (
+    argsort,
+    bincount,
+    cumprod,
+    kthvalue,
+    logaddexp,
+    median,
+    meshgrid,
+    msort,
+    nan_to_num,
+    sort,
+    topk,
+    unique,
 )
 from .shape import (
     broadcast_tensors,
@@ -325,5 +339,15 @@ __all__ = [
     for n in dir()
     if not n.startswith("_")
     and n
-    not in {"annotations", "elementwise", "linalg", "nn", "reduction", "shape", "REGISTRY", "Op"}
+    not in {
+        "annotations",
+        "elementwise",
+        "linalg",
+        "nn",
+        "reduction",
+        "shape",
+        "sorting",
+        "REGISTRY",
+        "Op",
+    }
 ]

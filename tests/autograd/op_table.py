@@ -81,6 +81,10 @@ ALL_ROW_MODULES = [
     "tests.autograd.rows_reduction",
     "tests.autograd.rows_shape",
     "tests.autograd.rows_linalg",
+    "tests.autograd.rows_sorting",
+    "tests.nn.rows_layers",
+    "tests.nn.rows_conv",
+    "tests.nn.rows_rnn",
 ]
 
 

@@ -1,0 +1,103 @@
+"""Op-table rows: sort, topk, kthvalue, median, cumprod, logaddexp, nan_to_num, meshgrid."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import autograd as ag
+from autograd.testing import dims
+from tests.autograd.op_table import Row, same_shapes
+from tests.autograd.rows_reduction import _distinct
+
+S1 = same_shapes(1, min_dims=1)
+
+
+def _dim(shapes):
+    return st.fixed_dictionaries({"dim": dims(len(shapes[0]))})
+
+
+ROWS = [
+    Row(
+        "sort",
+        lambda a, dim: a.sort(dim).values,
+        1,
+        shapes=S1,
+        kwargs=_dim,
+        prep=_distinct,
+        ref=lambda a, dim: np.sort(a, axis=dim),
+        covers=("gather",),
+    ),
+    Row(
+        "sort_descending",
+        lambda a, dim: a.sort(dim, descending=True).values,
+        1,
+        shapes=S1,
+        kwargs=_dim,
+        prep=_distinct,
+        ref=lambda a, dim: -np.sort(-a, axis=dim),
+        covers=("gather",),
+    ),
+    Row(
+        "topk",
+        lambda a: a.topk(1, dim=-1).values,
+        1,
+        shapes=S1,
+        prep=_distinct,
+        ref=lambda a: np.sort(a, axis=-1)[..., ::-1][..., :1],
+        covers=("gather",),
+    ),
+    Row(
+        "kthvalue_median",
+        lambda a: a.median() + a.kthvalue(1, 0).values.sum(),
+        1,
+        shapes=S1,
+        prep=_distinct,
+        covers=("gather", "reshape"),
+    ),
+    Row(
+        "cumprod",
+        lambda a, dim: a.cumprod(dim),
+        1,
+        shapes=S1,
+        kwargs=_dim,
+        domain=(0.5, 1.5),
+        ref=lambda a, dim: np.cumprod(a, axis=dim),
+        covers=("cumprod",),
+    ),
+    Row(
+        "cumprod_with_zero",
+        lambda a: (a * (a > 0.5)).cumprod(0),
+        1,
+        shapes=st.just(((4,),)),
+        domain=(0.0, 2.0),
+        kinks=(0.5,),
+        gradgrad=False,
+        covers=("cumprod", "cumprod_zero_grad"),
+    ),
+    Row("logaddexp", ag.logaddexp, 2, ref=np.logaddexp),
+    Row(
+        "nan_to_num",
+        lambda a: ag.nan_to_num(ag.log(a)),
+        1,
+        domain=(0.2, 2.0),
+        ref=lambda a: np.nan_to_num(np.log(a)),
+        covers=("nan_to_num", "log"),
+    ),
+    Row(
+        "meshgrid",
+        lambda a, b: sum(g.sum() * (i + 1) for i, g in enumerate(ag.meshgrid(a, b))),
+        2,
+        shapes=st.just(((2,), (3,))),
+        covers=("broadcast_to",),
+    ),
+    Row(
+        "argsort",
+        lambda a: a.argsort(-1),
+        1,
+        shapes=S1,
+        prep=_distinct,
+        grad=False,
+        ref=lambda a: np.argsort(a, axis=-1),
+    ),
+]
