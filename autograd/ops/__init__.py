@@ -109,20 +109,6 @@ from .reduction import (
     var,
     var_mean,
 )
-from .sorting import (
-    argsort,
-    bincount,
-    cumprod,
-    kthvalue,
-    logaddexp,
-    median,
-    meshgrid,
-    msort,
-    nan_to_num,
-    sort,
-    topk,
-    unique,
-)
 from .shape import (
     broadcast_tensors,
     broadcast_to,
@@ -173,6 +159,20 @@ from .shape import (
     view,
     view_as,
     vstack,
+)
+from .sorting import (
+    argsort,
+    bincount,
+    cumprod,
+    kthvalue,
+    logaddexp,
+    median,
+    meshgrid,
+    msort,
+    nan_to_num,
+    sort,
+    topk,
+    unique,
 )
 
 moveaxis = movedim
