@@ -45,18 +45,16 @@ def _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     """
     xg = linear_p(x, w_ih, b_ih) if b_ih is not None else linear_p(x, w_ih)
     last = 0 if reverse else x.shape[0] - 1
-    H = w_hh.shape[1]
     if mode == "LSTM":
         args = (xg, h0, c0, w_hh) if b_hh is None else (xg, h0, c0, w_hh, b_hh)
-        Y = lstm_seq(*args, reverse=reverse)
-        # c and h side by side, so their backward fills one zero buffer of the packed output
-        s = getitem(Y, idx=(_ALL, _ALL, slice(5 * H, 7 * H)))
-        out = getitem(s, idx=(_ALL, _ALL, slice(H, 2 * H)))
-        return out, getitem(out, idx=(last,)), getitem(s, idx=(last, _ALL, slice(0, H)))
+        Y = lstm_seq(*args, reverse=reverse)  # (T, 7, B, H)
+        # the c and h planes together, so their backward fills one zero buffer of Y
+        s = getitem(Y, idx=(_ALL, slice(5, 7)))
+        out = getitem(s, idx=(_ALL, 1))
+        return out, getitem(out, idx=(last,)), getitem(s, idx=(last, 0))
     args = (xg, h0, w_hh) if b_hh is None else (xg, h0, w_hh, b_hh)
     if mode == "GRU":
-        Y = gru_seq(*args, reverse=reverse)
-        out = getitem(Y, idx=(_ALL, _ALL, slice(4 * H, 5 * H)))
+        out = getitem(gru_seq(*args, reverse=reverse), idx=(_ALL, 4))
     else:
         nl = "tanh" if mode == "RNN_TANH" else "relu"
         out = rnn_seq(*args, nonlinearity=nl, reverse=reverse)
@@ -127,19 +125,17 @@ def _rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
 
 def _lstm_cell(input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     """One LSTM step: returns ``(h', c')``."""
-    H = w_hh.shape[1]
     xg = _step_input(input, w_ih, b_ih)
     args = (xg, hx, cx, w_hh) if b_hh is None else (xg, hx, cx, w_hh, b_hh)
-    s = getitem(lstm_seq(*args), idx=(0, _ALL, slice(5 * H, 7 * H)))
-    return getitem(s, idx=(_ALL, slice(H, 2 * H))), getitem(s, idx=(_ALL, slice(0, H)))
+    s = getitem(lstm_seq(*args), idx=(0, slice(5, 7)))
+    return getitem(s, idx=(1,)), getitem(s, idx=(0,))
 
 
 def _gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     """One GRU step: returns ``h'``."""
-    H = w_hh.shape[1]
     xg = _step_input(input, w_ih, b_ih)
     args = (xg, hx, w_hh) if b_hh is None else (xg, hx, w_hh, b_hh)
-    return getitem(gru_seq(*args), idx=(0, _ALL, slice(4 * H, 5 * H)))
+    return getitem(gru_seq(*args), idx=(0, 4))
 
 
 # --------------------------------------------------------------------------- masks
