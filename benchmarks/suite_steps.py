@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def cases(size="full"):
+    return []
