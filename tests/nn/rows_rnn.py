@@ -6,9 +6,10 @@ the initial states and every parameter. ``_call_with`` runs a module with its pa
 replaced by slices of that vector. The references are written here in NumPy from PyTorch's
 documented equations, independently of the library code.
 
-Second order: the fused ops' rows run gradgradcheck (their VJPs are differentiable, see NOTE
-[ Fused recurrences ] in ``autograd/ops/nn_rnn.py``). The layer rows set ``gradgrad=False``
-only to keep the suite fast (hundreds of parameters, each a double backward); the layers are
+Second order: the fused ops', the cells' and attention's rows run gradgradcheck (the fused
+VJPs are differentiable, see NOTE [ Fused recurrences ] in ``autograd/ops/nn_rnn.py``). The
+multi-layer RNN rows set ``gradgrad=False`` only to keep the suite fast (about 25 s for the
+three of them: hundreds of parameters, each a double backward through a graph VJP); they are
 compositions of rows that are checked to second order, and ``test_rnn.py`` runs one
 gradgradcheck through a two-layer bidirectional LSTM.
 """
@@ -411,7 +412,6 @@ _CELL_ROWS = [
         domain=(-1.0, 1.0),
         ref=_cell_ref(cls),
         covers=(op, "linear", "getitem", "reshape"),
-        gradgrad=False,
         fwd_rtol=1e-10,
     )
     for cls, op in (("LSTMCell", "lstm_seq"), ("GRUCell", "gru_seq"), ("RNNCell", "rnn_seq"))
@@ -654,7 +654,6 @@ _ATTN_ROWS = [
         domain=(-1.0, 1.0),
         ref=_mha_ref,
         fwd_rtol=1e-10,
-        gradgrad=False,
         covers=("linear", "matmul", "softmax", "reshape", "permute", "mean"),
     ),
 ]
