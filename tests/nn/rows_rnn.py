@@ -659,7 +659,174 @@ _ATTN_ROWS = [
 ]
 
 
+# --------------------------------------------------------------------------- encoder layer
+
+
+def _tel_module(cfg):
+    key = (
+        "TEL",
+        cfg["E"],
+        cfg["heads"],
+        cfg["ff"],
+        cfg["activation"],
+        cfg["batch_first"],
+        cfg["norm_first"],
+        cfg["bias"],
+    )
+    return _module(
+        key,
+        lambda: nn.TransformerEncoderLayer(
+            cfg["E"],
+            cfg["heads"],
+            dim_feedforward=cfg["ff"],
+            dropout=0.0,
+            activation=cfg["activation"],
+            batch_first=cfg["batch_first"],
+            norm_first=cfg["norm_first"],
+            bias=cfg["bias"],
+        ),
+    )
+
+
+@st.composite
+def _tel_shapes(draw):
+    heads = draw(st.sampled_from([1, 2]))
+    cfg = {
+        "E": 2 * heads,
+        "heads": heads,
+        "ff": draw(st.integers(1, 3)),
+        "activation": draw(st.sampled_from(["relu", "gelu"])),
+        "batch_first": draw(st.booleans()),
+        "norm_first": draw(st.booleans()),
+        "bias": draw(st.booleans()),
+        "unbatched": draw(st.booleans()),
+        "S": draw(st.integers(1, 3)),
+        "N": draw(st.integers(1, 2)),
+    }
+    m = _tel_module(cfg)
+    S, N, E = cfg["S"], cfg["N"], cfg["E"]
+    x = (S, E) if cfg["unbatched"] else ((N, S, E) if cfg["batch_first"] else (S, N, E))
+    return _with_cfg((x, (_n_params(m),)), cfg)
+
+
+@st.composite
+def _tel_masks(draw, shapes):
+    cfg = dict(shapes.cfg)
+    S, n = cfg["S"], 1 if cfg["unbatched"] else cfg["N"]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kpm = None
+    if draw(st.booleans()):
+        kpm = rng.random((n, S)) < 0.4
+        kpm[:, 0] = False
+        kpm = kpm[0] if cfg["unbatched"] else kpm
+    kind = draw(st.sampled_from(["none", "causal", "float"]))
+    mask = None
+    if kind == "causal":
+        mask = np.triu(np.ones((S, S), dtype=bool), 1)
+        cfg["is_causal"] = True
+    elif kind == "float":
+        mask = rng.uniform(-1.0, 1.0, (S, S))
+        if kpm is not None:
+            kpm = np.where(kpm, -np.inf, 0.0)
+    cfg["src_key_padding_mask"] = kpm
+    cfg["src_mask"] = mask
+    return cfg
+
+
+def _tel_fn(x, flat, **cfg):
+    kpm, mask = cfg["src_key_padding_mask"], cfg["src_mask"]
+    return _call_with(
+        _tel_module(cfg),
+        flat,
+        x,
+        src_mask=None if mask is None else ag.tensor(mask),
+        src_key_padding_mask=None if kpm is None else ag.tensor(kpm),
+        is_causal=cfg.get("is_causal", False),
+    )
+
+
+def _np_layer_norm(x, w, b, eps=1e-5):
+    m = x.mean(-1, keepdims=True)
+    v = ((x - m) ** 2).mean(-1, keepdims=True)
+    y = (x - m) / np.sqrt(v + eps)
+    y = y * w if w is not None else y
+    return y + b if b is not None else y
+
+
+def _np_gelu(a):
+    from math import erf
+
+    return 0.5 * a * (1.0 + np.vectorize(erf)(a / np.sqrt(2.0)))
+
+
+def _tel_ref(x, flat, **cfg):
+    m = _tel_module(cfg)
+    names = [n for n, _ in _param_shapes(m)]
+    p = dict(zip(names, _unflatten(flat, [s for _, s in _param_shapes(m)])))
+    kpm, mask = cfg["src_key_padding_mask"], cfg["src_mask"]
+    if cfg["unbatched"]:
+        x = x[None]
+        kpm = None if kpm is None else kpm[None]
+    elif not cfg["batch_first"]:
+        x = x.transpose(1, 0, 2)
+    if kpm is not None and kpm.dtype != bool:
+        kpm = kpm == -np.inf
+    act = _np_gelu if cfg["activation"] == "gelu" else (lambda a: np.maximum(a, 0.0))
+    w_q, w_k, w_v = np.split(p["self_attn.in_proj_weight"], 3)
+
+    def sa(y):
+        return _np_mha(
+            y,
+            y,
+            y,
+            w_q,
+            w_k,
+            w_v,
+            p.get("self_attn.in_proj_bias"),
+            p["self_attn.out_proj.weight"],
+            p.get("self_attn.out_proj.bias"),
+            cfg["heads"],
+            kpm,
+            mask,
+        )[0]
+
+    def lin(y, n):
+        y = y @ p[n + ".weight"].T
+        return y + p[n + ".bias"] if n + ".bias" in p else y
+
+    def ff(y):
+        return lin(act(lin(y, "linear1")), "linear2")
+
+    def norm(y, n):
+        return _np_layer_norm(y, p[n + ".weight"], p.get(n + ".bias"))
+
+    if cfg["norm_first"]:
+        x = x + sa(norm(x, "norm1"))
+        x = x + ff(norm(x, "norm2"))
+    else:
+        x = norm(x + sa(x), "norm1")
+        x = norm(x + ff(x), "norm2")
+    if cfg["unbatched"]:
+        return x[0]
+    return x if cfg["batch_first"] else x.transpose(1, 0, 2)
+
+
+_ATTN_ROWS.append(
+    Row(
+        "nn.TransformerEncoderLayer",
+        _tel_fn,
+        2,
+        shapes=_tel_shapes(),
+        kwargs=_tel_masks,
+        domain=(-1.0, 1.0),
+        ref=_tel_ref,
+        fwd_rtol=1e-9,
+        gradgrad=False,  # ~10 s; its parts (MHA, linear, layer norm) are checked to 2nd order
+        covers=("linear", "matmul", "softmax", "add"),
+    )
+)
+
 if not hasattr(nn, "MultiheadAttention"):  # TEMP: until nn.Linear lands with transformer.py
-    _ATTN_ROWS = _ATTN_ROWS[:1]
+    _ATTN_ROWS = _ATTN_ROWS[:1]  # SDPA only
 
 ROWS = _OP_ROWS + _LAYER_ROWS + _CELL_ROWS + _ATTN_ROWS
