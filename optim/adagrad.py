@@ -1,0 +1,159 @@
+"""Adagrad."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.grad_mode import no_grad
+from autograd.tensor import Tensor
+
+from .optimizer import Optimizer, _check_tensor_lr, _run_closure, _value
+
+__all__ = ["Adagrad", "adagrad_update"]
+
+
+def adagrad_update(param, grad, bufs, scratch, *, step, lr, lr_decay, weight_decay, eps, maximize):
+    """One Adagrad update of ``param`` and ``bufs[0]`` (the running sum of squared gradients)
+    in place, at step number ``step`` (already incremented); ``grad`` and ``scratch`` are
+    overwritten.
+
+    The operations are PyTorch's ``_single_tensor_adagrad`` (dense), in its order.
+    """
+    state_sum = bufs[0]
+    tmp = scratch[0]
+    g = grad
+    if maximize:
+        np.negative(g, out=g)
+    if weight_decay != 0:
+        np.multiply(param, weight_decay, out=tmp)
+        g += tmp
+    clr = lr / (1 + (step - 1) * lr_decay)
+    np.multiply(g, g, out=tmp)
+    state_sum += tmp
+    np.sqrt(state_sum, out=tmp)
+    tmp += eps
+    # addcdiv_(grad, std, value=-clr): param + (-clr * grad) / std
+    g *= -clr
+    g /= tmp
+    param += g
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad.
+
+    The algorithm, as PyTorch states it::
+
+        input: lr (gamma), params (theta_0), objective f, weight_decay (lambda),
+               initial_accumulator_value (tau), lr_decay (eta), eps, maximize
+        initialize: state_sum_0 = tau
+        for t = 1, ...:
+            g_t = -grad f_t(theta_{t-1}) if maximize else grad f_t(theta_{t-1})
+            gammatilde = gamma / (1 + (t - 1) * eta)
+            if lambda != 0:  g_t = g_t + lambda * theta_{t-1}
+            state_sum_t = state_sum_{t-1} + g_t^2
+            theta_t = theta_{t-1} - gammatilde * g_t / (sqrt(state_sum_t) + eps)
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimize, or dicts defining parameter groups.
+    lr : float
+        Learning rate (default 1e-2).
+    lr_decay : float
+        Learning-rate decay (default 0).
+    weight_decay : float
+        L2 penalty (default 0).
+    initial_accumulator_value : float
+        Starting value of the sum of squared gradients (default 0).
+    eps : float
+        Added to the denominator (default 1e-10).
+    maximize : bool
+        Maximize the objective instead of minimizing it.
+    foreach, differentiable, fused : optional
+        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+
+    Raises
+    ------
+    ValueError
+        For a negative ``lr``, ``lr_decay``, ``weight_decay``, ``initial_accumulator_value``
+        or ``eps``.
+
+    Notes
+    -----
+    State per parameter: ``'step'`` and ``'sum'``, created in the constructor as PyTorch does
+    (for groups added later, at their first step). Those created later use the group's
+    ``initial_accumulator_value`` (PyTorch uses the constructor's).
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        _check_tensor_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
+            )
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = 0.0
+                a = p._data
+                state["sum"] = Tensor._wrap(np.full(a.shape, initial_accumulator_value, a.dtype))
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
+        returns the loss, which ``step`` returns."""
+        loss = _run_closure(closure)
+        with no_grad():
+            for group in self.param_groups:
+                hyper = {
+                    "lr": _value(group["lr"]),
+                    "lr_decay": _value(group["lr_decay"]),
+                    "weight_decay": _value(group["weight_decay"]),
+                    "eps": _value(group["eps"]),
+                    "maximize": bool(group["maximize"]),
+                }
+                fills = (_value(group["initial_accumulator_value"]),)
+                self._elementwise_step(
+                    group, ("sum",), fills, adagrad_update, hyper, with_step=True
+                )
+        return loss

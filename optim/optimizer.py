@@ -1,0 +1,555 @@
+"""The optimizer base class: parameter groups, per-parameter state, ``state_dict``.
+
+Every optimizer keeps ``param_groups``, a list of dicts each holding ``'params'`` (a list of
+tensors) and the group's options, filled from ``defaults`` for any option the group leaves
+out; and ``state``, a dict from parameter to that parameter's state dict (``'step'``,
+``'exp_avg'``, ...). ``state_dict()`` stores parameters by their position across the groups,
+as PyTorch does, so a saved state loads into an optimizer built over new parameter objects.
+
+The elementwise optimizers update the parameter arrays in place with NumPy, outside the graph,
+through :meth:`Optimizer._elementwise_step`; see NOTE [ Flat parameter buffers ] in
+``optim/_flat.py`` for how one update covers a whole group.
+
+NOTE [ Differences from torch.optim ]
+- ``state[p]['step']`` is a Python float, not a 0-d tensor; ``load_state_dict`` accepts either.
+- ``load_state_dict`` copies the state tensors it is given (PyTorch shares them when the dtype
+  already matches), so a state dict can be loaded into several optimizers.
+- A parameter listed twice in one group is a ``ValueError`` (PyTorch warns that it will be one);
+  so is a ``set`` of parameters (a ``TypeError``), whose order changes between runs.
+- ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are accepted and stored in the
+  groups for compatibility, and ignored: every step runs the flat NumPy update, outside the
+  graph. Sparse gradients and complex parameters are not supported.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict, defaultdict
+from copy import deepcopy
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from autograd.grad_mode import enable_grad
+from autograd.tensor import Tensor
+
+from . import _flat
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Singleton for an option that every parameter group must give (no default)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class _RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: OrderedDict) -> None:
+        self._hooks = hooks
+        self.id = _RemovableHandle._next_id
+        _RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _typename(x) -> str:
+    return type(x).__name__
+
+
+def _value(x) -> float:
+    """A hyper-parameter as a Python float (a 1-element Tensor is accepted, as in PyTorch)."""
+    return float(x)
+
+
+def _check_tensor_lr(lr) -> None:
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
+def _run_closure(closure):
+    if closure is None:
+        return None
+    with enable_grad():
+        return closure()
+
+
+class Optimizer:
+    """Base class for all optimizers.
+
+    Parameters
+    ----------
+    params : iterable of Tensor, of (name, Tensor) pairs, or of dict
+        The tensors to optimize (leaves), or parameter groups: dicts with a ``'params'`` entry
+        and any per-group options. Use an ordered collection (a list, ``model.parameters()``);
+        a ``set`` is refused because its order changes between runs.
+    defaults : dict
+        The value of every option for groups that don't give it.
+
+    Raises
+    ------
+    TypeError
+        For a single Tensor or a set as ``params``, or a non-Tensor among the parameters.
+    ValueError
+        For an empty parameter list, a non-leaf tensor, a parameter listed twice (in one group
+        or in two), a missing required option.
+    """
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._flat: dict[int, _flat.FlatGroup] = {}
+        self._patch_step_function()
+
+        if isinstance(params, Tensor) or isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {_typename(params)}"
+            )
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    # -- pickling protocol (used by copy.deepcopy; tensors themselves refuse pickle) ----------
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name in (
+            "_optimizer_step_pre_hooks",
+            "_optimizer_step_post_hooks",
+            "_optimizer_state_dict_pre_hooks",
+            "_optimizer_state_dict_post_hooks",
+            "_optimizer_load_state_dict_pre_hooks",
+            "_optimizer_load_state_dict_post_hooks",
+        ):
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self._flat = {}
+        self._patch_step_function()
+        self.defaults.setdefault("differentiable", False)
+
+    def __repr__(self) -> str:
+        format_string = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            format_string += "\n"
+            format_string += f"Parameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    format_string += f"    {key}: {group[key]}\n"
+        format_string += ")"
+        return format_string
+
+    # -- step hooks ---------------------------------------------------------------------------
+    @staticmethod
+    def _hook_step(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            self = args[0]
+            for pre_hook in list(self._optimizer_step_pre_hooks.values()):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(
+                            f"{func} must return None or a tuple of (new_args, new_kwargs), "
+                            f"but got {result}."
+                        )
+            out = func(*args, **kwargs)
+            self._opt_called = True  # read by lr_scheduler's order check
+            for post_hook in list(self._optimizer_step_post_hooks.values()):
+                post_hook(self, args, kwargs)
+            return out
+
+        wrapper.hooked = True
+        return wrapper
+
+    def _patch_step_function(self) -> None:
+        cls = self.__class__
+        if not getattr(cls.step, "hooked", False):
+            cls.step = self._hook_step(cls.step)
+
+    def register_step_pre_hook(self, hook) -> _RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return new
+        ``(args, kwargs)``."""
+        handle = _RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook) -> _RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step``."""
+        handle = _RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
+
+    def _register(self, hooks: OrderedDict, hook, prepend: bool) -> _RemovableHandle:
+        handle = _RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+        """Call ``hook(optimizer)`` before ``state_dict`` builds the dict."""
+        return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on the result of ``state_dict``; a non-None
+        return value replaces it."""
+        return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before loading; a non-None return value is
+        loaded instead."""
+        return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+        """Call ``hook(optimizer)`` after ``load_state_dict``."""
+        return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    # -- parameter groups -----------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, with its own options, to ``param_groups``.
+
+        Parameters
+        ----------
+        param_group : dict
+            ``'params'``: a Tensor, or an ordered iterable of Tensors or of (name, Tensor)
+            pairs; any other entries are options for this group (the rest come from
+            ``defaults``).
+
+        Raises
+        ------
+        TypeError
+            For a non-dict group, a set of parameters, a non-Tensor parameter.
+        ValueError
+            For a non-leaf tensor, a parameter listed twice or already in another group, a
+            missing required option, groups mixing named and unnamed parameters.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {_typename(param_group)}")
+        if "params" not in param_group:
+            raise ValueError("param_group must have a 'params' entry")
+
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            param_group["params"] = list(params)
+
+        tensors, names = [], []
+        for param in param_group["params"]:
+            if isinstance(param, tuple):
+                names.append(param[0])
+                tensors.append(param[1])
+            else:
+                tensors.append(param)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
+
+        for param in tensors:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    + _typename(param)
+                )
+            if not self.defaults.get("differentiable", None) and not (
+                param.is_leaf or param.retains_grad
+            ):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            param_group.setdefault(name, default)
+
+        ids = {id(p) for p in tensors}
+        if len(ids) != len(tensors):
+            raise ValueError(
+                "optimizer contains a parameter group with duplicate parameters (each "
+                "parameter may be listed once)"
+            )
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
+            if any(id(p) in ids for p in group["params"]):
+                raise ValueError("some parameters appear in more than one parameter group")
+
+        self.param_groups.append(param_group)
+
+    # -- gradients --------------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized tensors.
+
+        Parameters
+        ----------
+        set_to_none : bool
+            ``True`` (default): set each ``.grad`` to None, so the next step skips parameters
+            that get no gradient. ``False``: fill the gradients with zeros in place.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g.zero_()
+
+    def step(self, closure=None):
+        """Perform one optimization step. ``closure`` re-evaluates the model and returns the
+        loss (needed by LBFGS, optional elsewhere)."""
+        raise NotImplementedError
+
+    # -- state dict --------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer state as a dict of two entries.
+
+        * ``'state'``: parameter position -> that parameter's state dict (the live state, not
+          a copy, as in PyTorch);
+        * ``'param_groups'``: one dict per group with its options and ``'params'``, the
+          positions of its parameters (positions count across the groups in order).
+
+        Everything in it (tensors, floats, ints, strings, lists, tuples, None) is accepted by
+        :func:`autograd.save`.
+        """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
+        param_mappings: dict[int, int] = {}
+        start_index = 0
+
+        def pack_group(group):
+            nonlocal start_index
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start_index):
+                param_mappings.setdefault(id(p), i)
+            packed["params"] = [param_mappings[id(p)] for p in group["params"]]
+            start_index += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state = {
+            (param_mappings[id(k)] if isinstance(k, Tensor) else k): v
+            for k, v in self.state.items()
+        }
+        state_dict = {"state": packed_state, "param_groups": param_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
+
+    @staticmethod
+    def _cast(param: Tensor, value, key=None):
+        """A copy of a loaded state value: tensors copied (floating ones to ``param``'s dtype),
+        a tensor ``step`` as a Python float, containers recursively."""
+        if isinstance(value, Tensor):
+            if key == "step":
+                return float(value)
+            arr = value._data
+            if param._data.dtype.kind == "f" and arr.dtype.kind == "f":
+                arr = arr.astype(param._data.dtype, copy=True)
+            else:
+                arr = arr.copy()
+            return Tensor._wrap(arr)
+        if isinstance(value, dict):
+            return {k: Optimizer._cast(param, v, key=k) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(Optimizer._cast(param, v) for v in value)
+        return value
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state saved by :meth:`state_dict` (possibly through ``autograd.save`` /
+        ``autograd.load``).
+
+        Parameters are matched by position: the optimizer must have the same number of groups,
+        with the same number of parameters each. Group options are taken from ``state_dict``;
+        the parameters stay this optimizer's. State tensors are copied, floating ones cast to
+        their parameter's dtype.
+
+        Raises
+        ------
+        ValueError
+            When the number of groups or of parameters in a group differs.
+        """
+        state_dict = dict(state_dict)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        groups = self.param_groups
+        saved_groups = deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for g, sg in zip(groups, saved_groups):
+            if len(g["params"]) != len(sg["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    "of optimizer's group"
+                )
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+        state: defaultdict = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = self._cast(param, v)
+            else:
+                state[k] = v
+
+        def update_group(group, new_group):
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            return new_group
+
+        param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
+        self.__setstate__({"state": state, "param_groups": param_groups})
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
+
+    # -- the shared elementwise step ------------------------------------------------------------
+    def _elementwise_step(self, group, names, fills, update, hyper, with_step: bool) -> None:
+        """Run ``update`` over the parameters of ``group`` that have a gradient.
+
+        ``update(param, grad, bufs, scratch, step=..., **hyper)`` updates NumPy arrays in
+        place: ``param``; ``grad``, a scratch copy of the gradient it may overwrite; ``bufs``,
+        the state arrays named by ``names`` (an entry is None when the state is created by the
+        update itself, which then stores the new array in ``bufs``); ``scratch``, two arrays of
+        the parameter's size. It runs once over the group's flat buffers when the layout
+        allows (NOTE [ Flat parameter buffers ]), else once per parameter. ``fills`` give the
+        initial value of each state (None: created by the update); ``with_step`` keeps a
+        per-parameter ``'step'`` count, incremented before the update.
+        """
+        params = [p for p in group["params"] if p.grad is not None]
+        if not params:
+            return
+        if self._flat_step(group, params, names, fills, update, hyper, with_step):
+            return
+        state = self.state
+        for p in params:
+            g = p.grad
+            a = p._data
+            gc = np.array(g._data, dtype=a.dtype).reshape(a.shape)
+            if names or with_step:
+                st = state[p]
+                if with_step:
+                    step = float(st.get("step", 0.0)) + 1.0
+                    st["step"] = step
+                else:
+                    step = None
+                bufs = []
+                for n, fill in zip(names, fills):
+                    t = st.get(n)
+                    if t is None and fill is not None:
+                        t = st[n] = Tensor._wrap(np.full(a.shape, fill, a.dtype))
+                    bufs.append(None if t is None else t._data)
+            else:
+                st, step, bufs = None, None, []
+            made = list(bufs)
+            scratch = (np.empty_like(gc), np.empty_like(gc))
+            update(a, gc, bufs, scratch, step=step, **hyper)
+            for n, old, new in zip(names, made, bufs):
+                if new is not old:
+                    st[n] = Tensor._wrap(new)
+            if p._vc is not None:
+                p._vc[0] += 1
+
+    def _flat_step(self, group, params, names, fills, update, hyper, with_step) -> bool:
+        """The update, on flat buffers, of ``params`` (the parameters of ``group`` that have a
+        gradient); False (nothing done) when they can't be laid out flat."""
+        if names or with_step:
+            state = self.state
+            states = [state[p] for p in params]
+        else:
+            states = []
+        if with_step:
+            s0 = states[0].get("step", 0.0)
+            for st in states:
+                if st.get("step", 0.0) != s0:
+                    return False
+        key = id(group)
+        fg = self._flat.get(key)
+        if fg is None or not fg.valid(params, states, names):
+            if with_step:
+                for st in states:
+                    st.setdefault("step", 0.0)
+            fg = _flat.build(params, states, names, fills)
+            if fg is None:
+                self._flat.pop(key, None)
+                return False
+            self._flat[key] = fg
+        step = None
+        if with_step:
+            step = float(s0) + 1.0
+            for st in states:
+                st["step"] = step
+        g, t1, t2 = fg.scratch
+        np.concatenate([p.grad._data for p in params], axis=None, out=g, casting="same_kind")
+        bufs = list(fg.bufs)
+        update(fg.flat, g, bufs, (t1, t2), step=step, **hyper)
+        for i, (old, new) in enumerate(zip(fg.bufs, bufs)):
+            if new is not old:
+                fg.adopt(i, new, states)
+        for p in params:
+            vc = p._vc
+            if vc is not None:
+                vc[0] += 1
+        return True
