@@ -31,7 +31,7 @@ class Unavailable(Exception):
 def require(module: str, *names: str):
     """Import ``module`` and check that it has ``names``; raise :class:`Unavailable` otherwise.
 
-    Returns the module, or the attribute when one name is given.
+    Returns the module.
     """
     try:
         mod = importlib.import_module(module)
@@ -40,8 +40,6 @@ def require(module: str, *names: str):
     missing = [n for n in names if not hasattr(mod, n)]
     if missing:
         raise Unavailable(f"{module} has no {', '.join(missing)} yet")
-    if len(names) == 1:
-        return getattr(mod, names[0])
     return mod
 
 

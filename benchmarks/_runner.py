@@ -182,6 +182,9 @@ def run_case(case: Case, settings: Settings, engines=ENGINES) -> Result:
         description=case.description,
     )
     fns = {}
+    for engine in ENGINES:
+        if engine not in engines:
+            res.notes.setdefault(engine, "skipped: left out of this run")
     for engine in engines:
         setup = case.setups.get(engine)
         if setup is None:
