@@ -41,6 +41,6 @@ def _linear_vjp_b(grad, ans, x, w, b=None):
     return sum_p(grad, axis=tuple(range(grad.ndim - 1)), keepdims=False)
 
 
-linear_p = Op("linear", _linear_fwd, save=(0, 1), promote="arith").defvjp(
+linear_p = Op("linear", _linear_fwd, save_for=((1,), (0,), ()), promote="arith").defvjp(
     _linear_vjp_x, _linear_vjp_w, _linear_vjp_b
 )
