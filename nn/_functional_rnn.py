@@ -48,10 +48,11 @@ def _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     if mode == "LSTM":
         args = (xg, h0, c0, w_hh) if b_hh is None else (xg, h0, c0, w_hh, b_hh)
         Y = lstm_seq(*args, reverse=reverse)  # (T, 7, B, H)
-        # the c and h planes together, so their backward fills one zero buffer of Y
+        # Slice through the (c, h) planes and the final (c, h) pair, so that the backward of
+        # these views allocates one zero buffer of Y's size, not one per user-visible output.
         s = getitem(Y, idx=(_ALL, slice(5, 7)))
-        out = getitem(s, idx=(_ALL, 1))
-        return out, getitem(out, idx=(last,)), getitem(s, idx=(last, 0))
+        hc = getitem(s, idx=(last,))
+        return getitem(s, idx=(_ALL, 1)), getitem(hc, idx=(1,)), getitem(hc, idx=(0,))
     args = (xg, h0, w_hh) if b_hh is None else (xg, h0, w_hh, b_hh)
     if mode == "GRU":
         out = getitem(gru_seq(*args, reverse=reverse), idx=(_ALL, 4))
