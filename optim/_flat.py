@@ -14,7 +14,9 @@ laid out in one contiguous buffer:
   per-parameter state tensors in ``optimizer.state[p]`` are views into it, so ``state_dict()``
   keeps PyTorch's per-parameter layout;
 - a step gathers the gradients with one ``np.concatenate(..., out=)`` into a flat gradient
-  buffer and runs the update once, on the flat arrays, with ``out=`` into two scratch buffers.
+  buffer and runs the update once, on the flat arrays, with ``out=`` into two scratch buffers
+  (so a group costs three parameter-sized buffers besides its state, as PyTorch's foreach
+  intermediates do).
 
 The layout covers the parameters that have a gradient (those without one are skipped, as
 PyTorch skips them); it is used only while it is valid, which each step checks with a few

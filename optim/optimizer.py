@@ -83,6 +83,21 @@ def _check_tensor_lr(lr) -> None:
         raise ValueError("Tensor lr must be 1-element")
 
 
+def _check_grads(params) -> None:
+    """Raise a clear error for a gradient that doesn't fit its parameter."""
+    for i, p in enumerate(params):
+        g = p.grad
+        if not isinstance(g, Tensor):
+            raise TypeError(f"parameter {i}: .grad must be a Tensor, got {_typename(g)}")
+        if g._data.shape != p._data.shape:
+            raise RuntimeError(
+                f"parameter {i}: gradient has shape {tuple(g._data.shape)} but the parameter "
+                f"has shape {tuple(p._data.shape)}"
+            )
+        if g._data.dtype.kind not in "fiub":
+            raise TypeError(f"parameter {i}: gradient of dtype {g._data.dtype} is not real")
+
+
 def _run_closure(closure):
     if closure is None:
         return None
@@ -484,10 +499,11 @@ class Optimizer:
         if self._flat_step(group, params, names, fills, update, hyper, with_step):
             return
         state = self.state
+        _check_grads(params)
         for p in params:
             g = p.grad
             a = p._data
-            gc = np.array(g._data, dtype=a.dtype).reshape(a.shape)
+            gc = np.array(g._data, dtype=a.dtype)
             if names or with_step:
                 st = state[p]
                 if with_step:
@@ -536,13 +552,17 @@ class Optimizer:
                 self._flat.pop(key, None)
                 return False
             self._flat[key] = fg
+        g, t1, t2 = fg.scratch
+        try:
+            np.concatenate([p.grad._data for p in params], axis=None, out=g, casting="same_kind")
+        except (ValueError, TypeError):
+            _check_grads(params)
+            raise
         step = None
         if with_step:
             step = float(s0) + 1.0
             for st in states:
                 st["step"] = step
-        g, t1, t2 = fg.scratch
-        np.concatenate([p.grad._data for p in params], axis=None, out=g, casting="same_kind")
         bufs = list(fg.bufs)
         update(fg.flat, g, bufs, (t1, t2), step=step, **hyper)
         for i, (old, new) in enumerate(zip(fg.bufs, bufs)):

@@ -537,3 +537,12 @@ def test_adagrad_state_is_made_up_front():
     opt = optim.Adagrad([a], initial_accumulator_value=0.25)
     assert opt.state[a]["step"] == 0.0
     np.testing.assert_array_equal(opt.state[a]["sum"].numpy(), np.full(3, 0.25))
+
+
+def test_gradient_of_the_wrong_shape_is_a_clear_error():
+    for params in ([leaf(3)], [leaf(3), leaf(2, dtype=autograd.float32)]):  # flat / per-param
+        opt = optim.Adam(params)
+        for p in params:
+            p.grad = autograd.zeros(4, dtype=p.dtype)
+        with pytest.raises(RuntimeError, match=r"gradient has shape \(4,\) but the parameter"):
+            opt.step()
