@@ -267,7 +267,7 @@ def main(argv=None) -> dict:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="2 epochs on a third of the training set (for the tests)",
+        help="3 epochs on half of the training set (for the tests)",
     )
     p.add_argument("--no-progress", action="store_true", help="plain lines, no progress bar")
     p.add_argument("--no-plot", action="store_true")
@@ -276,8 +276,8 @@ def main(argv=None) -> dict:
     train_set, test_set = Digits(train=True), Digits(train=False)
     epochs = args.epochs
     if args.quick:
-        epochs = 2
-        train_set = Subset(train_set, list(range(0, len(train_set), 3)))
+        epochs = 3
+        train_set = Subset(train_set, list(range(0, len(train_set), 2)))
     os.makedirs(args.out, exist_ok=True)
     names = ["mlp", "cnn"] if args.model == "both" else [args.model]
     print(f"digits: {len(train_set)} training and {len(test_set)} test images of 8x8 pixels")
