@@ -1,20 +1,558 @@
-"""``nn.functional``: the functional form of every layer, activation and loss."""
+"""``nn.functional``: the functional form of every layer, activation and loss.
+
+Modules in ``nn.modules`` are thin wrappers that hold parameters and call these functions.
+Losses are composed from stable primitives: ``cross_entropy`` goes through the fused
+``log_softmax`` (finite at logits of +-1000) and ``binary_cross_entropy_with_logits`` through
+the fused ``softplus``, so both are smooth everywhere and their gradients exact.
+"""
 
 from __future__ import annotations
 
-from autograd.ops.nn import linear_p
+import math
+
+import numpy as np
+
+import autograd as _ag
+from autograd.ops import elementwise as _E
+from autograd.ops.nn import embedding_p, linear_p, softplus_p
+from autograd.ops.shape import gather_p
+from autograd.ops.shape import pad as _pad
+from autograd.random import _rng
 from autograd.tensor import Tensor
 
-__all__ = ["linear", "relu"]
+__all__ = [
+    "linear",
+    "bilinear",
+    "relu",
+    "relu_",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "hardtanh",
+    "softmax",
+    "log_softmax",
+    "softmin",
+    "dropout",
+    "dropout2d",
+    "embedding",
+    "one_hot",
+    "pad",
+    "normalize",
+    "cosine_similarity",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+]
 
 
+def _t(x):
+    return x if isinstance(x, Tensor) else _ag.tensor(x)
+
+
+# -- linear -------------------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """``input @ weight.T + bias``."""
+    """``input @ weight.T + bias``; input ``(*, in_features)``, weight ``(out, in)``."""
+    if input.shape[-1:] != weight.shape[-1:] if input.ndim else True:
+        raise RuntimeError(
+            f"linear: input has shape {tuple(input.shape)} and weight {tuple(weight.shape)}; "
+            f"the last dim of input ({input.shape[-1] if input.ndim else '-'}) must equal dim 1 "
+            f"of weight ({weight.shape[-1]})"
+        )
     return linear_p(input, weight, bias) if bias is not None else linear_p(input, weight)
 
 
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
+    """``y_k = x1^T W_k x2 + b_k``; inputs ``(*, in1)``, ``(*, in2)``, weight ``(out, in1, in2)``."""
+    out = _ag.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out + bias if bias is not None else out
+
+
+# -- activations --------------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    return input.relu()
+    return input.relu_() if inplace else _E.relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    return input.relu_()
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return hardtanh(input, 0.0, 6.0)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+    """``x`` for ``x > 0`` else ``negative_slope * x`` (slope at 0 is ``negative_slope``)."""
+    return _E.where(_E.gt(input, 0), input, _E.mul(input, negative_slope))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    neg = _E.mul(_E.expm1(_E.minimum(input, 0.0)), alpha)  # no overflow in the unused branch
+    return _E.where(_E.gt(input, 0), input, neg)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """``x * Phi(x)`` (exact, with erf) or its tanh approximation (``approximate='tanh'``)."""
+    if approximate == "none":
+        return input * 0.5 * (1.0 + _E.erf(input * (1.0 / math.sqrt(2.0))))
+    if approximate == "tanh":
+        inner = (input + 0.044715 * input * input * input) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (1.0 + _E.tanh(inner))
+    raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input * _E.sigmoid(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return _E.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return _E.tanh(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (as PyTorch)."""
+    bx = input * beta if beta != 1 else input
+    sp = softplus_p(bx)
+    if beta != 1:
+        sp = sp / beta
+    return _E.where(_E.gt(bx, threshold), input, sp)
+
+
+def hardtanh(
+    input: Tensor,
+    min_val: float = -1.0,
+    max_val: float = 1.0,  # noqa: A002
+    inplace: bool = False,
+) -> Tensor:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _E.clamp(input, min=min_val, max=max_val)
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    return _ag.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    return _ag.log_softmax(input, dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    return _ag.softmax(-input, dim, dtype=dtype)
+
+
+# -- dropout, embedding, misc --------------------------------------------------------------------
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,  # noqa: A002
+    inplace: bool = False,
+    generator=None,
+) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = _rng(generator).random(input.shape) >= p
+    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+
+
+def dropout2d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,  # noqa: A002
+    inplace: bool = False,
+    generator=None,
+) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) inputs."""
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"dropout2d: expected a 3D or 4D input, got shape {tuple(input.shape)}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    shape = tuple(input.shape[:-2]) + (1, 1)
+    keep = _rng(generator).random(shape) >= p
+    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,  # noqa: A002
+    max_norm=None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` ``(num_embeddings, dim)`` at integer ``input`` ``(*)`` -> ``(*, dim)``."""
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"embedding: Expected tensor for argument #1 'indices' to have an "
+            f"integer dtype, but got {idx.dtype}"
+        )
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"embedding: index {bad} is out of range for an embedding of {n} rows")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    if max_norm is not None:
+        with _ag.no_grad():
+            rows = np.unique(idx)
+            w = weight._data
+            norms = np.linalg.norm(w[rows], ord=norm_type, axis=1, keepdims=True)
+            scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+            w[rows] = w[rows] * scale
+    return embedding_p(weight, idx, padding_idx=padding_idx)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding with a new last dim of ``num_classes``."""
+    a = tensor._data
+    if a.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if a.size and a.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    elif a.size and a.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return Tensor._wrap((a[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
+    return _pad(input, pad, mode, value)
+
+
+def normalize(
+    input: Tensor,
+    p: float = 2.0,
+    dim: int = 1,
+    eps: float = 1e-12,  # noqa: A002
+    out=None,
+) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    n = input.norm(p=p, dim=dim, keepdim=True)
+    return input / _E.maximum(n, eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    num = (x1 * x2).sum(dim)
+    den = _E.maximum(x1.norm(dim=dim) * x2.norm(dim=dim), eps)
+    return num / den
+
+
+# -- losses --------------------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        return "none" if not reduce else ("mean" if size_average else "sum")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _pair(input, target, name):  # noqa: A002
+    target = _t(target)
+    if tuple(input.shape) != tuple(target.shape):
+        try:
+            np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except ValueError:
+            raise RuntimeError(
+                f"{name}: the size of input {tuple(input.shape)} and target "
+                f"{tuple(target.shape)} cannot be broadcast together"
+            ) from None
+    return target
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    r = _reduction(size_average, reduce, reduction)
+    d = input - _pair(input, target, "mse_loss")
+    return _reduce(d * d, r)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    r = _reduction(size_average, reduce, reduction)
+    return _reduce(_E.abs(input - _pair(input, target, "l1_loss")), r)
+
+
+def smooth_l1_loss(
+    input,
+    target,
+    size_average=None,
+    reduce=None,  # noqa: A002
+    reduction="mean",
+    beta: float = 1.0,
+):
+    """``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (L1 when beta is 0)."""
+    r = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = _E.abs(input - _pair(input, target, "smooth_l1_loss"))
+    if beta == 0:
+        return _reduce(d, r)
+    return _reduce(_E.where(_E.lt(d, beta), 0.5 * d * d / beta, d - 0.5 * beta), r)
+
+
+def huber_loss(input, target, reduction="mean", delta: float = 1.0):  # noqa: A002
+    """``0.5 d^2`` for ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``."""
+    r = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    d = _E.abs(input - _pair(input, target, "huber_loss"))
+    return _reduce(_E.where(_E.le(d, delta), 0.5 * d * d, delta * (d - 0.5 * delta)), r)
+
+
+def _class_dim_moved(x):
+    """(N, C, d1, ...) -> (N, d1, ..., C); (C,) stays."""
+    if x.ndim <= 2:
+        return x
+    return _ag.movedim(x, 1, -1)
+
+
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,  # noqa: A002
+    reduce=None,
+    reduction: str = "mean",
+):
+    """Negative log-likelihood of class indices ``target`` ``(N, d...)`` under log-probabilities
+    ``input`` ``(N, C, d...)`` (or ``(C,)`` with a 0-d target)."""
+    r = _reduction(size_average, reduce, reduction)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"nll_loss: expected target of an integer dtype (class indices), got {t.dtype}"
+        )
+    if input.ndim < 1:
+        raise ValueError(
+            f"nll_loss: input must have at least 1 dim, got shape {tuple(input.shape)}"
+        )
+    C = input.shape[1] if input.ndim >= 2 else input.shape[0]
+    expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
+    if tuple(t.shape) != expected:
+        raise ValueError(
+            f"nll_loss: expected target of shape {expected} for input of shape "
+            f"{tuple(input.shape)}, got {tuple(t.shape)}"
+        )
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= C))
+    if bad.any():
+        raise IndexError(
+            f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (the input has {C} classes)."
+        )
+    if weight is not None and tuple(weight.shape) != (C,):
+        raise RuntimeError(
+            f"nll_loss: weight tensor should be defined either for all {C} "
+            f"classes or no classes but got weight tensor of shape: "
+            f"{tuple(weight.shape)}"
+        )
+    safe = np.where(valid, t, 0).astype(np.int64)
+    logp = _class_dim_moved(input)
+    picked = gather_p(logp, safe[..., None], axis=logp.ndim - 1)
+    picked = picked.reshape(tuple(safe.shape))
+    w = np.where(valid, 1.0, 0.0).astype(input.dtype)
+    if weight is not None:
+        w = weight._data[safe].astype(input.dtype) * w
+    loss = -picked * w
+    if r == "none":
+        return loss
+    if r == "sum":
+        return loss.sum()
+    return loss.sum() / float(w.sum())
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,  # noqa: A002
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
+    """Cross-entropy between logits ``input`` ``(N, C, d...)`` (or ``(C,)``) and class indices
+    ``(N, d...)`` or class probabilities of the same shape as ``input``."""
+    r = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"cross_entropy: expected floating point logits, got {input.dtype}")
+    cdim = 1 if input.ndim >= 2 else 0
+    C = input.shape[cdim]
+    logp = _ag.log_softmax(input, cdim)
+    target = target if isinstance(target, Tensor) else _ag.tensor(target)
+    if target.dtype.kind == "f":  # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(
+                f"cross_entropy: probability targets must have the input's shape "
+                f"{tuple(input.shape)}, got {tuple(target.shape)}"
+            )
+        p = target
+        if label_smoothing > 0:
+            p = p * (1 - label_smoothing) + label_smoothing / C
+        terms = logp * p
+        if weight is not None:
+            shape = [1] * input.ndim
+            shape[cdim] = C
+            terms = terms * weight.reshape(shape)
+        loss = -terms.sum(cdim)
+        if r == "mean":
+            return loss.sum() / float(max(loss.numel(), 1)) if loss.ndim else loss
+        return _reduce(loss, r)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=r)
+    if label_smoothing == 0:
+        return nll
+    # smoothing term: -(1/C) sum_c w_c logp_c for each non-ignored sample
+    t = target._data
+    valid = (t != ignore_index).astype(input.dtype)
+    lp = _class_dim_moved(logp)
+    if weight is not None:
+        lp = lp * weight
+    smooth = -lp.sum(-1) * valid / C
+    if r == "none":
+        smooth_r = smooth
+    elif r == "sum":
+        smooth_r = smooth.sum()
+    else:
+        wsum = float(
+            (weight._data[np.where(t != ignore_index, t, 0)] * valid).sum()
+            if weight is not None
+            else valid.sum()
+        )
+        smooth_r = smooth.sum() / wsum
+    return nll * (1 - label_smoothing) + smooth_r * label_smoothing
+
+
+def binary_cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,  # noqa: A002
+    reduction: str = "mean",
+):
+    """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as PyTorch)."""
+    r = _reduction(size_average, reduce, reduction)
+    target = _pair(input, target, "binary_cross_entropy")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({tuple(target.shape)}) that is different to the "
+            f"input size ({tuple(input.shape)}) is deprecated. Please ensure they "
+            f"have the same size."
+        )
+    x = input._data
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    logx = _E.clamp(_E.log(input), min=-100.0)
+    log1mx = _E.clamp(_E.log(1.0 - input), min=-100.0)
+    loss = -(target * logx + (1.0 - target) * log1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, r)
+
+
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    size_average=None,  # noqa: A002
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight=None,
+):
+    """Sigmoid + binary cross-entropy in one stable expression:
+    ``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)``."""
+    r = _reduction(size_average, reduce, reduction)
+    target = _pair(input, target, "binary_cross_entropy_with_logits")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Target size ({tuple(target.shape)}) must be the same as input size "
+            f"({tuple(input.shape)})"
+        )
+    sp = softplus_p(-input)
+    if pos_weight is not None:
+        lw = (pos_weight - 1.0) * target + 1.0
+        loss = (1.0 - target) * input + lw * sp
+    else:
+        loss = (1.0 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, r)
+
+
+def kl_div(
+    input,
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",  # noqa: A002
+    log_target: bool = False,
+):
+    """``target * (log target - input)`` (``input`` holds log-probabilities); 'batchmean'
+    divides the sum by the batch size."""
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    r = _reduction(size_average, reduce, "mean" if reduction == "batchmean" else reduction)
+    target = _pair(input, target, "kl_div")
+    if log_target:
+        loss = _E.exp(target) * (target - input)
+    else:
+        t = target._data
+        logt = np.where(t > 0, np.log(np.where(t > 0, t, 1.0)), 0.0).astype(t.dtype)
+        loss = (
+            target * (Tensor._wrap(logt) - input)
+            if not target.requires_grad
+            else _E.where(
+                _E.gt(target, 0),
+                target * (_E.log(_E.where(_E.gt(target, 0), target, 1.0)) - input),
+                0.0,
+            )
+        )
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, r)
 
 
 from ._functional_conv import *  # noqa: E402,F403

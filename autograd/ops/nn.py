@@ -44,3 +44,33 @@ def _linear_vjp_b(grad, ans, x, w, b=None):
 linear_p = Op("linear", _linear_fwd, save_for=((1,), (0,), ()), promote="arith").defvjp(
     _linear_vjp_x, _linear_vjp_w, _linear_vjp_b
 )
+
+
+def _softplus_fwd(x):
+    return np.logaddexp(0, x)  # log(1 + exp(x)), stable for large |x|
+
+
+def _softplus_vjp(grad, ans, x):
+    from .elementwise import mul, sigmoid
+
+    return mul(grad, sigmoid(x))
+
+
+softplus_p = Op("softplus", _softplus_fwd, save=(0,)).defvjp(_softplus_vjp)
+
+
+def _embedding_fwd(w, idx, padding_idx=None):
+    return w[idx]
+
+
+def _embedding_vjp(grad, ans, w, idx, padding_idx=None):
+    # rows looked up at padding_idx get no gradient; repeated indices accumulate
+    from .elementwise import mul
+    from .shape import index_grad
+
+    if padding_idx is not None:
+        grad = mul(grad, (idx != padding_idx)[..., None])
+    return index_grad(grad, idx=(idx,), shape=w.shape)
+
+
+embedding_p = Op("embedding", _embedding_fwd, save=(1,)).defvjp(_embedding_vjp, None)
