@@ -1,0 +1,178 @@
+"""Op-table rows: activations, losses, linear/bilinear, dropout (fixed seed), embedding.
+
+Every parameter is passed to the functional form as a tensor input, so gradcheck checks the
+input's and every parameter's gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import autograd as ag
+import nn.functional as F
+from tests.autograd.op_table import Row, same_shapes
+
+S = same_shapes(1)
+S2 = same_shapes(2)
+
+
+def _seeded(fn):
+    return lambda shapes: st.integers(0, 2**31).map(
+        lambda seed: fn(np.random.default_rng(seed), shapes)
+    )
+
+
+@st.composite
+def _logits_shapes(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(2, 4))
+    extra = tuple(draw(st.lists(st.integers(1, 2), max_size=1)))
+    return ((n, c) + extra,)
+
+
+def _ce_kw(rng, shapes):
+    shape = shapes[0]
+    n, c = shape[0], shape[1]
+    t = rng.integers(0, c, (n,) + shape[2:])
+    if rng.random() < 0.5 and t.size > 1:
+        t.reshape(-1)[0] = -100  # ignored
+    return {
+        "target": t,
+        "reduction": ["mean", "sum", "none"][rng.integers(3)],
+        "label_smoothing": float(rng.choice([0.0, 0.2])),
+        "weight": rng.uniform(0.5, 1.5, c) if rng.random() < 0.5 else None,
+    }
+
+
+def _ce(a, target, weight, **kw):
+    w = None if weight is None else ag.tensor(weight)
+    t = ag.tensor(target)
+    if kw["reduction"] == "mean" and np.all(target == -100):
+        kw["reduction"] = "sum"
+    return F.cross_entropy(a, t, weight=w, **kw)
+
+
+def _red_kw(shapes):
+    return st.fixed_dictionaries({"reduction": st.sampled_from(["mean", "sum", "none"])})
+
+
+@st.composite
+def _linear_shapes(draw):
+    i, o = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    return (lead + (i,), (o, i), (o,))
+
+
+ACT = [
+    ("leaky_relu", lambda a: F.leaky_relu(a, 0.1), (0.0,), ("where", "gt", "mul")),
+    ("elu", lambda a: F.elu(a, 0.7), (0.0,), ("where", "expm1", "minimum")),
+    ("gelu", F.gelu, (), ("erf",)),
+    ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), (), ("tanh",)),
+    ("silu", F.silu, (), ("sigmoid",)),
+    ("softplus", lambda a: F.softplus(a * 3, beta=2.0, threshold=4.0), (2.0 / 3,), ("softplus",)),
+    ("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.8), (-0.5, 0.8), ("clamp",)),
+    ("relu6", lambda a: F.relu6(a * 4), (0.0, 1.5), ("clamp",)),
+    ("normalize", lambda a: F.normalize(a, dim=-1), (), ("norm2", "maximum")),
+]
+
+ROWS = [Row(n, f, 1, shapes=same_shapes(1, min_dims=1), kinks=k, covers=c) for n, f, k, c in ACT]
+ROWS += [
+    Row(
+        "F.linear",
+        lambda x, w, b: F.linear(x, w, b),
+        3,
+        shapes=_linear_shapes(),
+        covers=("linear",),
+    ),
+    Row(
+        "F.bilinear",
+        lambda x1, x2, w, b: F.bilinear(x1, x2, w, b),
+        4,
+        shapes=st.just(((2, 3), (2, 2), (4, 3, 2), (4,))),
+        covers=("einsum",),
+    ),
+    Row("mse_loss", lambda a, b, **kw: F.mse_loss(a, b, **kw), 2, shapes=S2, kwargs=_red_kw),
+    Row(
+        "l1_loss",
+        lambda a, b, **kw: F.l1_loss(a, b, **kw),
+        2,
+        shapes=S2,
+        kwargs=_red_kw,
+        prep=lambda arrs, kw: [arrs[0], arrs[0] + np.where(arrs[1] > 0, 0.3, -0.3)],
+    ),
+    Row(
+        "smooth_l1_loss",
+        lambda a, b, **kw: F.smooth_l1_loss(a, b, beta=0.5, **kw),
+        2,
+        shapes=S2,
+        kwargs=_red_kw,
+        prep=lambda arrs, kw: [arrs[0], arrs[0] + np.where(np.abs(arrs[1]) < 0.05, 0.3, arrs[1])],
+    ),
+    Row(
+        "huber_loss",
+        lambda a, b, **kw: F.huber_loss(a, b, delta=0.7, **kw),
+        2,
+        shapes=S2,
+        kwargs=_red_kw,
+        prep=lambda arrs, kw: [
+            arrs[0],
+            arrs[0] + np.where(np.abs(np.abs(arrs[1]) - 0.7) < 0.05, 0.3, arrs[1]),
+        ],
+    ),
+    Row(
+        "cross_entropy",
+        _ce,
+        1,
+        shapes=_logits_shapes(),
+        kwargs=_seeded(_ce_kw),
+        covers=("log_softmax", "gather"),
+    ),
+    Row(
+        "cross_entropy_probs",
+        lambda a, b: F.cross_entropy(a, b.softmax(1), label_smoothing=0.1),
+        2,
+        shapes=st.just(((3, 4), (3, 4))),
+    ),
+    Row(
+        "nll_loss",
+        lambda a, target: F.nll_loss(a, ag.tensor(target)),
+        1,
+        shapes=st.just(((3, 4),)),
+        kwargs=_seeded(lambda rng, s: {"target": rng.integers(0, 4, 3)}),
+    ),
+    Row(
+        "binary_cross_entropy",
+        lambda p, b: F.binary_cross_entropy(p, b.sigmoid()),
+        2,
+        shapes=S2,
+        domain=[(0.05, 0.95), (-2, 2)],
+        covers=("log", "clamp"),
+    ),
+    Row(
+        "bce_with_logits",
+        lambda a, b, pw: F.binary_cross_entropy_with_logits(a, b.sigmoid(), pos_weight=pw),
+        3,
+        shapes=st.just(((3, 2), (3, 2), (2,))),
+        covers=("softplus",),
+    ),
+    Row(
+        "kl_div",
+        lambda a, b: F.kl_div(a.log_softmax(-1), b.softmax(-1), reduction="batchmean"),
+        2,
+        shapes=st.just(((3, 4), (3, 4))),
+    ),
+    Row("dropout_fixed_seed", lambda a: _seeded_dropout(a), 1, shapes=same_shapes(1, 1)),
+    Row(
+        "embedding",
+        lambda w, idx: F.embedding(ag.tensor(idx), w),
+        1,
+        shapes=st.just(((5, 3),)),
+        kwargs=_seeded(lambda rng, s: {"idx": rng.integers(0, 5, (2, 4))}),
+        covers=("embedding", "index_grad"),
+    ),
+]
+
+
+def _seeded_dropout(a):
+    ag.manual_seed(123)  # the same mask in every evaluation
+    return F.dropout(a, 0.4, training=True)

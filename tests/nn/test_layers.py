@@ -1,0 +1,182 @@
+"""Behaviour of the nn core: Module system, state_dict layout, init, layers, losses, errors."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.act = nn.ReLU()
+        self.blocks = nn.ModuleList([nn.Linear(8, 8), nn.Linear(8, 8, bias=False)])
+        self.head = nn.Sequential(OrderedDict(drop=nn.Dropout(0.2), out=nn.Linear(8, 3)))
+        self.emb = nn.Embedding(5, 4, padding_idx=0)
+
+    def forward(self, x):
+        x = self.act(self.fc1(x))
+        for b in self.blocks:
+            x = b(x)
+        return self.head(x)
+
+
+def test_state_dict_keys_and_order_as_pytorch():
+    sd = Net().state_dict()
+    assert list(sd) == [
+        "fc1.weight",
+        "fc1.bias",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "head.out.weight",
+        "head.out.bias",
+        "emb.weight",
+    ]
+    assert sd["fc1.weight"].shape == (8, 4)
+    assert not sd["fc1.weight"].requires_grad
+
+
+def test_repr_tree_as_pytorch():
+    m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 2, bias=False))
+    assert repr(m) == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=3, out_features=4, bias=True)\n"
+        "  (1): ReLU()\n"
+        "  (2): Dropout(p=0.5, inplace=False)\n"
+        "  (3): Linear(in_features=4, out_features=2, bias=False)\n"
+        ")"
+    )
+    assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
+    assert repr(nn.GELU(approximate="tanh")) == "GELU(approximate='tanh')"
+    assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
+    assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+
+
+def test_state_dict_round_trip_through_save_and_load(tmp_path):
+    ag.manual_seed(0)
+    a, b = Net(), Net()
+    path = tmp_path / "net.safetensors"
+    ag.save(a.state_dict(), path)
+    b.load_state_dict(ag.load(path))
+    x = ag.randn(2, 4)
+    a.eval()
+    b.eval()
+    np.testing.assert_array_equal(a(x).detach().numpy(), b(x).detach().numpy())
+
+
+def test_load_state_dict_reports_every_problem():
+    m = Net()
+    sd = m.state_dict()
+    del sd["fc1.bias"]
+    sd["extra.weight"] = ag.zeros(1)
+    sd["head.out.bias"] = ag.zeros(4)
+    with pytest.raises(RuntimeError) as e:
+        m.load_state_dict(sd)
+    msg = str(e.value)
+    assert "fc1.bias" in msg and "extra.weight" in msg and "head.out.bias" in msg
+    assert "size mismatch" in msg
+    sd["head.out.bias"] = ag.zeros(3)
+    res = m.load_state_dict(sd, strict=False)
+    assert res.missing_keys == ["fc1.bias"] and res.unexpected_keys == ["extra.weight"]
+
+
+def test_linear_init_bounds_follow_pytorch():
+    ag.manual_seed(0)
+    lin = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)  # kaiming_uniform(a=sqrt(5)) gives the same bound as the bias
+    w = lin.weight.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
+    assert np.abs(lin.bias.detach().numpy()).max() <= bound
+
+
+def test_init_statistics():
+    ag.manual_seed(1)
+    t = ag.empty(500, 400)
+    nn.init.xavier_uniform_(t)
+    assert abs(t.numpy().std() - math.sqrt(2 / 900)) < 0.02 * math.sqrt(2 / 900)
+    nn.init.kaiming_normal_(t, mode="fan_in", nonlinearity="relu")
+    assert abs(t.numpy().std() - math.sqrt(2 / 400)) < 0.02 * math.sqrt(2 / 400)
+
+
+def test_dropout_train_eval():
+    ag.manual_seed(0)
+    d = nn.Dropout(0.5)
+    x = ag.ones(1000)
+    y = d(x).numpy()
+    assert set(np.unique(y)) <= {0.0, 2.0} and 0.4 < (y == 0).mean() < 0.6
+    d.eval()
+    assert d(x) is x
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(1.5)
+
+
+def test_embedding_padding_row_gets_no_gradient():
+    e = nn.Embedding(4, 2, padding_idx=1)
+    assert np.all(e.weight.detach().numpy()[1] == 0)
+    e(ag.tensor([[1, 2, 1, 3]])).sum().backward()
+    g = e.weight.grad.numpy()
+    np.testing.assert_array_equal(g[1], 0.0)
+    np.testing.assert_array_equal(g[2], 1.0)
+
+
+def test_module_api():
+    m = Net()
+    assert len(list(m.parameters())) == 8
+    assert [n for n, _ in m.named_children()] == ["fc1", "act", "blocks", "head", "emb"]
+    m.double()
+    assert m.fc1.weight.dtype == ag.float64
+    m(ag.randn(2, 4, dtype=ag.float64)).sum().backward()
+    assert m.fc1.weight.grad is not None
+    m.zero_grad()
+    assert m.fc1.weight.grad is None
+    m2 = copy.deepcopy(m)
+    assert m2.fc1.weight is not m.fc1.weight
+    np.testing.assert_array_equal(m2.fc1.weight.detach().numpy(), m.fc1.weight.detach().numpy())
+    assert not m.eval().training and not m.head.drop.training
+
+
+def test_linear_wrong_feature_size_names_layer_expected_and_got():
+    with pytest.raises(RuntimeError, match=r"Linear\(in_features=3.*expected.*3.*\(2, 5\)"):
+        nn.Linear(3, 4)(ag.randn(2, 5))
+
+
+def test_cross_entropy_target_out_of_range():
+    with pytest.raises(IndexError, match=r"Target 7 is out of bounds.*3 classes"):
+        F.cross_entropy(ag.randn(2, 3), ag.tensor([0, 7]))
+
+
+def test_losses_finite_at_extreme_logits():
+    x = ag.tensor([[1000.0, -1000.0], [-1000.0, 1000.0]], requires_grad=True)
+    loss = F.cross_entropy(x, ag.tensor([1, 1])) + F.binary_cross_entropy_with_logits(
+        x, ag.tensor([[0.0, 1.0], [1.0, 0.0]])
+    )
+    loss.backward()
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(x.grad.numpy()))
+    # cross-entropy: mean of 2000 and 0; BCE: every element 1000
+    assert loss.item() == pytest.approx(1000.0 + 1000.0, rel=1e-6)
+
+
+def test_cross_entropy_against_numpy_reference():
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((5, 4))
+    t = np.array([0, 3, 1, -100, 2])
+    w = np.array([1.0, 2.0, 0.5, 1.5])
+    got = F.cross_entropy(ag.tensor(logits), ag.tensor(t), weight=ag.tensor(w)).item()
+    lp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    keep = t != -100
+    wt = w[t[keep]]
+    expected = -(wt * lp[keep, t[keep]]).sum() / wt.sum()
+    assert got == pytest.approx(expected, rel=1e-12)
