@@ -73,7 +73,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
-    """``y_k = x1^T W_k x2 + b_k``; inputs ``(*, in1)``, ``(*, in2)``; weight ``(out, in1, in2)``."""
+    """``y_k = x1^T W_k x2 + b_k``.
+
+    Inputs ``(*, in1)`` and ``(*, in2)``, weight ``(out, in1, in2)``, output ``(*, out)``.
+    """
     out = _ag.einsum("...i,oij,...j->...o", input1, weight, input2)
     return out + bias if bias is not None else out
 
