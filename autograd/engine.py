@@ -110,7 +110,7 @@ def _run_hooks(hooks, g, create_graph):
     return g
 
 
-def _accumulate(leaf, g, create_graph, owned):
+def _accumulate(leaf, g, create_graph, shared):
     """Add ``g`` into ``leaf.grad`` (the AccumulateGrad step)."""
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, create_graph)
@@ -127,16 +127,10 @@ def _accumulate(leaf, g, create_graph, owned):
     old = leaf.grad
     if old is None:
         # Hand back a fresh, writable array in the parameter's memory order: a gradient that
-        # is a view of another (e.g. add's incoming gradient, or a transposed matmul result)
-        # would alias, and a Fortran-order gradient slows every optimizer update over it.
-        if (
-            id(g) in owned
-            or g.base is not None
-            or not g.flags.c_contiguous
-            or not g.flags.writeable
-        ):
+        # is the incoming gradient passed through (add, clone), a view of one, or the user's
+        # root gradient would alias; a Fortran-order gradient slows every optimizer update.
+        if shared or g.base is not None or not g.flags.c_contiguous or not g.flags.writeable:
             g = np.array(g, order="C")
-        owned.add(id(g))
         leaf.grad = Tensor._wrap(g)
     else:
         od = old._data
@@ -156,18 +150,15 @@ def _execute(
     """The engine proper. ``capture`` maps (node_or_leaf, index) keys to slots for ``grad()``."""
     from .anomaly import check_vjp_outputs
 
-    owned = set()
     buffers = {}
     roots = []
     for o, g in zip(outputs, root_grads):
-        if not create_graph:
-            owned.add(id(g))
         if o.grad_fn is None:  # a leaf as the root
             key = (o, -1)
             if capture is not None and key in capture:
                 capture[key] = _add(capture[key], g)
             elif accumulate and (only_leaves is None or id(o) in only_leaves):
-                _accumulate(o, g, create_graph, owned)
+                _accumulate(o, g, create_graph, True)
             continue
         n = o.grad_fn
         buf = buffers.get(n)
@@ -178,6 +169,7 @@ def _execute(
     # NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of
     # a node was created after it, so when a node is popped from the max-heap every node that
     # can still send it a gradient has already run. No separate dependency-counting walk.
+    roots_set = set(roots)  # their incoming gradient may be the user's own array
     heap = []
     queued = set()
     for n in roots:
@@ -229,7 +221,8 @@ def _execute(
                             capture[key] = _add(capture[key], g)
                             continue
                     if accumulate and (only_leaves is None or id(target) in only_leaves):
-                        _accumulate(target, g, create_graph, owned)
+                        shared = any(g is x for x in grads) or node in roots_set
+                        _accumulate(target, g, create_graph, shared)
                     continue
                 if anomaly:
                     sources.setdefault(target, []).append(node)
@@ -239,8 +232,6 @@ def _execute(
                     heappush(heap, (-target.seq, target))
                 prev = buf[oi]
                 if prev is None:
-                    if not create_graph:
-                        owned.add(id(g))
                     buf[oi] = g
                 else:
                     buf[oi] = prev + g
