@@ -180,3 +180,38 @@ def test_cross_entropy_against_numpy_reference():
     wt = w[t[keep]]
     expected = -(wt * lp[keep, t[keep]]).sum() / wt.sum()
     assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_containers():
+    s = nn.Sequential(OrderedDict(a=nn.Linear(2, 3), b=nn.ReLU(), c=nn.Linear(3, 1)))
+    assert isinstance(s[1:], nn.Sequential) and len(s[1:]) == 2 and s[-1] is s.c
+    s.append(nn.Sigmoid())
+    assert len(s) == 4
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pl = nn.ParameterList([nn.Parameter(ag.zeros(2)), nn.Parameter(ag.ones(3))])
+            self.pd = nn.ParameterDict({"w": nn.Parameter(ag.zeros(2))})
+            self.md = nn.ModuleDict({"x": nn.Linear(1, 1)})
+            self.ml = nn.ModuleList([nn.Linear(1, 2)])
+
+    assert list(M().state_dict()) == ["pl.0", "pl.1", "pd.w", "md.x.weight", "md.x.bias",
+                                      "ml.0.weight", "ml.0.bias"]
+
+
+def test_clip_grad_norm_and_value():
+    a = nn.Parameter(ag.zeros(3))
+    b = nn.Parameter(ag.zeros(4))
+    a.grad = ag.tensor([3.0, 0.0, 0.0])
+    b.grad = ag.tensor([0.0, 4.0, 0.0, 0.0])
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert total.item() == pytest.approx(5.0)
+    # PyTorch scales by max_norm / (total + 1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), [3.0 / (5.0 + 1e-6), 0, 0], rtol=1e-6)
+    nn.utils.clip_grad_value_([b], 0.5)
+    assert b.grad.numpy().max() == pytest.approx(0.5)
+    v = nn.utils.parameters_to_vector([a, b])
+    assert v.shape == (7,)
+    nn.utils.vector_to_parameters(ag.arange(7.0), [a, b])
+    np.testing.assert_array_equal(b.detach().numpy(), [3.0, 4.0, 5.0, 6.0])
