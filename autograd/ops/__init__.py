@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import elementwise, linalg, nn, reduction, shape, sorting
+from . import elementwise, linalg, nn, nn_conv, reduction, shape, sorting
 from ._registry import REGISTRY, Op
 from .elementwise import (
     abs,
@@ -347,6 +347,7 @@ __all__ = [
         "reduction",
         "shape",
         "sorting",
+        "nn_conv",
         "REGISTRY",
         "Op",
     }
