@@ -826,7 +826,4 @@ _ATTN_ROWS.append(
     )
 )
 
-if not hasattr(nn, "MultiheadAttention"):  # TEMP: until nn.Linear lands with transformer.py
-    _ATTN_ROWS = _ATTN_ROWS[:1]  # SDPA only
-
 ROWS = _OP_ROWS + _LAYER_ROWS + _CELL_ROWS + _ATTN_ROWS
