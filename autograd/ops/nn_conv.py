@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import Op
+from .shape import getitem
 
 
 def _windows(x, kh, kw, stride, padding, dilation):
@@ -27,18 +28,23 @@ def _windows(x, kh, kw, stride, padding, dilation):
     return v[:, :, ::sh, ::sw, ::dh, ::dw]
 
 
+def _cols(x, kh, kw, stride, padding, dilation, groups, out_hw=None):
+    """im2col in GEMM layout: (N, G, C/G * kh * kw, Ho * Wo), C-contiguous (one copy).
+    ``out_hw`` crops the windows (an input grown by a transposed conv's output_padding)."""
+    v = _windows(x, kh, kw, stride, padding, dilation)  # (N, C, Ho, Wo, kh, kw)
+    if out_hw is not None:
+        v = v[:, :, : out_hw[0], : out_hw[1]]
+    n, c, ho, wo = v.shape[:4]
+    cols = np.ascontiguousarray(v.transpose(0, 1, 4, 5, 2, 3))  # (N, C, kh, kw, Ho, Wo)
+    return cols.reshape(n, groups, (c // groups) * kh * kw, ho * wo), ho, wo
+
+
 def _conv2d_fwd(x, w, stride, padding, dilation, groups):
-    n, c = x.shape[:2]
     o, cg, kh, kw = w.shape
-    cols = _windows(x, kh, kw, stride, padding, dilation)  # (N, C, Ho, Wo, kh, kw)
-    ho, wo = cols.shape[2:4]
-    if groups == 1:
-        out = np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, O)
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
-    cols = cols.reshape(n, groups, cg, ho, wo, kh, kw)
-    wg = w.reshape(groups, o // groups, cg, kh, kw)
-    out = np.einsum("ngchwij,gocij->ngohw", cols, wg, optimize=True)
-    return np.ascontiguousarray(out.reshape(n, o, ho, wo))
+    cols, ho, wo = _cols(x, kh, kw, stride, padding, dilation, groups)
+    wg = w.reshape(groups, o // groups, cg * kh * kw)
+    out = np.matmul(wg, cols)  # (N, G, O/G, Ho*Wo): one batched GEMM, output already NCHW
+    return out.reshape(x.shape[0], o, ho, wo)
 
 
 def _conv2d_input_grad_fwd(gy, w, stride, padding, dilation, groups, xshape):
@@ -46,20 +52,23 @@ def _conv2d_input_grad_fwd(gy, w, stride, padding, dilation, groups, xshape):
     o, cg, kh, kw = w.shape
     ho, wo = gy.shape[2:]
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    if groups == 1:
-        dcols = np.tensordot(gy, w, axes=([1], [0]))  # (N, Ho, Wo, C, kh, kw)
-        dcols = dcols.transpose(0, 3, 1, 2, 4, 5)
-    else:
-        gyg = gy.reshape(n, groups, o // groups, ho, wo)
-        wg = w.reshape(groups, o // groups, cg, kh, kw)
-        dcols = np.einsum("ngohw,gocij->ngchwij", gyg, wg, optimize=True)
-        dcols = dcols.reshape(n, c, ho, wo, kh, kw)
-    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=np.result_type(gy, w))
+    qh, qw = dh * (kh - 1) - ph, dw * (kw - 1) - pw
+    if (sh, sw) == (1, 1) and qh >= 0 and qw >= 0:
+        # stride 1: a full correlation of gy with the flipped, channel-swapped kernel
+        eh, ew = h - (ho + dh * (kh - 1) - 2 * ph), wd - (wo + dw * (kw - 1) - 2 * pw)
+        gp = np.pad(gy, ((0, 0), (0, 0), (qh, qh + eh), (qw, qw + ew)))
+        wt = w.reshape(groups, o // groups, cg, kh, kw)[..., ::-1, ::-1].transpose(0, 2, 1, 3, 4)
+        wt = wt.reshape(c, o // groups, kh, kw)
+        return _conv2d_fwd(gp, wt, (1, 1), (0, 0), dilation, groups)
+    wg = w.reshape(groups, o // groups, cg * kh * kw)
+    gyg = gy.reshape(n, groups, o // groups, ho * wo)
+    dcols = np.matmul(wg.swapaxes(-1, -2), gyg).reshape(n, c, kh, kw, ho, wo)
+    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)
     for i in range(kh):  # col2im: one vectorised add per kernel position
         for j in range(kw):
             r0, c0 = i * dh, j * dw
             xp[:, :, r0 : r0 + sh * (ho - 1) + 1 : sh, c0 : c0 + sw * (wo - 1) + 1 : sw] += dcols[
-                :, :, :, :, i, j
+                :, :, i, j
             ]
     return xp[:, :, ph : ph + h, pw : pw + wd]
 
@@ -67,19 +76,23 @@ def _conv2d_input_grad_fwd(gy, w, stride, padding, dilation, groups, xshape):
 def _conv2d_weight_grad_fwd(x, gy, stride, padding, dilation, groups, wshape):
     o, cg, kh, kw = wshape
     n = x.shape[0]
-    cols = _windows(x, kh, kw, stride, padding, dilation)
-    ho, wo = cols.shape[2:4]
-    if groups == 1:
-        dw = np.tensordot(gy, cols, axes=([0, 2, 3], [0, 2, 3]))  # (O, C, kh, kw)
-        return np.ascontiguousarray(dw)
-    cols = cols.reshape(n, groups, cg, ho, wo, kh, kw)
-    gyg = gy.reshape(n, groups, o // groups, ho, wo)
-    dw = np.einsum("ngohw,ngchwij->gocij", gyg, cols, optimize=True)
-    return np.ascontiguousarray(dw.reshape(wshape))
+    cols, ho, wo = _cols(x, kh, kw, stride, padding, dilation, groups, gy.shape[2:])
+    gyg = gy.reshape(n, groups, o // groups, ho * wo)
+    dw = np.matmul(gyg, cols.swapaxes(-1, -2)).sum(axis=0)  # (G, O/G, C/G*kh*kw)
+    return dw.reshape(wshape)
 
 
 def _conv_kw(kw):
     return {k: kw[k] for k in ("stride", "padding", "dilation", "groups")}
+
+
+def _crop_to(out, shape):
+    """Crop a convolution output to ``shape``: an input grown by a transposed convolution's
+    output_padding can hold more (stride-1) windows than the output it pairs with."""
+    ho, wo = shape[2:]
+    if tuple(out.shape[2:]) != (ho, wo):
+        out = getitem(out, idx=(slice(None), slice(None), slice(0, ho), slice(0, wo)))
+    return out
 
 
 def _conv2d_vjp_x(grad, ans, x, w, **kw):
@@ -96,7 +109,7 @@ conv2d_p = Op("conv2d", _conv2d_fwd, save_for=((1,), (0,)), promote="arith").def
 
 
 def _input_grad_vjp_gy(grad, ans, gy, w, xshape, **kw):
-    return conv2d_p(grad, w, **kw)
+    return _crop_to(conv2d_p(grad, w, **kw), gy.shape)
 
 
 def _input_grad_vjp_w(grad, ans, gy, w, xshape, **kw):
@@ -113,7 +126,7 @@ def _weight_grad_vjp_x(grad, ans, x, gy, wshape, **kw):
 
 
 def _weight_grad_vjp_gy(grad, ans, x, gy, wshape, **kw):
-    return conv2d_p(x, grad, **kw)
+    return _crop_to(conv2d_p(x, grad, **kw), gy.shape)
 
 
 conv2d_weight_grad_p = Op(

@@ -82,6 +82,14 @@ ROWS = [
         covers=("conv2d_input_grad",),
     ),
     Row(
+        # stride 1 with output_padding (dilation 2): the grown output holds extra windows
+        "conv_transpose2d_stride1_output_padding",
+        lambda x, w: F.conv_transpose2d(x, w, output_padding=1, groups=2, dilation=2),
+        2,
+        shapes=st.just(((1, 2, 3, 2), (2, 1, 2, 2))),
+        covers=("conv2d_input_grad",),
+    ),
+    Row(
         "max_pool2d",
         lambda x, **kw: F.max_pool2d(x, **kw),
         1,

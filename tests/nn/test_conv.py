@@ -33,6 +33,16 @@ def test_conv2d_matches_direct_loop():
     np.testing.assert_allclose(got, ref, rtol=1e-12)
 
 
+@pytest.mark.parametrize("s,p,op,d", [(2, 1, 1, 1), (1, 0, 1, 2), (3, 2, 2, 1)])
+def test_conv_transpose2d_output_shape_formula(s, p, op, d):
+    y = nn.ConvTranspose2d(4, 6, 3, stride=s, padding=p, output_padding=op, groups=2, dilation=d)(
+        ag.randn(2, 4, 5, 4)
+    )
+    ho = (5 - 1) * s - 2 * p + d * 2 + op + 1
+    wo = (4 - 1) * s - 2 * p + d * 2 + op + 1
+    assert y.shape == (2, 6, ho, wo)
+
+
 def test_same_padding_keeps_size_and_unbatched_input():
     conv = nn.Conv2d(2, 3, 4, padding="same")
     assert conv(ag.randn(1, 2, 7, 6)).shape == (1, 3, 7, 6)
