@@ -110,7 +110,7 @@ def _run_hooks(hooks, g, create_graph):
     return g
 
 
-def _accumulate(leaf, g, create_graph, shared):
+def _accumulate(leaf, g, create_graph, shared, given=None):
     """Add ``g`` into ``leaf.grad`` (the AccumulateGrad step)."""
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, create_graph)
@@ -129,8 +129,16 @@ def _accumulate(leaf, g, create_graph, shared):
         # Hand back a fresh, writable array in the parameter's memory order: a gradient that
         # is the incoming gradient passed through (add, clone), a view of one, or the user's
         # root gradient would alias; a Fortran-order gradient slows every optimizer update.
-        if shared or g.base is not None or not g.flags.c_contiguous or not g.flags.writeable:
+        if (
+            shared
+            or g.base is not None
+            or not g.flags.c_contiguous
+            or not g.flags.writeable
+            or (given is not None and id(g) in given)
+        ):
             g = np.array(g, order="C")
+        if given is not None:
+            given.add(id(g))  # alive as leaf.grad, so its id is not reused in this backward
         leaf.grad = Tensor._wrap(g)
     else:
         od = old._data
@@ -152,13 +160,14 @@ def _execute(
 
     buffers = {}
     roots = []
+    given = set()  # ids of arrays handed to leaves as .grad in this backward
     for o, g in zip(outputs, root_grads):
         if o.grad_fn is None:  # a leaf as the root
             key = (o, -1)
             if capture is not None and key in capture:
                 capture[key] = _add(capture[key], g)
             elif accumulate and (only_leaves is None or id(o) in only_leaves):
-                _accumulate(o, g, create_graph, True)
+                _accumulate(o, g, create_graph, True, given)
             continue
         n = o.grad_fn
         buf = buffers.get(n)
@@ -222,7 +231,7 @@ def _execute(
                             continue
                     if accumulate and (only_leaves is None or id(target) in only_leaves):
                         shared = any(g is x for x in grads) or node in roots_set
-                        _accumulate(target, g, create_graph, shared)
+                        _accumulate(target, g, create_graph, shared, given)
                     continue
                 if anomaly:
                     sources.setdefault(target, []).append(node)
