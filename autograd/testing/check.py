@@ -145,7 +145,7 @@ def _exact(named, f, analytic, eps, atol, rtol, kinks, report):
             report.checked += 1
             m = _diagnose(
                 name,
-                np.unravel_index(k, t.shape) if t.ndim else (),
+                tuple(int(i) for i in np.unravel_index(k, t.shape)) if t.ndim else (),
                 flat,
                 k,
                 f,
