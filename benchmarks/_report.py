@@ -117,6 +117,8 @@ def to_json(results: list, env: dict, settings, argv=None) -> dict:
             "warmup_s": settings.warmup_s,
             "min_sample_s": settings.min_sample_s,
             "min_repeats": settings.min_repeats,
+            "rounds": settings.rounds,
+            "switch_s": settings.switch_s,
         },
         "results": [r.to_dict() for r in results],
     }

@@ -26,6 +26,8 @@ class Settings:
     min_repeats: int
     size: str = "full"
     name: str = "full"
+    rounds: int = 4
+    switch_s: float = 0.02
 
 
 FULL = Settings(
@@ -41,6 +43,8 @@ QUICK = Settings(
     min_sample_s=0.001,
     min_repeats=3,
     name="quick",
+    rounds=2,
+    switch_s=0.005,
 )
 SMOKE = Settings(
     budget_s={"ops": 0.0, "layers": 0.0, "steps": 0.0},
@@ -49,6 +53,8 @@ SMOKE = Settings(
     min_repeats=1,
     size="smoke",
     name="smoke",
+    rounds=1,
+    switch_s=0.0,
 )
 PROFILES = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
 
@@ -214,6 +220,8 @@ def run_case(case: Case, settings: Settings, engines=ENGINES) -> Result:
             warmup_s=settings.warmup_s,
             min_sample_s=settings.min_sample_s,
             min_repeats=settings.min_repeats,
+            rounds=settings.rounds,
+            switch_s=settings.switch_s,
         )
     return res
 

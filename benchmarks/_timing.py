@@ -249,18 +249,28 @@ def measure_interleaved(
     min_sample_s: float = DEFAULT_MIN_SAMPLE_S,
     min_repeats: int = 5,
     max_repeats: int = 10_000,
+    rounds: int = 4,
+    switch_s: float = 0.01,
 ) -> dict:
-    """:func:`measure` for several functions at once, their samples taken in turn (A B C A B C
-    ...), so that a change in the machine's load during the run (other processes on a shared
-    machine) affects all of them alike and their *ratios* stay honest. Each function gets its
-    own warm-up, calibration and ``budget_s``.
+    """:func:`measure` for several functions at once, taken in turn in ``rounds`` blocks
+    (A B C A B C ...), so that a change in the machine's load during the run (other processes
+    on a shared machine) affects all of them alike and their *ratios* stay honest. Each
+    function gets its own warm-up, calibration and ``budget_s``.
+
+    NOTE [ Blocks, not single samples ]
+    Alternating single samples would be the most robust against drift, but the libraries
+    keep their worker threads spinning for a while after a call (OpenBLAS's, PyTorch's OpenMP
+    pool): a PyTorch sample taken right after a NumPy one shares the cores with NumPy's
+    spinning threads and measured up to 4x slower here. So each function runs a block of
+    samples at a time, after ``switch_s`` of untimed calls that let the previous library's
+    threads go to sleep.
 
     Returns a dict with the same keys as ``fns`` and :class:`Measurement` values.
     """
-    if min_repeats < 1 or max_repeats < min_repeats:
+    if min_repeats < 1 or max_repeats < min_repeats or rounds < 1:
         raise ValueError(
-            f"measure_interleaved: need 1 <= min_repeats <= max_repeats, got {min_repeats}, "
-            f"{max_repeats}"
+            f"measure_interleaved: need 1 <= min_repeats <= max_repeats and rounds >= 1, got "
+            f"{min_repeats}, {max_repeats}, {rounds}"
         )
     gc.collect()
     numbers = {}
@@ -272,17 +282,22 @@ def measure_interleaved(
         numbers[key] = calibrate(fn, min_sample_s)
     per_call = {k: [] for k in fns}
     spent = dict.fromkeys(fns, 0.0)
-
-    def wants(k):
-        n = len(per_call[k])
-        return n < max_repeats and (n < min_repeats or spent[k] < budget_s)
-
-    while True:
-        active = [k for k in fns if wants(k)]
-        if not active:
-            break
-        for k in active:
-            dt = _run(fns[k], numbers[k])
-            spent[k] += dt
-            per_call[k].append(dt / numbers[k])
+    if len(fns) == 1:
+        rounds = 1
+    for r in range(1, rounds + 1):
+        round_budget = budget_s * r / rounds
+        round_min = math.ceil(min_repeats * r / rounds)
+        round_max = math.ceil(max_repeats * r / rounds)
+        for k, fn in fns.items():
+            if len(fns) > 1 and switch_s > 0:
+                t_end = time.perf_counter() + switch_s
+                fn()
+                while time.perf_counter() < t_end:
+                    fn()
+            while len(per_call[k]) < round_max and (
+                len(per_call[k]) < round_min or spent[k] < round_budget
+            ):
+                dt = _run(fn, numbers[k])
+                spent[k] += dt
+                per_call[k].append(dt / numbers[k])
     return {k: summarize(per_call[k], numbers[k], spent[k]) for k in fns}
