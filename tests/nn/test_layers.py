@@ -196,8 +196,15 @@ def test_containers():
             self.md = nn.ModuleDict({"x": nn.Linear(1, 1)})
             self.ml = nn.ModuleList([nn.Linear(1, 2)])
 
-    assert list(M().state_dict()) == ["pl.0", "pl.1", "pd.w", "md.x.weight", "md.x.bias",
-                                      "ml.0.weight", "ml.0.bias"]
+    assert list(M().state_dict()) == [
+        "pl.0",
+        "pl.1",
+        "pd.w",
+        "md.x.weight",
+        "md.x.bias",
+        "ml.0.weight",
+        "ml.0.bias",
+    ]
 
 
 def test_clip_grad_norm_and_value():
