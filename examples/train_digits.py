@@ -83,18 +83,18 @@ MODELS = {"mlp": (make_mlp, 1e-3), "cnn": (make_cnn, 3e-3)}
 
 
 class EpochProgress:
-    """A progress bar over one epoch's batches: tqdm's when it is installed and enabled, else
-    one plain line at the end of the epoch."""
+    """A progress bar over one epoch's batches: tqdm's when it is installed, enabled and the
+    output is a terminal, else one plain line at the end of the epoch."""
 
     def __init__(self, total: int, desc: str, enabled: bool = True):
         self.desc, self.total = desc, total
         self.bar = None
         self.postfix = ""
-        if enabled:
+        if enabled and sys.stdout.isatty():
             try:
                 from tqdm import tqdm
 
-                self.bar = tqdm(total=total, desc=desc, leave=True, ncols=100, file=sys.stdout)
+                self.bar = tqdm(total=total, desc=desc, leave=True, file=sys.stdout)
             except ImportError:
                 self.bar = None
 
