@@ -294,7 +294,6 @@ def test_constructor_errors():
 # --------------------------------------------------------------------------- dropout
 
 
-@pytest.mark.skipif(not hasattr(nn.functional, "dropout"), reason="F.dropout not written yet")
 def test_dropout_between_layers_only_in_training():
     ag.manual_seed(0)
     m = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
