@@ -278,6 +278,9 @@ def test_mha_errors():
     q, k = ag.randn(4, 2, 8), ag.randn(5, 2, 8)
     with pytest.raises(AssertionError, match=r"MultiheadAttention: .*8, but got 7"):
         m(ag.randn(4, 2, 7), ag.randn(5, 2, 7), ag.randn(5, 2, 7))
+    m2 = nn.MultiheadAttention(8, 2, kdim=3, vdim=5)
+    with pytest.raises(AssertionError, match=r"key feature size 3, but got 4"):
+        m2(q, ag.randn(5, 2, 4), ag.randn(5, 2, 5))
     with pytest.raises(RuntimeError, match=r"2D attn_mask is \(3, 3\), but should be \(4, 5\)"):
         m(q, k, k, attn_mask=ag.zeros(3, 3))
     with pytest.raises(AssertionError, match="only bool and floating types of attn_mask"):
