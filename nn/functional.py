@@ -14,7 +14,7 @@ import numpy as np
 
 import autograd as _ag
 from autograd.ops import elementwise as _E
-from autograd.ops.nn import embedding_p, linear_p, softplus_p
+from autograd.ops.nn import cross_entropy_p, embedding_p, linear_p, softplus_p
 from autograd.ops.shape import gather_p
 from autograd.ops.shape import pad as _pad
 from autograd.random import _rng
@@ -231,7 +231,9 @@ def embedding(
             norms = np.linalg.norm(w[rows], ord=norm_type, axis=1, keepdims=True)
             scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             w[rows] = w[rows] * scale
-    return embedding_p(weight, idx, padding_idx=padding_idx)
+    return embedding_p(
+        weight, idx, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq)
+    )
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -350,6 +352,38 @@ def _class_dim_moved(x):
     return _ag.movedim(x, 1, -1)
 
 
+def _class_targets(input, target, weight, ignore_index, name):  # noqa: A002
+    """Check class-index targets against ``input`` ``(N, C, d...)`` or ``(C,)``; return the
+    index array, the mask of kept targets and ``C``."""
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{name}: expected target of an integer dtype (class indices), got {t.dtype}"
+        )
+    if input.ndim < 1:
+        raise ValueError(f"{name}: input must have at least 1 dim, got shape {tuple(input.shape)}")
+    C = input.shape[1] if input.ndim >= 2 else input.shape[0]
+    expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
+    if tuple(t.shape) != expected:
+        raise ValueError(
+            f"{name}: expected target of shape {expected} for input of shape "
+            f"{tuple(input.shape)}, got {tuple(t.shape)}"
+        )
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= C))
+    if bad.any():
+        raise IndexError(
+            f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (the input has {C} classes)."
+        )
+    if weight is not None and tuple(weight.shape) != (C,):
+        raise RuntimeError(
+            f"{name}: weight tensor should be defined either for all {C} "
+            f"classes or no classes but got weight tensor of shape: "
+            f"{tuple(weight.shape)}"
+        )
+    return t, valid, C
+
+
 def nll_loss(
     input,
     target,
@@ -362,34 +396,7 @@ def nll_loss(
     """Negative log-likelihood of class indices ``target`` ``(N, d...)`` under log-probabilities
     ``input`` ``(N, C, d...)`` (or ``(C,)`` with a 0-d target)."""
     r = _reduction(size_average, reduce, reduction)
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"nll_loss: expected target of an integer dtype (class indices), got {t.dtype}"
-        )
-    if input.ndim < 1:
-        raise ValueError(
-            f"nll_loss: input must have at least 1 dim, got shape {tuple(input.shape)}"
-        )
-    C = input.shape[1] if input.ndim >= 2 else input.shape[0]
-    expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
-    if tuple(t.shape) != expected:
-        raise ValueError(
-            f"nll_loss: expected target of shape {expected} for input of shape "
-            f"{tuple(input.shape)}, got {tuple(t.shape)}"
-        )
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= C))
-    if bad.any():
-        raise IndexError(
-            f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (the input has {C} classes)."
-        )
-    if weight is not None and tuple(weight.shape) != (C,):
-        raise RuntimeError(
-            f"nll_loss: weight tensor should be defined either for all {C} "
-            f"classes or no classes but got weight tensor of shape: "
-            f"{tuple(weight.shape)}"
-        )
+    t, valid, C = _class_targets(input, target, weight, ignore_index, "nll_loss")
     safe = np.where(valid, t, 0).astype(np.int64)
     logp = _class_dim_moved(input)
     picked = gather_p(logp, safe[..., None], axis=logp.ndim - 1)
@@ -424,9 +431,9 @@ def cross_entropy(
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {input.dtype}")
     cdim = 1 if input.ndim >= 2 else 0
     C = input.shape[cdim]
-    logp = _ag.log_softmax(input, cdim)
     target = target if isinstance(target, Tensor) else _ag.tensor(target)
     if target.dtype.kind == "f":  # class probabilities
+        logp = _ag.log_softmax(input, cdim)
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(
                 f"cross_entropy: probability targets must have the input's shape "
@@ -444,28 +451,26 @@ def cross_entropy(
         if r == "mean":
             return loss.sum() / float(max(loss.numel(), 1)) if loss.ndim else loss
         return _reduce(loss, r)
-    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=r)
-    if label_smoothing == 0:
-        return nll
-    # smoothing term: -(1/C) sum_c w_c logp_c for each non-ignored sample
-    t = target._data
-    valid = (t != ignore_index).astype(input.dtype)
-    lp = _class_dim_moved(logp)
-    if weight is not None:
-        lp = lp * weight
-    smooth = -lp.sum(-1) * valid / C
+    # class indices: one fused op (NOTE [ Fused cross-entropy ] in autograd/ops/nn.py)
+    t, valid, _ = _class_targets(input, target, weight, ignore_index, "cross_entropy")
+    w = None if weight is None else np.asarray(_t(weight)._data, dtype=input.dtype)
+    x = input if input.ndim >= 2 else input.reshape(1, C)
+    loss = cross_entropy_p(
+        x,
+        target=t.reshape(x.shape[:1] + x.shape[2:]),
+        weight=w,
+        ignore_index=ignore_index,
+        label_smoothing=float(label_smoothing),
+    )
+    if input.ndim < 2:
+        loss = loss.reshape(())
     if r == "none":
-        smooth_r = smooth
-    elif r == "sum":
-        smooth_r = smooth.sum()
-    else:
-        wsum = float(
-            (weight._data[np.where(t != ignore_index, t, 0)] * valid).sum()
-            if weight is not None
-            else valid.sum()
-        )
-        smooth_r = smooth.sum() / wsum
-    return nll * (1 - label_smoothing) + smooth_r * label_smoothing
+        return loss
+    if r == "sum":
+        return loss.sum()
+    # PyTorch's 'mean': divide by the summed weight of the targets that are not ignored
+    denom = float(valid.sum()) if w is None else float(w[np.where(valid, t, 0)][valid].sum())
+    return loss.sum() / denom
 
 
 def binary_cross_entropy(

@@ -59,18 +59,96 @@ def _softplus_vjp(grad, ans, x):
 softplus_p = Op("softplus", _softplus_fwd, save=(0,)).defvjp(_softplus_vjp)
 
 
-def _embedding_fwd(w, idx, padding_idx=None):
+def _embedding_fwd(w, idx, padding_idx=None, scale_grad_by_freq=False):
     return w[idx]
 
 
-def _embedding_vjp(grad, ans, w, idx, padding_idx=None):
-    # rows looked up at padding_idx get no gradient; repeated indices accumulate
+def _embedding_vjp(grad, ans, w, idx, padding_idx=None, scale_grad_by_freq=False):
+    # rows looked up at padding_idx get no gradient; repeated indices accumulate (divided by
+    # their count in the batch with scale_grad_by_freq, as PyTorch does)
     from .elementwise import mul
     from .shape import index_grad
 
+    scale = None
+    if scale_grad_by_freq:
+        _, inv, counts = np.unique(idx, return_inverse=True, return_counts=True)
+        scale = (1.0 / counts[inv.reshape(idx.shape)])[..., None]
     if padding_idx is not None:
-        grad = mul(grad, (idx != padding_idx)[..., None])
+        keep = (idx != padding_idx)[..., None]
+        scale = keep if scale is None else scale * keep
+    if scale is not None:
+        grad = mul(grad, scale.astype(grad.dtype, copy=False))
     return index_grad(grad, idx=(idx,), shape=w.shape)
 
 
 embedding_p = Op("embedding", _embedding_fwd, save=(1,)).defvjp(_embedding_vjp, None)
+
+
+# NOTE [ Fused cross-entropy ]
+# Composed, cross-entropy is log_softmax (an (N, C) array kept for backward) then a gather and
+# a weighted sum, each with its own backward pass. Fused, the forward keeps only the logits and
+# the backward is one softmax pass. With class axis 1 (logits (N, C, d...), targets (N, d...)),
+# label smoothing eps and class weights w, the loss of element i is
+#     l_i = -m_i * sum_c a_ic * log_softmax(x_i)_c,
+#     a_ic = (1 - eps) * w[t_i] * [c == t_i] + eps / C * w_c,
+# with m_i = 0 for an ignored target; so dl_i/dx_i = m_i * (A_i * softmax(x_i) - a_i), where
+# A_i = sum_c a_ic. The reduction ('mean' divides by the summed weight of the kept targets,
+# PyTorch's rule) is done by the caller on the per-element losses.
+
+
+def _ce_coefs(target, weight, ignore_index, eps, c):
+    mask = target != ignore_index
+    t = np.where(mask, target, 0)
+    wt = 1.0 if weight is None else weight[t]
+    coef_t = mask * ((1 - eps) * wt)  # a_i at the target class (without the smoothing part)
+    wsum = c if weight is None else float(np.sum(weight))
+    big_a = coef_t + mask * (eps / c * wsum) if eps else coef_t
+    return mask, t, coef_t, big_a
+
+
+def _cross_entropy_fwd(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+    lsm = x - np.amax(x, axis=1, keepdims=True)
+    lsm -= np.log(np.sum(np.exp(lsm), axis=1, keepdims=True))
+    eps = label_smoothing
+    c = x.shape[1]
+    mask, t, coef_t, _ = _ce_coefs(target, weight, ignore_index, eps, c)
+    out = -np.take_along_axis(lsm, t[:, None], axis=1)[:, 0] * coef_t
+    if eps:
+        if weight is not None:
+            lsm *= weight.reshape((1, c) + (1,) * (x.ndim - 2))
+        out -= mask * (eps / c) * np.sum(lsm, axis=1)
+    return out.astype(x.dtype, copy=False)
+
+
+def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+    from .elementwise import mul, sub
+    from .reduction import _softmax_fwd, softmax_p
+
+    eps = label_smoothing
+    c = x.shape[1]
+    dt = x.dtype
+    mask, t, coef_t, big_a = _ce_coefs(target, weight, ignore_index, eps, c)
+    cshape = (1, c) + (1,) * (x.ndim - 2)
+    if isinstance(grad, np.ndarray) and isinstance(x, np.ndarray):
+        # plain backward: in-place NumPy on one softmax array
+        out = _softmax_fwd(x, 1)
+        out *= np.expand_dims(grad * big_a, 1).astype(dt, copy=False)
+        idx = t[:, None]
+        cur = np.take_along_axis(out, idx, axis=1)
+        np.put_along_axis(out, idx, cur - np.expand_dims(grad * coef_t, 1), axis=1)
+        if eps:
+            wc = 1.0 if weight is None else weight.reshape(cshape)
+            out -= np.expand_dims(grad * mask * (eps / c), 1) * wc
+        return out
+    # create_graph: the same formula with registered ops, so it is differentiable again
+    a = np.zeros(x.shape, dtype=dt)
+    np.put_along_axis(a, t[:, None], np.expand_dims(coef_t, 1), axis=1)
+    if eps:
+        wc = np.ones(cshape) if weight is None else weight.reshape(cshape)
+        a += np.expand_dims(mask * (eps / c), 1) * wc
+    g = reshape_p(grad, shape=(grad.shape[0], 1) + tuple(grad.shape[1:]))
+    big = np.expand_dims(np.broadcast_to(big_a, mask.shape), 1).astype(dt)
+    return sub(mul(mul(g, big), softmax_p(x, axis=1)), mul(g, a))
+
+
+cross_entropy_p = Op("cross_entropy", _cross_entropy_fwd, save=(0,)).defvjp(_cross_entropy_vjp)

@@ -125,7 +125,15 @@ ROWS += [
         1,
         shapes=_logits_shapes(),
         kwargs=_seeded(_ce_kw),
-        covers=("log_softmax", "gather"),
+        covers=("cross_entropy",),
+    ),
+    Row(
+        "cross_entropy_unbatched",
+        lambda a, target: F.cross_entropy(a, ag.tensor(target), label_smoothing=0.1),
+        1,
+        shapes=st.just(((4,),)),
+        kwargs=_seeded(lambda rng, s: {"target": rng.integers(0, 4, ())}),
+        covers=("cross_entropy",),
     ),
     Row(
         "cross_entropy_probs",
@@ -139,6 +147,7 @@ ROWS += [
         1,
         shapes=st.just(((3, 4),)),
         kwargs=_seeded(lambda rng, s: {"target": rng.integers(0, 4, 3)}),
+        covers=("gather",),
     ),
     Row(
         "binary_cross_entropy",
