@@ -685,7 +685,7 @@ def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     if start < 0:
         start += n
     if start < 0 or start + length > n or length < 0:
-        raise IndexError(
+        raise RuntimeError(
             f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
             f"({n}) of dim {dim}"
         )
@@ -854,7 +854,9 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     n = input.shape[d] if nd else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(f"gather(): index {bad} is out of bounds for dimension {d} with size {n}")
+        raise RuntimeError(
+            f"gather(): index {bad} is out of bounds for dimension {d} with size {n}"
+        )
     x = input
     if any(idx.shape[k] < input.shape[k] for k in range(nd) if k != d):
         x = getitem(
@@ -906,7 +908,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
     d = wrap_dim(dim, input.ndim, "scatter")
     n = input.shape[d]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(
+        raise RuntimeError(
             f"scatter(): index {idx.max() if idx.max() >= n else idx.min()} is out "
             f"of bounds for dimension {d} with size {n}"
         )
@@ -927,7 +929,7 @@ def scatter_add(input, dim: int, index, src):  # noqa: A002
     n = input.shape[d]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(
+        raise RuntimeError(
             f"scatter_add(): index {bad} is out of bounds for dimension {d} with size {n}"
         )
     _check_scatter_sizes("scatter_add", input, d, idx, src)
@@ -944,7 +946,7 @@ def index_select(input, dim: int, index):  # noqa: A002
     n = input.shape[d] if input.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(
+        raise RuntimeError(
             f"index_select(): index {bad} out of range for dimension {d} with size {n}"
         )
     return index_select_p(input, idx.reshape(-1), axis=d)
