@@ -8,13 +8,11 @@ the fused ``softplus``, so both are smooth everywhere and their gradients exact.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 import autograd as _ag
 from autograd.ops import elementwise as _E
-from autograd.ops.nn import cross_entropy_p, embedding_p, linear_p, softplus_p
+from autograd.ops.nn import cross_entropy_p, embedding_p, gelu_p, linear_p, softplus_p
 from autograd.ops.shape import gather_p
 from autograd.ops.shape import pad as _pad
 from autograd.random import _rng
@@ -37,7 +35,17 @@ __all__ = [
     "softmax",
     "log_softmax",
     "softmin",
+    "prelu",
+    "selu",
+    "celu",
+    "logsigmoid",
+    "mish",
+    "hardsigmoid",
+    "hardswish",
+    "softsign",
+    "tanhshrink",
     "dropout",
+    "dropout1d",
     "dropout2d",
     "embedding",
     "one_hot",
@@ -107,12 +115,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """``x * Phi(x)`` (exact, with erf) or its tanh approximation (``approximate='tanh'``)."""
-    if approximate == "none":
-        return input * 0.5 * (1.0 + _E.erf(input * (1.0 / math.sqrt(2.0))))
-    if approximate == "tanh":
-        inner = (input + 0.044715 * input * input * input) * math.sqrt(2.0 / math.pi)
-        return input * 0.5 * (1.0 + _E.tanh(inner))
-    raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return gelu_p(input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -159,6 +164,63 @@ def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
     return _ag.softmax(-input, dim, dtype=dtype)
 
 
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """``x`` for ``x > 0`` else ``weight * x``, with one slope per channel (dim 1) or one for
+    all."""
+    w = weight
+    if weight.numel() != 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise RuntimeError(
+                f"prelu: weight has {weight.numel()} elements, which must be 1 or the number of "
+                f"channels (dim 1) of the input of shape {tuple(input.shape)}"
+            )
+        w = weight.reshape((-1,) + (1,) * (input.ndim - 2))
+    return _E.where(_E.gt(input, 0), input, _E.mul(input, w))
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return elu(input, 1.6732632423543772) * 1.0507009873554805
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    neg = _E.mul(_E.expm1(_E.div(_E.minimum(input, 0.0), alpha)), alpha)
+    return _E.where(_E.gt(input, 0), input, neg)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large ``|x|``."""
+    return -softplus_p(-input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x * tanh(softplus(x))``."""
+    return input * _E.tanh(softplus_p(input))
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``clamp(x / 6 + 1/2, 0, 1)``."""
+    return _E.clamp(input * (1.0 / 6.0) + 0.5, min=0.0, max=1.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x * hardsigmoid(x)``."""
+    return input * hardsigmoid(input)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """``x / (1 + |x|)``."""
+    return input / (_E.abs(input) + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """``x - tanh(x)``."""
+    return input - _E.tanh(input)
+
+
 # -- dropout, embedding, misc --------------------------------------------------------------------
 def _check_p(p):
     if not 0.0 <= p <= 1.0:
@@ -182,6 +244,36 @@ def dropout(
     return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
 
 
+def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
+    """Zero whole channels: the mask has the input's batch and channel sizes and 1 elsewhere."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    lead = 2 if batched else 1
+    shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    keep = _rng(generator).random(shape) >= p
+    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+
+
+def dropout1d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,  # noqa: A002
+    inplace: bool = False,
+    generator=None,
+) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) inputs."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
+            "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
+        )
+    return _feature_dropout(input, p, training, generator, input.ndim == 3)
+
+
 def dropout2d(
     input: Tensor,
     p: float = 0.5,
@@ -189,17 +281,27 @@ def dropout2d(
     inplace: bool = False,
     generator=None,
 ) -> Tensor:
-    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) inputs."""
-    _check_p(p)
+    """Zero whole channels of ``(N, C, H, W)`` inputs.
+
+    Notes
+    -----
+    As in PyTorch, a 3-D input is taken as ``(N, C, L)`` (channel-wise 1-D dropout), with a
+    warning; use :func:`dropout1d` for that.
+    """
     if input.ndim not in (3, 4):
         raise RuntimeError(f"dropout2d: expected a 3D or 4D input, got shape {tuple(input.shape)}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
-    shape = tuple(input.shape[:-2]) + (1, 1)
-    keep = _rng(generator).random(shape) >= p
-    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+    if input.ndim == 3:
+        import warnings
+
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, generator, True)
 
 
 def embedding(

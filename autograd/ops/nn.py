@@ -152,3 +152,45 @@ def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, lab
 
 
 cross_entropy_p = Op("cross_entropy", _cross_entropy_fwd, save=(0,)).defvjp(_cross_entropy_vjp)
+
+
+# GELU is fused: composed it is five elementwise passes forward and more backward (it sits in
+# every transformer feed-forward block). The VJP is written with registered ops.
+_SQRT1_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_K_TANH = 0.7978845608028654  # sqrt(2 / pi)
+
+
+def _gelu_fwd(x, approximate="none"):
+    if approximate == "tanh":
+        inner = x * x
+        inner *= 0.044715
+        inner += 1.0
+        inner *= x
+        inner *= _K_TANH
+        out = np.tanh(inner, out=inner)
+    else:
+        from .elementwise import _erf
+
+        out = _erf(x * _SQRT1_2)
+    out += 1.0
+    out *= x
+    out *= 0.5
+    return out.astype(x.dtype, copy=False)
+
+
+def _gelu_vjp(grad, ans, x, approximate="none"):
+    from .elementwise import add, erf, exp, mul, square, sub, tanh
+
+    if approximate == "tanh":
+        x2 = square(x)
+        th = tanh(mul(mul(x, add(mul(x2, 0.044715), 1.0)), _K_TANH))
+        left = mul(add(th, 1.0), 0.5)
+        dinner = mul(add(mul(x2, 3 * 0.044715), 1.0), 0.5 * _K_TANH)
+        return mul(grad, add(left, mul(mul(x, sub(1.0, square(th))), dinner)))
+    cdf = mul(add(erf(mul(x, _SQRT1_2)), 1.0), 0.5)
+    pdf = mul(exp(mul(square(x), -0.5)), _INV_SQRT_2PI)
+    return mul(grad, add(cdf, mul(x, pdf)))
+
+
+gelu_p = Op("gelu", _gelu_fwd, save=(0,)).defvjp(_gelu_vjp)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import autograd as _ag
+
 from .. import functional as F
+from .. import init
+from ..parameter import Parameter
 from .module import Module
 
 __all__ = [
@@ -19,6 +23,15 @@ __all__ = [
     "LogSoftmax",
     "Softmin",
     "Hardtanh",
+    "PReLU",
+    "SELU",
+    "CELU",
+    "LogSigmoid",
+    "Mish",
+    "Hardsigmoid",
+    "Hardswish",
+    "Softsign",
+    "Tanhshrink",
 ]
 
 
@@ -164,3 +177,86 @@ class LogSoftmax(_DimActivation):
 
 class Softmin(_DimActivation):
     _fn = staticmethod(F.softmin)
+
+
+class PReLU(Module):
+    """``x`` for ``x > 0`` else ``a * x`` with a learnt slope ``a`` (one, or one per channel),
+    initialised to ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(_ag.empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):  # noqa: A002
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class _InplaceActivation(Module):
+    _fn = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):  # noqa: A002
+        return type(self)._fn(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class _PlainActivation(Module):
+    _fn = None
+
+    def forward(self, input):  # noqa: A002
+        return type(self)._fn(input)
+
+
+class SELU(_InplaceActivation):
+    _fn = staticmethod(F.selu)
+
+
+class Mish(_InplaceActivation):
+    _fn = staticmethod(F.mish)
+
+
+class Hardsigmoid(_InplaceActivation):
+    _fn = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_InplaceActivation):
+    _fn = staticmethod(F.hardswish)
+
+
+class LogSigmoid(_PlainActivation):
+    _fn = staticmethod(F.logsigmoid)
+
+
+class Softsign(_PlainActivation):
+    _fn = staticmethod(F.softsign)
+
+
+class Tanhshrink(_PlainActivation):
+    _fn = staticmethod(F.tanhshrink)
+
+
+class CELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")

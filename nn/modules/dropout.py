@@ -38,9 +38,4 @@ class Dropout1d(_DropoutNd):
     """Zero whole channels of ``(N, C, L)`` inputs in training."""
 
     def forward(self, input):  # noqa: A002
-        if input.ndim not in (2, 3):
-            raise RuntimeError(
-                f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input"
-            )
-        x = input.unsqueeze(-1)
-        return F.dropout2d(x, self.p, self.training).squeeze(-1)
+        return F.dropout1d(input, self.p, self.training)

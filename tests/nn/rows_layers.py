@@ -66,8 +66,16 @@ def _linear_shapes(draw):
 ACT = [
     ("leaky_relu", lambda a: F.leaky_relu(a, 0.1), (0.0,), ("where", "gt", "mul")),
     ("elu", lambda a: F.elu(a, 0.7), (0.0,), ("where", "expm1", "minimum")),
-    ("gelu", F.gelu, (), ("erf",)),
-    ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), (), ("tanh",)),
+    ("gelu", F.gelu, (), ("gelu",)),
+    ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), (), ("gelu",)),
+    ("selu", F.selu, (0.0,), ("where", "expm1")),
+    ("celu", lambda a: F.celu(a, 0.6), (0.0,), ("where", "expm1")),
+    ("logsigmoid", lambda a: F.logsigmoid(a * 3), (), ("softplus",)),
+    ("mish", F.mish, (), ("softplus", "tanh")),
+    ("hardsigmoid", lambda a: F.hardsigmoid(a * 4), (-0.75, 0.75), ("clamp",)),
+    ("hardswish", lambda a: F.hardswish(a * 4), (-0.75, 0.75), ("clamp",)),
+    ("softsign", F.softsign, (0.0,), ("abs",)),
+    ("tanhshrink", F.tanhshrink, (), ("tanh",)),
     ("silu", F.silu, (), ("sigmoid",)),
     ("softplus", lambda a: F.softplus(a * 3, beta=2.0, threshold=4.0), (2.0 / 3,), ("softplus",)),
     ("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.8), (-0.5, 0.8), ("clamp",)),
@@ -170,6 +178,14 @@ ROWS += [
         2,
         shapes=st.just(((3, 4), (3, 4))),
     ),
+    Row(
+        "prelu",
+        lambda x, w: F.prelu(x, w),
+        2,
+        shapes=st.sampled_from([((2, 3, 2), (3,)), ((3, 2), (1,)), ((2, 2), (2,))]),
+        kinks=(0.0,),
+    ),
+    Row("dropout2d_fixed_seed", lambda a: _seeded_dropout2d(a), 1, shapes=st.just(((2, 3, 2, 2),))),
     Row("dropout_fixed_seed", lambda a: _seeded_dropout(a), 1, shapes=same_shapes(1, 1)),
     Row(
         "embedding",
@@ -185,3 +201,8 @@ ROWS += [
 def _seeded_dropout(a):
     ag.manual_seed(123)  # the same mask in every evaluation
     return F.dropout(a, 0.4, training=True)
+
+
+def _seeded_dropout2d(a):
+    ag.manual_seed(321)
+    return F.dropout2d(a, 0.5, training=True)
