@@ -464,3 +464,12 @@ def test_floor_optimizers_follow_pytorch_formulas():
     sgd.step({"w": np.array([1.0, 2.0])})
     sgd.step({"w": np.array([1.0, 2.0])})
     np.testing.assert_allclose(q["w"], [1.0 - 0.1 - 0.19, 1.0 - 0.2 - 0.38])
+
+
+def test_floor_max_pool_sends_ties_to_the_first_max():
+    x = np.array([[[[1.0, 1.0, 0.0, 2.0], [1.0, 0.5, 2.0, 2.0]]]], np.float32)  # two windows
+    out, cache = floors.max_pool2x2(x)
+    np.testing.assert_array_equal(out, [[[[1.0, 2.0]]]])
+    g = np.array([[[[10.0, 20.0]]]], np.float32)
+    gx = floors.max_pool2x2_backward(g, cache)
+    np.testing.assert_array_equal(gx, [[[[10.0, 0.0, 0.0, 20.0], [0.0, 0.0, 0.0, 0.0]]]])
