@@ -12,7 +12,14 @@ import numpy as np
 
 import autograd as _ag
 from autograd.ops import elementwise as _E
-from autograd.ops.nn import cross_entropy_p, embedding_p, gelu_p, linear_p, softplus_p
+from autograd.ops.nn import (
+    binary_cross_entropy_p,
+    cross_entropy_p,
+    embedding_p,
+    gelu_p,
+    linear_p,
+    softplus_p,
+)
 from autograd.ops.shape import gather_p
 from autograd.ops.shape import pad as _pad
 from autograd.random import _rng
@@ -595,9 +602,7 @@ def binary_cross_entropy(
     x = input._data
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    logx = _E.clamp(_E.log(input), min=-100.0)
-    log1mx = _E.clamp(_E.log(1.0 - input), min=-100.0)
-    loss = -(target * logx + (1.0 - target) * log1mx)
+    loss = binary_cross_entropy_p(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, r)

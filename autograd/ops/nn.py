@@ -194,3 +194,31 @@ def _gelu_vjp(grad, ans, x, approximate="none"):
 
 
 gelu_p = Op("gelu", _gelu_fwd, save=(0,)).defvjp(_gelu_vjp)
+
+
+# Binary cross-entropy on probabilities is fused for PyTorch's edge behaviour: each log is
+# clamped at -100 so probabilities of exactly 0 or 1 give finite losses, and the input gradient
+# is PyTorch's (x - t) / max(x (1 - x), 1e-12), finite there too (composed, 0 * inf gives NaN).
+def _bce_fwd(x, t):
+    with np.errstate(divide="ignore"):
+        lx = np.maximum(np.log(x), -100.0)
+        l1x = np.maximum(np.log1p(-x), -100.0)
+    return np.negative(t * lx + (1 - t) * l1x)
+
+
+def _bce_vjp_x(grad, ans, x, t):
+    from .elementwise import div, maximum, mul, sub
+
+    return div(mul(grad, sub(x, t)), maximum(mul(sub(1.0, x), x), 1e-12))
+
+
+def _bce_vjp_t(grad, ans, x, t):
+    from .elementwise import clamp, log, log1p, mul, neg, sub
+
+    with np.errstate(divide="ignore"):
+        return mul(grad, sub(clamp(log1p(neg(x)), min=-100.0), clamp(log(x), min=-100.0)))
+
+
+binary_cross_entropy_p = Op("binary_cross_entropy", _bce_fwd, save=(0, 1), promote="arith").defvjp(
+    _bce_vjp_x, _bce_vjp_t
+)

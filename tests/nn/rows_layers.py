@@ -163,7 +163,7 @@ ROWS += [
         2,
         shapes=S2,
         domain=[(0.05, 0.95), (-2, 2)],
-        covers=("log", "clamp"),
+        covers=("binary_cross_entropy",),
     ),
     Row(
         "bce_with_logits",
