@@ -115,9 +115,12 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    neg = _E.mul(_E.expm1(_E.minimum(input, 0.0)), alpha)  # no overflow in the unused branch
-    return _E.where(_E.gt(input, 0), input, neg)
+    """``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``; the slope at 0 is ``alpha``, as in
+    PyTorch."""
+    pos = _E.gt(input, 0)
+    # exp only of the non-positive part: no overflow (nor 0 * inf in backward) in the unused branch
+    neg = _E.mul(_E.expm1(_E.where(pos, 0.0, input)), alpha)
+    return _E.where(pos, input, neg)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -156,7 +159,15 @@ def hardtanh(
 ) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _E.clamp(input, min=min_val, max=max_val)
+    return _clip_flat(input, min_val, max_val)
+
+
+def _clip_flat(input, lo, hi):  # noqa: A002
+    """``clamp(x, lo, hi)`` whose gradient is 0 at ``lo`` and ``hi`` too (PyTorch's hardtanh
+    backward passes the gradient only strictly inside)."""
+    x = input._data
+    inside = (x > lo) & (x < hi)
+    return _E.where(inside, input, np.clip(x, lo, hi))
 
 
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
@@ -194,8 +205,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    neg = _E.mul(_E.expm1(_E.div(_E.minimum(input, 0.0), alpha)), alpha)
-    return _E.where(_E.gt(input, 0), input, neg)
+    pos = _E.gt(input, 0)
+    neg = _E.mul(_E.expm1(_E.div(_E.where(pos, 0.0, input), alpha)), alpha)
+    return _E.where(pos, input, neg)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -210,7 +222,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``clamp(x / 6 + 1/2, 0, 1)``."""
-    return _E.clamp(input * (1.0 / 6.0) + 0.5, min=0.0, max=1.0)
+    return _clip_flat(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -65,21 +65,21 @@ def _linear_shapes(draw):
 
 ACT = [
     ("leaky_relu", lambda a: F.leaky_relu(a, 0.1), (0.0,), ("where", "gt", "mul")),
-    ("elu", lambda a: F.elu(a, 0.7), (0.0,), ("where", "expm1", "minimum")),
+    ("elu", lambda a: F.elu(a, 0.7), (0.0,), ("where", "expm1")),
     ("gelu", F.gelu, (), ("gelu",)),
     ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), (), ("gelu",)),
     ("selu", F.selu, (0.0,), ("where", "expm1")),
     ("celu", lambda a: F.celu(a, 0.6), (0.0,), ("where", "expm1")),
     ("logsigmoid", lambda a: F.logsigmoid(a * 3), (), ("softplus",)),
     ("mish", F.mish, (), ("softplus", "tanh")),
-    ("hardsigmoid", lambda a: F.hardsigmoid(a * 4), (-0.75, 0.75), ("clamp",)),
-    ("hardswish", lambda a: F.hardswish(a * 4), (-0.75, 0.75), ("clamp",)),
+    ("hardsigmoid", lambda a: F.hardsigmoid(a * 4), (-0.75, 0.75), ("where",)),
+    ("hardswish", lambda a: F.hardswish(a * 4), (-0.75, 0.75), ("where",)),
     ("softsign", F.softsign, (0.0,), ("abs",)),
     ("tanhshrink", F.tanhshrink, (), ("tanh",)),
     ("silu", F.silu, (), ("sigmoid",)),
     ("softplus", lambda a: F.softplus(a * 3, beta=2.0, threshold=4.0), (2.0 / 3,), ("softplus",)),
-    ("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.8), (-0.5, 0.8), ("clamp",)),
-    ("relu6", lambda a: F.relu6(a * 4), (0.0, 1.5), ("clamp",)),
+    ("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.8), (-0.5, 0.8), ("where",)),
+    ("relu6", lambda a: F.relu6(a * 4), (0.0, 1.5), ("where",)),
     ("normalize", lambda a: F.normalize(a, dim=-1), (), ("norm2", "maximum")),
 ]
 
