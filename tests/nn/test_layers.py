@@ -222,3 +222,137 @@ def test_clip_grad_norm_and_value():
     assert v.shape == (7,)
     nn.utils.vector_to_parameters(ag.arange(7.0), [a, b])
     np.testing.assert_array_equal(b.detach().numpy(), [3.0, 4.0, 5.0, 6.0])
+
+
+# -- more layers ------------------------------------------------------------------------------
+def test_linear_values_shapes_and_errors():
+    lin = nn.Linear(3, 2).double()
+    w, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    x = np.random.default_rng(0).standard_normal((4, 5, 3))
+    np.testing.assert_allclose(lin(ag.tensor(x)).detach().numpy(), x @ w.T + b, rtol=1e-12)
+    assert lin(ag.tensor(x[0, 0])).shape == (2,)  # 1-D input
+    assert nn.Linear(3, 2, bias=False).bias is None
+    assert list(nn.Linear(3, 2, bias=False).state_dict()) == ["weight"]
+    with pytest.raises(RuntimeError, match=r"expected input with last dimension 3"):
+        lin(ag.randn(3, 2, dtype=ag.float64))
+    with pytest.raises(RuntimeError):
+        F.linear(ag.randn(2, 5), ag.randn(4, 3))
+    with pytest.raises(NotImplementedError):
+        nn.LazyLinear(3)
+
+
+def test_bilinear_values_and_errors():
+    m = nn.Bilinear(3, 2, 4).double()
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
+    expected = np.einsum("ni,oij,nj->no", x1, w, x2) + b
+    np.testing.assert_allclose(m(ag.tensor(x1), ag.tensor(x2)).detach().numpy(), expected)
+    with pytest.raises(RuntimeError, match=r"Bilinear: expected inputs with last dimensions 3"):
+        m(ag.randn(5, 2, dtype=ag.float64), ag.randn(5, 2, dtype=ag.float64))
+
+
+def test_flatten_unflatten_identity():
+    x = ag.randn(2, 3, 4, 5)
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, 2)(x).shape == (24, 5)
+    assert nn.Unflatten(1, (3, 20))(nn.Flatten()(x)).shape == (2, 3, 20)
+    assert repr(nn.Unflatten(1, (2, 5))) == "Unflatten(dim=1, unflattened_size=(2, 5))"
+    ident = nn.Identity(54, unused="x")
+    assert ident(x) is x and repr(ident) == "Identity()"
+
+
+def test_embedding_behaviour():
+    w = ag.tensor([[0.0, 0.0], [3.0, 4.0], [0.6, 0.8]])
+    e = nn.Embedding.from_pretrained(w)
+    assert not e.weight.requires_grad and e.weight.shape == (3, 2)
+    np.testing.assert_allclose(e(ag.tensor([2, 1])).numpy(), [[0.6, 0.8], [3.0, 4.0]], rtol=1e-6)
+    assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
+    # max_norm renormalises the looked-up rows in place
+    e2 = nn.Embedding(3, 2, max_norm=1.0, _weight=ag.tensor([[0.0, 0.0], [3.0, 4.0], [0.6, 0.8]]))
+    e2(ag.tensor([1]))
+    np.testing.assert_allclose(np.linalg.norm(e2.weight.detach().numpy()[1]), 1.0, rtol=1e-5)
+    assert repr(e2) == "Embedding(3, 2, max_norm=1.0)"
+    # scale_grad_by_freq divides each row's gradient by its count in the batch (PyTorch)
+    e3 = nn.Embedding(4, 2, scale_grad_by_freq=True)
+    e3(ag.tensor([[1, 1, 2], [1, 3, 3]])).sum().backward()
+    np.testing.assert_allclose(e3.weight.grad.numpy(), [[0, 0], [1, 1], [1, 1], [1, 1]])
+    with pytest.raises(IndexError, match="out of range"):
+        nn.Embedding(4, 2)(ag.tensor([4]))
+    with pytest.raises(RuntimeError, match="integer dtype"):
+        nn.Embedding(4, 2)(ag.tensor([1.0]))
+    assert nn.Embedding(4, 2, padding_idx=-1).padding_idx == 3
+
+
+def test_dropout_variants():
+    ag.manual_seed(0)
+    x = ag.ones(200, 8, 3, 3)
+    y = nn.Dropout2d(0.5)(x).numpy()
+    per_channel = y.reshape(200, 8, 9)
+    # whole channels are dropped together and the kept ones scaled by 2
+    assert np.all(per_channel.min(-1) == per_channel.max(-1))
+    assert set(np.unique(y)) == {0.0, 2.0} and 0.45 < (y == 0).mean() < 0.55
+    y1 = nn.Dropout1d(0.3)(ag.ones(100, 4, 6)).numpy()
+    assert np.all(y1.min(-1) == y1.max(-1)) and 0.25 < (y1 == 0).mean() < 0.35
+    y1u = F.dropout1d(ag.ones(50, 6), 0.5).numpy()  # unbatched (C, L)
+    assert np.all(y1u.min(-1) == y1u.max(-1))
+    assert not F.dropout(ag.ones(10), p=1.0).numpy().any()
+    z = ag.randn(10)
+    assert F.dropout(z, 0.0) is z and F.dropout(z, 0.5, training=False) is z
+    d = nn.Dropout2d(0.5).eval()
+    assert d(x) is x
+    with pytest.warns(UserWarning, match="3D input to dropout2d"):
+        F.dropout2d(ag.ones(2, 3, 4), 0.5)
+    # the same seed gives the same mask; a generator keeps the global stream untouched
+    ag.manual_seed(5)
+    a = F.dropout(ag.ones(50), 0.5).numpy()
+    ag.manual_seed(5)
+    np.testing.assert_array_equal(F.dropout(ag.ones(50), 0.5).numpy(), a)
+    # gradient goes through the kept elements only, scaled
+    x = ag.ones(1000, requires_grad=True)
+    out = F.dropout(x, 0.25)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), out.detach().numpy())
+
+
+def test_one_hot_pad_normalize_cosine():
+    oh = F.one_hot(ag.tensor([0, 2, 1]), 4)
+    assert oh.dtype == ag.int64
+    np.testing.assert_array_equal(oh.numpy(), np.eye(4, dtype=np.int64)[[0, 2, 1]])
+    assert F.one_hot(ag.tensor([[0, 3]])).shape == (1, 2, 4)
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(ag.tensor([5]), 3)
+    p = F.pad(ag.ones(2, 3), (1, 2), value=0.5)
+    assert p.shape == (2, 6) and p.numpy()[0].tolist() == [0.5, 1, 1, 1, 0.5, 0.5]
+    assert F.pad(ag.ones(1, 2, 2), (1, 1, 2, 0)).shape == (1, 4, 4)
+    x = np.random.default_rng(2).standard_normal((3, 4))
+    np.testing.assert_allclose(
+        F.normalize(ag.tensor(x)).numpy(), x / np.linalg.norm(x, axis=1, keepdims=True)
+    )
+    y = np.random.default_rng(3).standard_normal((3, 4))
+    cos = (x * y).sum(1) / np.linalg.norm(x, axis=1) / np.linalg.norm(y, axis=1)
+    np.testing.assert_allclose(F.cosine_similarity(ag.tensor(x), ag.tensor(y)).numpy(), cos)
+
+
+def test_clip_grad_norm_inf_nonfinite_and_vector_errors():
+    a = nn.Parameter(ag.zeros(3))
+    a.grad = ag.tensor([1.0, -6.0, 2.0])
+    total = nn.utils.clip_grad_norm_(a, max_norm=3.0, norm_type=float("inf"))
+    assert total.item() == 6.0 and total.dtype == ag.float32
+    np.testing.assert_allclose(a.grad.numpy(), [0.5, -3.0, 1.0], rtol=1e-5)
+    # a norm under max_norm leaves the gradients (numerically) unchanged
+    nn.utils.clip_grad_norm_([a], max_norm=100.0)
+    np.testing.assert_allclose(a.grad.numpy(), [0.5, -3.0, 1.0], rtol=1e-5)
+    assert nn.utils.clip_grad_norm_([nn.Parameter(ag.zeros(1))], 1.0).item() == 0.0
+    a.grad = ag.tensor([1.0, float("nan"), 0.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+    b = nn.Parameter(ag.zeros(2))
+    b.grad = ag.tensor([3.0, 4.0])
+    assert nn.utils.clip_grad_norm_([b], 1.0, norm_type=1).item() == pytest.approx(7.0)
+    with pytest.raises(TypeError, match="expected torch.Tensor"):
+        nn.utils.vector_to_parameters([1.0, 2.0], [b])
+    with pytest.raises(RuntimeError, match="elements"):
+        nn.utils.vector_to_parameters(ag.zeros(5), [b])
+    v = nn.utils.parameters_to_vector([b])
+    assert v.requires_grad  # differentiable, as in PyTorch
