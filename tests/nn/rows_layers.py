@@ -52,6 +52,14 @@ def _ce(a, target, weight, **kw):
     return F.cross_entropy(a, t, weight=w, **kw)
 
 
+def _nll(a, target, weight, **kw):
+    kw.pop("label_smoothing")
+    w = None if weight is None else ag.tensor(weight)
+    if kw["reduction"] == "mean" and np.all(target == -100):
+        kw["reduction"] = "sum"
+    return F.nll_loss(a.log_softmax(1), ag.tensor(target), weight=w, **kw)
+
+
 def _red_kw(shapes):
     return st.fixed_dictionaries({"reduction": st.sampled_from(["mean", "sum", "none"])})
 
@@ -151,10 +159,10 @@ ROWS += [
     ),
     Row(
         "nll_loss",
-        lambda a, target: F.nll_loss(a, ag.tensor(target)),
+        _nll,
         1,
-        shapes=st.just(((3, 4),)),
-        kwargs=_seeded(lambda rng, s: {"target": rng.integers(0, 4, 3)}),
+        shapes=_logits_shapes(),
+        kwargs=_seeded(_ce_kw),
         covers=("gather",),
     ),
     Row(
@@ -174,9 +182,36 @@ ROWS += [
     ),
     Row(
         "kl_div",
-        lambda a, b: F.kl_div(a.log_softmax(-1), b.softmax(-1), reduction="batchmean"),
+        lambda a, b, **kw: F.kl_div(
+            a.log_softmax(-1),
+            b.log_softmax(-1) if kw["log_target"] else b.softmax(-1),
+            **kw,
+        ),
         2,
         shapes=st.just(((3, 4), (3, 4))),
+        kwargs=lambda shapes: st.fixed_dictionaries(
+            {
+                "reduction": st.sampled_from(["batchmean", "sum", "none", "mean"]),
+                "log_target": st.booleans(),
+            }
+        ),
+    ),
+    Row(
+        "binary_cross_entropy_weighted",
+        lambda p, b: F.binary_cross_entropy(
+            p, b.sigmoid(), weight=ag.tensor([0.5, 2.0, 1.5]), reduction="sum"
+        ),
+        2,
+        shapes=st.just(((2, 3), (2, 3))),
+        domain=[(0.05, 0.95), (-2, 2)],
+        covers=("binary_cross_entropy",),
+    ),
+    Row(
+        "cosine_similarity",
+        lambda a, b: F.cosine_similarity(a, b, dim=-1),
+        2,
+        shapes=st.sampled_from([((3, 4), (3, 4)), ((2, 3), (1, 3)), ((4,), (4,))]),
+        covers=("norm2",),
     ),
     Row(
         "prelu",
