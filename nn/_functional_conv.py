@@ -11,7 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
-from autograd.ops.nn_conv import conv2d_input_grad_p, conv2d_p
+from autograd.ops.linalg import matmul_p
+from autograd.ops.nn_conv import (
+    avg_pool2d_p,
+    conv2d_input_grad_p,
+    conv2d_p,
+    moments,
+    norm_p,
+)
 from autograd.ops.shape import gather_p, pad_p
 
 __all__ = [
@@ -193,10 +200,7 @@ def max_pool2d(
         xp._data, (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1), axis=(2, 3)
     )[:, :, :: s[0], :: s[1], :: d[0], :: d[1]][:, :, :ho, :wo]
     flat_win = win.reshape(n, c, ho, wo, -1)
-    am = np.argmax(flat_win, axis=-1)  # NaN counts as the max, as in PyTorch
-    nan = np.isnan(flat_win)
-    if nan.any():
-        am = np.where(nan.any(-1), np.argmax(nan, axis=-1), am)
+    am = np.argmax(flat_win, axis=-1)  # the first max; a NaN counts as the max, as in PyTorch
     i, j = np.divmod(am, k[1])
     rows = np.arange(ho)[:, None] * s[0] + i * d[0]
     cols = np.arange(wo)[None, :] * s[1] + j * d[1]
@@ -251,7 +255,7 @@ def avg_pool2d(
     divisor_override=None,
 ):
     """Mean over windows (zero padding counts in the divisor unless ``count_include_pad``
-    is False)."""
+    is False; a ceil-mode window hanging over the padded edge never counts it)."""
     x, unb = _batched(input, 3, "avg_pool2d")
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None or stride == [] else _pair(stride, "stride")
@@ -261,64 +265,86 @@ def avg_pool2d(
             f"avg_pool2d: pad should be at most half of kernel size, but got "
             f"pad={p} and kernel_size={k}"
         )
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool2d: divisor must be not zero")
     n, c, h, w = x.shape
     ho = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
     wo = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
+    if ho < 1 or wo < 1:
+        raise RuntimeError(
+            f"avg_pool2d: Given input size: ({c}x{h}x{w}). Calculated output "
+            f"size: ({c}x{ho}x{wo}). Output size is too small"
+        )
     extra_h = max(0, (ho - 1) * s[0] + k[0] - (h + 2 * p[0]))
     extra_w = max(0, (wo - 1) * s[1] + k[1] - (w + 2 * p[1]))
-    pads = ((0, 0), (0, 0), (p[0], p[0] + extra_h), (p[1], p[1] + extra_w))
-    xp = pad_p(x, pad=pads, value=0.0) if any(a or b for a, b in pads) else x
-    total = None
-    for i in range(k[0]):
-        for j in range(k[1]):
-            part = xp[:, :, i : i + s[0] * (ho - 1) + 1 : s[0], j : j + s[1] * (wo - 1) + 1 : s[1]]
-            total = part if total is None else total + part
+    pads = ((p[0], p[0] + extra_h), (p[1], p[1] + extra_w))
     if divisor_override:
-        div = float(divisor_override)
+        scale = 1.0 / float(divisor_override)
+    elif not (extra_h or extra_w or (any(p) and not count_include_pad)):
+        scale = 1.0 / (k[0] * k[1])  # every window is whole
     else:
-        # window sizes: padding counts when count_include_pad, the ceil-mode overhang never does
-        ones = np.zeros((h + 2 * p[0] + extra_h, w + 2 * p[1] + extra_w))
-        if count_include_pad:
-            ones[: h + 2 * p[0], : w + 2 * p[1]] = 1.0
-        else:
-            ones[p[0] : p[0] + h, p[1] : p[1] + w] = 1.0
-        cnt = sum(
-            ones[i : i + s[0] * (ho - 1) + 1 : s[0], j : j + s[1] * (wo - 1) + 1 : s[1]]
-            for i in range(k[0])
-            for j in range(k[1])
-        )
-        div = cnt.astype(x.dtype)
-    out = total / div
+        # per-window counts, from the rows and the columns separately (the window is a product)
+        def counts(size, kk, ss, pp, oo):
+            lo = np.arange(oo) * ss - pp  # first row of each window, in input coordinates
+            hi = lo + kk
+            if count_include_pad:
+                return np.minimum(hi, size + pp) - lo
+            return np.minimum(hi, size) - np.maximum(lo, 0)
+
+        cnt = np.outer(counts(h, k[0], s[0], p[0], ho), counts(w, k[1], s[1], p[1], wo))
+        scale = (1.0 / cnt).astype(x.dtype)
+    out = avg_pool2d_p(x, kernel=k, stride=s, pads=pads, out_hw=(ho, wo), scale=scale)
     return out.squeeze(0) if unb else out
 
 
+def _bins(size, out):
+    """``(out, size)`` averaging matrix of adaptive pooling: bin ``i`` spans
+    ``[floor(i * size / out), ceil((i + 1) * size / out))``."""
+    i = np.arange(out)
+    lo, hi = (i * size) // out, -(-((i + 1) * size) // out)
+    r = np.arange(size)
+    m = (r >= lo[:, None]) & (r < hi[:, None])
+    return m / (hi - lo)[:, None]
+
+
 def adaptive_avg_pool2d(input, output_size):  # noqa: A002
-    """Average over adaptive bins: bin ``i`` spans ``[floor(i H / oh), ceil((i + 1) H / oh))``."""
+    """Average over adaptive bins: bin ``i`` spans ``[floor(i H / oh), ceil((i + 1) H / oh))``.
+    As two BLAS products with constant averaging matrices, ``A @ x @ B.T``."""
     x, unb = _batched(input, 3, "adaptive_avg_pool2d")
     h, w = x.shape[2:]
-    oh, ow = (
-        _pair(output_size)
-        if not isinstance(output_size, (tuple, list))
-        else (
-            h if output_size[0] is None else output_size[0],
-            w if output_size[1] is None else output_size[1],
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise ValueError(
+                f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size}"
+            )
+        oh = h if output_size[0] is None else int(output_size[0])
+        ow = w if output_size[1] is None else int(output_size[1])
+    else:
+        oh = ow = int(output_size)
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be positive, got {(oh, ow)}")
+    if h == 0 or w == 0:
+        raise RuntimeError(
+            f"adaptive_avg_pool2d: expected input with non-zero spatial size, got "
+            f"{list(input.shape)}"
         )
-    )
     if (oh, ow) == (1, 1):
         out = x.mean(dim=(2, 3), keepdim=True)
     elif h % oh == 0 and w % ow == 0:
         out = x.reshape(x.shape[0], x.shape[1], oh, h // oh, ow, w // ow).mean(dim=(3, 5))
     else:
-        rows = []
-        for i in range(oh):
-            r0, r1 = (i * h) // oh, -(-((i + 1) * h) // oh)
-            cols = []
-            for j in range(ow):
-                c0, c1 = (j * w) // ow, -(-((j + 1) * w) // ow)
-                cols.append(x[:, :, r0:r1, c0:c1].mean(dim=(2, 3)))
-            rows.append(ag.stack(cols, -1))
-        out = ag.stack(rows, -2)
+        a = _bins(h, oh).astype(x.dtype)
+        bt = np.ascontiguousarray(_bins(w, ow).T.astype(x.dtype))
+        out = matmul_p(matmul_p(a, x), bt)
     return out.squeeze(0) if unb else out
+
+
+def _norm(x, weight, bias, axes, eps):
+    """``(x - mean) * rstd * weight + bias`` over ``axes`` as one fused op (NOTE [ Fused
+    normalization ]); also returns the statistics (arrays, with kept dims)."""
+    mean, var = moments(x._data, axes)
+    rstd = 1.0 / np.sqrt(var + eps)
+    return norm_p(x, weight, bias, mean=mean, rstd=rstd, axes=axes, eps=eps), mean, var
 
 
 def batch_norm(
@@ -331,13 +357,27 @@ def batch_norm(
     momentum=0.1,
     eps=1e-5,
 ):
-    """Normalise over every dim but the channel dim 1; in training, batch statistics (and the
-    running statistics are updated in place: biased mean, unbiased variance); else running."""
+    """Normalise ``(N, C, *)`` over every dim but the channel dim 1.
+
+    In training, with batch statistics; the running statistics (when given) are updated in
+    place with ``momentum``: the batch mean and the *unbiased* batch variance, as PyTorch.
+    Otherwise with the running statistics.
+    """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected 2D or more input, got {input.ndim}D")
     c = input.shape[1]
-    axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(
+                f"batch_norm: {name} should have shape ({c},) for input of shape "
+                f"{tuple(input.shape)}, got {tuple(t.shape)}"
+            )
     if training:
         n = input.numel() // c
         if n <= 1:
@@ -345,71 +385,71 @@ def batch_norm(
                 f"Expected more than 1 value per channel when training, got input "
                 f"size {list(input.shape)}"
             )
-        mean = input.mean(dim=axes, keepdim=True)
-        diff = input - mean
-        var = (diff * diff).mean(dim=axes, keepdim=True)
-        if running_mean is not None:
+        axes = (0,) + tuple(range(2, input.ndim))
+        w = None if weight is None else weight.reshape(shape)
+        b = None if bias is None else bias.reshape(shape)
+        out, mean, var = _norm(input, w, b, axes, eps)
+        if running_mean is not None or running_var is not None:
             with ag.no_grad():
-                m = mean.detach().numpy().reshape(c)
-                v = var.detach().numpy().reshape(c) * (n / (n - 1))
-                rm, rv = running_mean.numpy(), running_var.numpy()
-                rm *= 1 - momentum
-                rm += momentum * m
-                rv *= 1 - momentum
-                rv += momentum * v
-                running_mean._bump()
-                running_var._bump()
-        out = diff * ag.rsqrt(var + eps)
-    else:
-        if running_mean is None:
-            raise RuntimeError(
-                "batch_norm: running_mean and running_var are needed when not training"
-            )
-        out = (input - running_mean.reshape(shape)) * ag.rsqrt(running_var.reshape(shape) + eps)
+                for buf, stat in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+                    if buf is not None:
+                        a = buf.numpy()
+                        a *= 1 - momentum
+                        a += momentum * stat.reshape(c)
+                        buf._bump()
+        return out
+    if running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
+    # eval: an affine map per channel, x * scale + shift (two passes over x)
+    scale = ag.rsqrt(running_var + eps)
     if weight is not None:
-        out = out * weight.reshape(shape)
+        scale = scale * weight
+    shift = -running_mean * scale
     if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+        shift = shift + bias
+    return input * scale.reshape(shape) + shift.reshape(shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
     """Normalise over the trailing ``normalized_shape`` dims (biased variance)."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(ns) :]) != ns:
+    if not ns or tuple(input.shape[input.ndim - len(ns) :]) != ns or input.ndim < len(ns):
         raise RuntimeError(
             f"Given normalized_shape={list(ns)}, expected input with shape [*, "
             f"{', '.join(map(str, ns))}], but got input of size{list(input.shape)}"
         )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(
+                f"layer_norm: {name} should have shape {ns} (normalized_shape), got "
+                f"{tuple(t.shape)}"
+            )
     axes = tuple(range(input.ndim - len(ns), input.ndim))
-    mean = input.mean(dim=axes, keepdim=True)
-    diff = input - mean
-    var = (diff * diff).mean(dim=axes, keepdim=True)
-    out = diff * ag.rsqrt(var + eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _norm(input, weight, bias, axes, eps)[0]
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
     """Normalise ``(N, C, *)`` over each group of ``C / num_groups`` channels and ``*``."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"group_norm: expected input of shape (N, C, *), got {list(input.shape)}"
+        )
     n, c = input.shape[:2]
-    if c % num_groups:
+    if num_groups < 1 or c % num_groups:
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by "
             f"num_groups, but got input of shape {list(input.shape)} and "
             f"num_groups={num_groups}"
         )
-    x = input.reshape(n, num_groups, -1)
-    mean = x.mean(dim=2, keepdim=True)
-    diff = x - mean
-    var = (diff * diff).mean(dim=2, keepdim=True)
-    out = (diff * ag.rsqrt(var + eps)).reshape(tuple(input.shape))
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(
+                f"group_norm: {name} should have shape ({c},) (num_channels), got {tuple(t.shape)}"
+            )
+    # (N, G, C/G, S): statistics over the last two axes, weight and bias per (G, C/G)
+    g = num_groups
+    x = input.reshape(n, g, c // g, -1)
+    pshape = (1, g, c // g, 1)
+    w = None if weight is None else weight.reshape(pshape)
+    b = None if bias is None else bias.reshape(pshape)
+    return _norm(x, w, b, (2, 3), eps)[0].reshape(tuple(input.shape))
