@@ -19,7 +19,7 @@ from autograd.ops.nn_conv import (
     moments,
     norm_p,
 )
-from autograd.ops.shape import gather_p, pad_p
+from autograd.ops.shape import gather_p, index_select_p, pad_p
 
 __all__ = [
     "conv1d",
@@ -43,6 +43,20 @@ def _pair(v, name="value"):
     return (int(v), int(v))
 
 
+def _check_conv_args(name, stride, padding, dilation, bias, cout):
+    if min(stride) < 1:
+        raise RuntimeError(f"{name}: non-positive stride is not supported, got stride={stride}")
+    if min(dilation) < 1:
+        raise RuntimeError(f"{name}: dilation should be greater than zero, got dilation={dilation}")
+    if not isinstance(padding, str) and min(padding) < 0:
+        raise RuntimeError(f"{name}: negative padding is not supported, got padding={padding}")
+    if bias is not None and tuple(bias.shape) != (cout,):
+        raise RuntimeError(
+            f"{name}: expected bias to be 1-dimensional with {cout} elements, but got bias of "
+            f"size {list(bias.shape)} instead"
+        )
+
+
 def _batched(input, nd, name):  # noqa: A002
     if input.ndim == nd:
         return input.unsqueeze(0), True
@@ -52,6 +66,43 @@ def _batched(input, nd, name):  # noqa: A002
         f"Expected {nd}D (unbatched) or {nd + 1}D (batched) input to {name}, but "
         f"got input of size: {list(input.shape)}"
     )
+
+
+def _pad_mode(x, pads, mode):
+    """Pad the trailing ``len(pads)`` dims of ``x`` by ``pads = ((lo, hi), ...)`` with
+    ``mode`` 'reflect', 'replicate' or 'circular' (a conv's ``padding_mode``): one index
+    selection per dim, so the gradient flows back to the elements copied."""
+    nd = len(pads)
+    for i, (lo, hi) in enumerate(pads):
+        if not (lo or hi):
+            continue
+        axis = x.ndim - nd + i
+        n = x.shape[axis]
+        j = np.arange(-lo, n + hi)
+        if mode == "reflect":
+            if lo >= n or hi >= n:
+                raise RuntimeError(
+                    f"Padding size should be less than the corresponding input dimension, "
+                    f"but got: padding ({lo}, {hi}) at dimension {axis} of input "
+                    f"{list(x.shape)}"
+                )
+            j = np.abs(j)
+            j = np.where(j > n - 1, 2 * (n - 1) - j, j)
+        elif mode == "replicate":
+            j = np.clip(j, 0, n - 1)
+        elif mode == "circular":
+            if lo > n or hi > n:
+                raise RuntimeError(
+                    f"Padding value causes wrapping around more than once: padding ({lo}, "
+                    f"{hi}) at dimension {axis} of input {list(x.shape)}"
+                )
+            j = j % n
+        else:
+            raise ValueError(
+                f"padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got {mode!r}"
+            )
+        x = index_select_p(x, j, axis=axis)
+    return x
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
@@ -75,6 +126,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead"
         )
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
+    _check_conv_args(
+        "conv2d", s, padding if isinstance(padding, str) else _pair(padding), d, bias, o
+    )
     if isinstance(padding, str):
         if padding == "valid":
             p = (0, 0)
@@ -98,9 +152,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"({d[0] * (kh - 1) + 1} x {d[1] * (kw - 1) + 1}). Kernel size can't be greater "
             f"than actual input size"
         )
-    out = conv2d_p(x, weight, stride=s, padding=p, dilation=d, groups=groups)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+    kw = {"stride": s, "padding": p, "dilation": d, "groups": groups}
+    out = conv2d_p(x, weight, **kw) if bias is None else conv2d_p(x, weight, bias, **kw)
     return out.squeeze(0) if unb else out
 
 
@@ -131,19 +184,41 @@ def conv_transpose2d(
     groups=1,
     dilation=1,
 ):
-    """Transposed 2-D convolution; weight ``(C_in, C_out / groups, kH, kW)``."""
+    """Transposed 2-D convolution (the input-gradient of :func:`conv2d`): input
+    ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight ``(C_in, C_out / groups, kH, kW)``, output
+    ``H_out = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1``."""
     x, unb = _batched(input, 3, "conv_transpose2d")
+    if weight.ndim != 4:
+        raise RuntimeError(
+            f"conv_transpose2d: weight must be 4D (C_in, C_out/groups, kH, kW), got shape "
+            f"{tuple(weight.shape)}"
+        )
     cin, cog, kh, kw = weight.shape
+    if groups < 1 or cin % groups:
+        raise RuntimeError(
+            f"conv_transpose2d: groups={groups} must divide the weight's in_channels ({cin})"
+        )
     if x.shape[1] != cin:
         raise RuntimeError(
-            f"conv_transpose2d: expected input with {cin} channels, got "
-            f"{x.shape[1]} (input shape {tuple(input.shape)})"
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {cin} channels, but got {x.shape[1]} channels instead"
         )
-    s, p, d = _pair(stride), _pair(padding), _pair(dilation)
-    op = _pair(output_padding)
+    s, p, d = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    op = _pair(output_padding, "output_padding")
+    _check_conv_args("conv_transpose2d", s, p, d, bias, cog * groups)
+    if any(op[i] >= max(s[i], d[i]) for i in range(2)):
+        raise RuntimeError(
+            f"conv_transpose2d: output padding must be smaller than either stride or "
+            f"dilation, but got output_padding={op}, stride={s}, dilation={d}"
+        )
     n, _, h, w = x.shape
     ho = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
     wo = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    if ho < 1 or wo < 1:
+        raise RuntimeError(
+            f"conv_transpose2d: Given input size per channel: ({h} x {w}). Calculated output "
+            f"size per channel: ({ho} x {wo}). Output size is too small"
+        )
     out = conv2d_input_grad_p(
         x, weight, stride=s, padding=p, dilation=d, groups=groups, xshape=(n, cog * groups, ho, wo)
     )

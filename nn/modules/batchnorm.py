@@ -24,6 +24,7 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device=None,
         dtype=None,
+        *,
         bias: bool = True,
     ) -> None:
         super().__init__()
@@ -74,16 +75,23 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}: expected input with {self.num_features} "
                 f"channels (num_features), got shape {tuple(input.shape)}"
             )
+        # PyTorch's rules: momentum=None is a cumulative moving average (factor 1/n); eval mode
+        # uses the running statistics unless there are none (track_running_stats=False)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.numpy()[...] += 1
-            if self.momentum is None:  # cumulative moving average
+            self.num_batches_tracked._bump()
+            if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
-        use_batch = self.training or not self.track_running_stats
+        if self.training:
+            use_batch = True
+        else:
+            use_batch = self.running_mean is None and self.running_var is None
+        keep = not self.training or self.track_running_stats
         return F.batch_norm(
             input,
-            self.running_mean if not self.training or self.track_running_stats else None,
-            self.running_var if not self.training or self.track_running_stats else None,
+            self.running_mean if keep else None,
+            self.running_var if keep else None,
             self.weight,
             self.bias,
             use_batch,
@@ -94,7 +102,7 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None or not self.affine}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
             f"track_running_stats={self.track_running_stats}"
         )
 

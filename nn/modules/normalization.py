@@ -5,6 +5,7 @@ from __future__ import annotations
 import autograd as ag
 
 from .. import functional as F
+from .. import init
 from ..parameter import Parameter
 from .module import Module
 
@@ -12,6 +13,10 @@ __all__ = ["LayerNorm", "GroupNorm"]
 
 
 class LayerNorm(Module):
+    """Normalise over the trailing ``normalized_shape`` dims (biased variance), then scale and
+    shift elementwise by ``weight`` and ``bias`` of shape ``normalized_shape`` (ones and zeros
+    at first)."""
+
     def __init__(
         self,
         normalized_shape,
@@ -36,6 +41,12 @@ class LayerNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
     def forward(self, input):  # noqa: A002
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
@@ -43,11 +54,14 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, "
-            f"bias={self.bias is not None or not self.elementwise_affine}"
+            f"bias={self.bias is not None}"
         )
 
 
 class GroupNorm(Module):
+    """Normalise ``(N, C, *)`` over each of ``num_groups`` groups of ``C / num_groups``
+    channels (and all of ``*``), then scale and shift per channel."""
+
     def __init__(
         self,
         num_groups: int,
@@ -56,6 +70,7 @@ class GroupNorm(Module):
         affine: bool = True,
         device=None,
         dtype=None,
+        *,
         bias: bool = True,
     ) -> None:
         super().__init__()
@@ -75,11 +90,17 @@ class GroupNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
     def forward(self, input):  # noqa: A002
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-            f"bias={self.bias is not None or not self.affine}"
+            f"bias={self.bias is not None}"
         )

@@ -28,6 +28,11 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool2d(_MaxPoolNd):
+    """Max over ``kernel_size`` windows of ``(N, C, H, W)`` or ``(C, H, W)`` (``stride``
+    defaults to ``kernel_size``; ``-inf`` padding; ``ceil_mode`` keeps a last partial window
+    that starts inside the input or its left padding). The gradient goes to the first maximum
+    of each window."""
+
     def forward(self, input):  # noqa: A002
         return F.max_pool2d(
             input,
@@ -41,6 +46,8 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool1d(_MaxPoolNd):
+    """Max over windows of ``(N, C, L)`` or ``(C, L)``; see :class:`MaxPool2d`."""
+
     def forward(self, input):  # noqa: A002
         return F.max_pool1d(
             input,
@@ -54,6 +61,9 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class AvgPool2d(Module):
+    """Mean over windows of ``(N, C, H, W)`` or ``(C, H, W)``: zero padding counts in the
+    divisor when ``count_include_pad``; ``divisor_override`` replaces the divisor."""
+
     def __init__(
         self,
         kernel_size,
@@ -87,6 +97,9 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
+    """Mean over the bins that split ``(H, W)`` into ``output_size`` (``None`` keeps a
+    dim): bin ``i`` spans ``[floor(i H / oh), ceil((i + 1) H / oh))``."""
+
     def __init__(self, output_size) -> None:
         super().__init__()
         self.output_size = output_size
