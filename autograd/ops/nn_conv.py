@@ -71,8 +71,9 @@ def _conv2d_input_grad_fwd(gy, w, stride, padding, dilation, groups, xshape):
     ho, wo = gy.shape[2:]
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     qh, qw = dh * (kh - 1) - ph, dw * (kw - 1) - pw
-    if (sh, sw) == (1, 1) and qh >= 0 and qw >= 0:
-        # stride 1: a full correlation of gy with the flipped, channel-swapped kernel
+    if (sh, sw) == (1, 1) and qh >= 0 and qw >= 0 and 4 * c > o:
+        # stride 1: a full correlation of gy with the flipped, channel-swapped kernel (its
+        # im2col has O * kh * kw rows; with few input channels, col2im below moves less data)
         eh, ew = h - (ho + dh * (kh - 1) - 2 * ph), wd - (wo + dw * (kw - 1) - 2 * pw)
         gp = np.zeros(gy.shape[:2] + (ho + 2 * qh + eh, wo + 2 * qw + ew), dtype=gy.dtype)
         gp[:, :, qh : qh + ho, qw : qw + wo] = gy
