@@ -249,6 +249,7 @@ def plot(results: list, path: str, title: str = "", stream=None) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         print(
             "note: --plot skipped: matplotlib is not installed (pip install matplotlib, "
@@ -267,7 +268,7 @@ def plot(results: list, path: str, title: str = "", stream=None) -> bool:
         for r in rows
     ]
     n = len(rows)
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.32 * n))
+    fig, ax = plt.subplots(figsize=(10.5, 1.4 + 0.32 * n))
     ys = list(range(n))
     h = 0.38
     ax.barh([y - h / 2 for y in ys], nd, height=h, label="ndgrad", color="#1f77b4")
@@ -281,11 +282,18 @@ def plot(results: list, path: str, title: str = "", stream=None) -> bool:
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
+    vals = [v for v in nd + th if v > 0]
+    lo, hi = min(vals + [1.0]) / 1.15, max(vals + [1.0]) * 1.15
+    ax.set_xlim(lo, hi)
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 50, 100, 200) if lo <= t <= hi]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}x" for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("time / hand-written NumPy floor (log scale; lower is faster)")
     ax.set_title(title or "ndgrad and PyTorch against the NumPy floor")
     if any(r.target is not None for r in rows):
         ax.plot([], [], color="red", lw=1.5, label="target")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
