@@ -1,21 +1,19 @@
-"""Tools for checking the gradients of your own ops and layers.
+"""Tools for checking the gradients of your own functions and layers: hypothesis strategies,
+``check_function``, ``check_module`` and ``check_precision``."""
 
-Hypothesis strategies (``tensors``, ``shapes``, ``broadcastable_shapes``, ``dims``, ``arrays``)
-to draw inputs, and ``check_function`` / ``check_module`` / ``check_precision`` to check them.
-"""
-
-from .check import GradReport, Mismatch, check_function, check_module, check_precision
+from ._report import GradientCheckError, GradientCheckReport, Mismatch
+from .checks import check_function, check_module
 from .strategies import arrays, broadcastable_shapes, dims, shapes, tensors
 
 __all__ = [
+    "GradientCheckError",
+    "GradientCheckReport",
+    "Mismatch",
     "arrays",
     "broadcastable_shapes",
+    "check_function",
+    "check_module",
     "dims",
     "shapes",
     "tensors",
-    "check_function",
-    "check_module",
-    "check_precision",
-    "GradReport",
-    "Mismatch",
 ]
