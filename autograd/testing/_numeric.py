@@ -21,14 +21,21 @@ An entry with ``|analytic - numeric| > atol + rtol * |numeric|`` is not yet a fa
 
 1. *Kink.* The one-sided differences ``(m(x) - m(x - h)) / h`` and ``(m(x + h) - m(x)) / h``
    come free with the central difference. When they differ markedly (by more than ten
-   tolerances) the function is not differentiable within ``h`` of the point; the entry passes
-   if the analytic value lies between them (a valid subgradient) and is reported as a kink.
-2. *Finite-difference error.* Otherwise a more accurate estimate is computed: the complex step
-   ``Im m(x + i h) / h`` when the user declared the function analytic and its forward runs on
-   complex128 arrays (every op's NumPy forward, no op casting the imaginary part away), else
-   Richardson extrapolation of central differences at ``h`` and ``h / 2`` with a larger ``h``
-   (error ``O(h^4)``). If the analytic value agrees with it, the mismatch was the finite
-   difference's error and the entry passes with a note; otherwise the failure is confirmed.
+   tolerances), two more evaluations at ``h / 2`` tell a kink at the point (the gap between
+   the one-sided differences stays) from curvature or a kink between ``h / 2`` and ``h`` (the
+   gap shrinks). At a kink the entry passes if the analytic value lies between the one-sided
+   differences (a valid subgradient) and is reported as a kink; if it lies outside, the
+   failure shows both one-sided differences.
+2. *Finite-difference error.* Otherwise a more accurate estimate is computed: Richardson
+   extrapolation of central differences at ``h`` and ``h / 2`` with ``h = 1e-3 max(1, |x|)``
+   (error ``O(h^4)``; for a kink between ``h / 2`` and ``eps`` the half-step estimates are
+   used too). For a function the user declares analytic, the complex step
+   ``Im m(x + i h) / h`` (``h = 1e-20``: no subtraction, so no rounding error) is computed by
+   running the forward on complex128 arrays; it is used only where it agrees with Richardson,
+   because an op whose NumPy forward drops the imaginary part (``abs``, comparisons, a
+   stable ``sigmoid``) gives a silently wrong complex step. If the analytic value agrees
+   with the estimate, the mismatch was the finite difference's error and the entry passes
+   with a note; otherwise the failure is confirmed and the estimate is shown.
 """
 
 from __future__ import annotations
@@ -244,6 +251,10 @@ def _tol(atol, rtol, ref):
     return atol + rtol * np.abs(ref)
 
 
+def _plural(n, one, many):
+    return f"{n} {one if n == 1 else many}"
+
+
 def compare_leaf(
     target,
     measure,
@@ -259,7 +270,8 @@ def compare_leaf(
     notes,
     what="gradient",
 ):
-    """Entries of leaf ``li`` that fail after the second opinions: (mismatches, n_failing)."""
+    """Entries of leaf ``li`` that fail after the second opinions (NOTE [ Second opinions ]):
+    (mismatches of the worst rows, number of failing entries)."""
     leaf = target.leaves[li]
     name = target.names[li]
     num, plus, minus, hp, hm = fd
@@ -269,19 +281,7 @@ def compare_leaf(
     base = evaluate(target, measure)
     left = _diff(base[None, :], minus) / hm[:, None]
     right = _diff(plus, base[None, :]) / hp[:, None]
-    lo = np.minimum(left, right)
-    hi = np.maximum(left, right)
     gap = np.abs(right - left)
-    is_kink = bad & (gap > 10 * _tol(atol, rtol, np.maximum(np.abs(left), np.abs(right))))
-    tol_k = _tol(atol, rtol, np.maximum(np.abs(lo), np.abs(hi)))
-    ok_kink = is_kink & (ana >= lo - tol_k) & (ana <= hi + tol_k)
-    n_kink = int(ok_kink.sum())
-    if n_kink:
-        notes.append(
-            f"{name}: {n_kink} entr{'y' if n_kink == 1 else 'ies'} at a kink passed the "
-            f"subgradient check (analytic value between the one-sided differences)"
-        )
-    bad &= ~ok_kink
     rows = np.flatnonzero(bad.any(axis=1))
     excess = (np.abs(ana - num) / _tol(atol, rtol, num))[rows]
     excess = np.where(np.isnan(excess), np.inf, excess).max(axis=1)
@@ -290,33 +290,77 @@ def compare_leaf(
     shape = leaf._data.shape
     mism = []
     confirmed_rows = 0
-    rescued = 0
-    method_used = None
+    n_kink = 0
+    rescued = {}
+    unreliable = []
     for k in order:
         if confirmed_rows >= max_confirm:
             break  # enough confirmed; the rest stay counted as failing, unverified
         cols = np.flatnonzero(bad[k])
-        est = None
-        method = None
-        if not is_kink[k, cols].any():
+        a = ana[k, cols]
+        x = float(flat[k])
+        big_gap = gap[k, cols] > 10 * _tol(
+            atol, rtol, np.maximum(np.abs(left[k, cols]), np.abs(right[k, cols]))
+        )
+        resolved = np.zeros(len(cols), bool)
+        at_kink = np.zeros(len(cols), bool)
+        est = np.full(len(cols), np.nan)
+        method = [None] * len(cols)
+        if big_gap.any():
+            # The one-sided differences disagree. Halve the step: at a kink at the point their
+            # gap stays; from smooth curvature (or a kink between h/2 and h) it shrinks.
+            h2 = hp[k] / 2
+            mp2, sp2 = _at(target, measure, leaf, k, x + h2)
+            mm2, sm2 = _at(target, measure, leaf, k, x - h2)
+            left2 = _diff(base, mm2)[cols] / (x - sm2)
+            right2 = _diff(mp2, base)[cols] / (sp2 - x)
+            at_kink = big_gap & (np.abs(right2 - left2) > 0.75 * gap[k, cols])
+            lo = np.minimum.reduce([left[k, cols], right[k, cols], left2, right2])
+            hi = np.maximum.reduce([left[k, cols], right[k, cols], left2, right2])
+            tk = _tol(atol, rtol, np.maximum(np.abs(lo), np.abs(hi)))
+            ok = at_kink & (a >= lo - tk) & (a <= hi + tk)
+            n_kink += int(ok.sum())
+            resolved |= ok
+            d2 = (_diff(mp2, mm2) / (sp2 - sm2))[cols]
+            half = {
+                "half-step central difference": d2,
+                "half-step Richardson": (4 * d2 - num[k, cols]) / 3,
+            }
+        # Not at a kink: a more accurate estimate rules out finite-difference error.
+        smooth = ~at_kink
+        if smooth.any():
+            e = richardson(target, measure, leaf, k, 1e-3 * max(1.0, abs(x)))[cols]
+            m = "Richardson"
             if analytic_fn:
-                est = complex_step(target, measure, leaf, k)
-                method = "complex-step"
-            if est is None:
-                x = float(flat[k])
-                est = richardson(target, measure, leaf, k, 1e-3 * max(1.0, abs(x)))
-                method = "Richardson"
-            method_used = method
-            agree = np.abs(ana[k, cols] - est[cols]) <= _tol(atol, rtol, est[cols])
-            rescued += int(agree.sum())
-            bad[k, cols[agree]] = False
-            cols = cols[~agree]
-            if not len(cols):
-                continue
+                # Trusted only where it agrees with Richardson: an op whose NumPy forward drops
+                # the imaginary part (abs, comparisons) silently gives a wrong complex step.
+                cs = complex_step(target, measure, leaf, k)
+                if cs is not None:
+                    cs = cs[cols]
+                    if np.all(np.abs(cs - e) <= 10 * _tol(atol, rtol, e)):
+                        e, m = cs, "complex-step"
+                    else:
+                        unreliable.append(k)
+            agree = smooth & (np.abs(a - e) <= _tol(atol, rtol, e))
+            if agree.any():
+                rescued[m] = rescued.get(m, 0) + int(agree.sum())
+            resolved |= agree
+            if big_gap.any():
+                # a kink between h/2 and h: the half step no longer straddles it
+                for hm_name, d in half.items():
+                    ok = big_gap & smooth & ~resolved & (np.abs(a - d) <= _tol(atol, rtol, d))
+                    if ok.any():
+                        rescued[hm_name] = rescued.get(hm_name, 0) + int(ok.sum())
+                    resolved |= ok
+            est = np.where(smooth, e, est)
+            method = [m if sm else None for sm in smooth]
+        bad[k, cols[resolved]] = False
+        if resolved.all():
+            continue
         confirmed_rows += 1
-        value = float(flat[k])
-        kd = min(abs(value - c) for c in kinks) if kinks else None
-        for c in cols:
+        kd = min(abs(x - c) for c in kinks) if kinks else None
+        for j in np.flatnonzero(~resolved):
+            c = cols[j]
             mism.append(
                 Mismatch(
                     name=name,
@@ -325,17 +369,28 @@ def compare_leaf(
                     numeric=float(num[k, c]),
                     tol=float(_tol(atol, rtol, num[k, c])),
                     output=int(c) if measure.kind == "jacobian" else None,
-                    value=value,
+                    value=x,
                     kink_distance=kd,
-                    one_sided=(float(left[k, c]), float(right[k, c])) if is_kink[k, c] else None,
-                    cross_check=(method, float(est[c])) if est is not None else None,
+                    one_sided=(float(left[k, c]), float(right[k, c])) if at_kink[j] else None,
+                    cross_check=(method[j], float(est[j])) if method[j] is not None else None,
                     what=what,
                 )
             )
-    if rescued:
+    if n_kink:
         notes.append(
-            f"{name}: {rescued} entr{'y' if rescued == 1 else 'ies'} failed the central "
-            f"difference but agree with the more accurate {method_used} estimate "
-            f"(finite-difference error, not a wrong gradient)"
+            f"{name}: {_plural(n_kink, 'entry', 'entries')} at a kink passed the subgradient "
+            f"check (analytic value between the one-sided differences)"
+        )
+    if unreliable:
+        notes.append(
+            f"{name}: the complex step disagrees with Richardson extrapolation at "
+            f"{_plural(len(unreliable), 'element', 'elements')}: the forward is not analytic in "
+            f"complex arithmetic (an op dropped the imaginary part); Richardson was used"
+        )
+    for m, n in rescued.items():
+        notes.append(
+            f"{name}: {_plural(n, 'entry', 'entries')} failed the central difference but "
+            f"agree with the more accurate {m} estimate (finite-difference error, not a wrong "
+            f"gradient)"
         )
     return mism, int(bad.sum())

@@ -72,7 +72,8 @@ class Mismatch:
         if self.one_sided is not None:
             extra.append(
                 f"one-sided differences {self.one_sided[0]:.6g} (left) and "
-                f"{self.one_sided[1]:.6g} (right)"
+                f"{self.one_sided[1]:.6g} (right): the point is at a kink and the analytic "
+                f"value is not between them (not a subgradient)"
             )
         if self.cross_check is not None:
             method, est = self.cross_check
@@ -119,6 +120,16 @@ class GradientCheckReport:
         return self.passed
 
     @property
+    def invariant_failures(self) -> list:
+        """Alias of :attr:`violations`."""
+        return self.violations
+
+    @property
+    def failing_names(self) -> list:
+        """The names in :attr:`failing`, sorted."""
+        return sorted(self.failing)
+
+    @property
     def failing(self) -> list:
         """Names of the parameters / inputs with a mismatching gradient, worst first."""
         seen = []
@@ -156,3 +167,6 @@ class GradientCheckReport:
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython / hypothesis pretty printer
         p.text(str(self))
+
+
+GradReport = GradientCheckReport  # the short name

@@ -122,7 +122,7 @@ def _fast_leaf_ok(target, measure, li, ana, opts, report, what) -> bool:
     return True
 
 
-def _dtype_check(grads, ref_target, ref_grads, orig_leaves, report):
+def _dtype_check(grads, ref_target, ref_grads, orig_leaves, report, kinks):
     """Step 3: analytic gradients in the caller's dtype against float64 ones."""
     for name, g, r, x in zip(ref_target.names, grads, ref_grads, orig_leaves):
         dt = x._data.dtype
@@ -150,6 +150,11 @@ def _dtype_check(grads, ref_target, ref_grads, orig_leaves, report):
                     numeric=float(r.reshape(-1)[k]),
                     tol=float(tol.reshape(-1)[k]),
                     value=float(x._data.reshape(-1)[k]),
+                    kink_distance=(
+                        min(abs(float(x._data.reshape(-1)[k]) - c) for c in kinks)
+                        if kinks
+                        else None
+                    ),
                     what=f"{dt} gradient",
                     reference="float64 analytic gradient at the same point",
                 )
@@ -198,7 +203,7 @@ def _run_checks(make_target, opts, subject) -> GradientCheckReport:
                     ref = [a[:, 0] for a in ana]
                 else:
                     ref = [a[:, 0] for a in nm.analytic(t64, proj, 1)]
-                _dtype_check(grads, t64, ref, orig.leaves, report)
+                _dtype_check(grads, t64, ref, orig.leaves, report, opts["kinks"])
         if opts["gradgrad"] and opts["mode"] != "none":
             t2 = second_order_target(make_target(np.float64, rng), opts["seed"])
             m2 = nm.Measure(kind if kind != "reduce" else "project", None, opts["seed"] + 1)
@@ -281,6 +286,7 @@ def check_function(
     n_directions: int = 2,
     max_report: int = 5,
     raise_exception: bool = True,
+    second_order=None,
 ) -> GradientCheckReport:
     """Check the gradients of ``fn(*inputs)`` (a plain function or a custom
     ``autograd.Function``'s ``apply``) against float64 finite differences.
@@ -313,7 +319,8 @@ def check_function(
         every forward (so random ops draw the same numbers each time); the caller's generator
         state is restored afterwards.
     gradgrad : bool or 'only'
-        Also check second derivatives (``'only'``: only them).
+        Also check second derivatives (``'only'``: only them). ``second_order`` is another
+        name for it.
     invariants : bool
         Check the backward invariants (no mutation of inputs or incoming gradient, no aliased
         gradients, shapes and dtypes, graph freed) in the inputs' own dtypes.
@@ -343,6 +350,7 @@ def check_function(
     >>> x = autograd.randn(3, 4, dtype=autograd.float64)
     >>> check_function(lambda x: (x * x).sum(-1), x)
     """
+    gradgrad = gradgrad if second_order is None else second_order
     opts = _options(
         eps,
         atol,
@@ -389,6 +397,7 @@ def check_module(
     n_directions: int = 2,
     max_report: int = 5,
     raise_exception: bool = True,
+    second_order=None,
 ) -> GradientCheckReport:
     """Check the gradients of every parameter and floating input of ``module(*inputs)``.
 
@@ -418,6 +427,7 @@ def check_module(
         Truthy when everything passed; failures name the parameter (``'fc.weight'``) or input,
         the element, the analytic and numeric values and the relative error, worst first.
     """
+    gradgrad = gradgrad if second_order is None else second_order
     opts = _options(
         eps,
         atol,
