@@ -205,7 +205,7 @@ def _promote(op, vals, out):
         elif tb and b.dtype.kind == "f" and type(a) in _PYNUM:
             return out
     rt = _dt.result_type(vals)
-    if op.promote == "float" and rt.kind != "f":
+    if op.promote == "float" and rt.kind not in "fc":
         rt = _dt.get_default_dtype()
     if out.dtype != rt and out.dtype.kind != "b":
         out = out.astype(rt)
