@@ -18,8 +18,10 @@ from autograd.ops.nn_conv import (
     conv2d_p,
     moments,
     norm_p,
+    take_p,
+    window_argmax,
 )
-from autograd.ops.shape import gather_p, index_select_p, pad_p
+from autograd.ops.shape import index_select_p
 
 __all__ = [
     "conv1d",
@@ -263,31 +265,19 @@ def max_pool2d(
             f"max_pool2d: Given input size: ({c}x{h}x{w}). Calculated output "
             f"size: ({c}x{ho}x{wo}). Output size is too small"
         )
-    # pad with -inf, plus extra rows/cols at the end for ceil_mode windows
-    need_h = (ho - 1) * s[0] + d[0] * (k[0] - 1) + 1
-    need_w = (wo - 1) * s[1] + d[1] * (k[1] - 1) + 1
-    extra_h = max(0, need_h - (h + 2 * p[0]))
-    extra_w = max(0, need_w - (w + 2 * p[1]))
-    pads = ((0, 0), (0, 0), (p[0], p[0] + extra_h), (p[1], p[1] + extra_w))
-    xp = pad_p(x, pad=pads, value=-np.inf) if any(a or b for a, b in pads) else x
-    hp, wp = xp.shape[2], xp.shape[3]
-    win = np.lib.stride_tricks.sliding_window_view(
-        xp._data, (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1), axis=(2, 3)
-    )[:, :, :: s[0], :: s[1], :: d[0], :: d[1]][:, :, :ho, :wo]
-    flat_win = win.reshape(n, c, ho, wo, -1)
-    am = np.argmax(flat_win, axis=-1)  # the first max; a NaN counts as the max, as in PyTorch
-    i, j = np.divmod(am, k[1])
-    rows = np.arange(ho)[:, None] * s[0] + i * d[0]
-    cols = np.arange(wo)[None, :] * s[1] + j * d[1]
-    idx = (rows * wp + cols).reshape(n, c, ho * wo)
-    out = gather_p(xp.reshape(n, c, hp * wp), idx, axis=2).reshape(n, c, ho, wo)
+    if not x.dtype.kind == "f":
+        raise RuntimeError(f"max_pool2d: expected a floating-point input, got {x.dtype}")
+    glob, plane = window_argmax(x._data, k, s, p, d, (ho, wo))
+    # windows that cannot overlap send each input element at most one gradient
+    unique = s[0] >= d[0] * (k[0] - 1) + 1 and s[1] >= d[1] * (k[1] - 1) + 1
+    empty = glob < 0
+    if empty.any():  # windows whose dilated taps all fall in the padding: -inf, no gradient
+        out = ag.where(ag.tensor(empty), -np.inf, take_p(x, idx=np.maximum(glob, 0), unique=False))
+    else:
+        out = take_p(x, idx=glob, unique=unique)
     if return_indices:
-        # PyTorch's indices address the unpadded input: row * W + col
-        r0, c0 = rows - p[0], cols - p[1]
-        ind = ag.tensor((r0 * w + c0).reshape(n, c, ho, wo).astype(np.int64))
-        if unb:
-            return out.squeeze(0), ind.squeeze(0)
-        return out, ind
+        ind = ag.tensor(plane)  # PyTorch's indices: row * W + col in each input plane
+        return (out.squeeze(0), ind.squeeze(0)) if unb else (out, ind)
     return out.squeeze(0) if unb else out
 
 

@@ -217,6 +217,96 @@ avg_pool2d_grad_p = Op("avg_pool2d_grad", _avg_pool2d_grad_fwd).defvjp(_avg_pool
 
 
 # ---------------------------------------------------------------------------------------------
+# max pooling: the window maxima are a gather at flat indices (found in NumPy by the caller,
+# see ``window_argmax``); its VJP is the scatter back, whose VJP is the gather again.
+
+
+def window_argmax(x, kernel, stride, padding, dilation, out_hw):
+    """Flat indices into ``x`` (N, C, H, W) of each pooling window's maximum, PyTorch's way:
+    the first maximum in row-major window order, a NaN wins (the last one), padding never does;
+    a window with no element in the input (dilated taps all in the padding) gets index -1.
+    One vectorised compare per kernel position over strided views. Returns ``(global,
+    plane)``: indices into ``x.ravel()`` and into each ``H * W`` plane (``return_indices``)."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    ho, wo = out_hw
+    r0 = np.arange(ho) * sh - ph  # first row/col of each window, in input coordinates
+    c0 = np.arange(wo) * sw - pw
+    eh = max(0, (ho - 1) * sh + dh * (kh - 1) + 1 - (h + 2 * ph))  # ceil_mode overhang
+    ew = max(0, (wo - 1) * sw + dw * (kw - 1) + 1 - (w + 2 * pw))
+    if ph or pw or eh or ew:
+        xp = np.full((n, c, h + 2 * ph + eh, w + 2 * pw + ew), -np.inf, dtype=x.dtype)
+        xp[:, :, ph : ph + h, pw : pw + w] = x
+    else:
+        xp = x
+    # branch-free updates (masked copies with data-dependent masks are several times slower):
+    # ``tap`` holds 1 + the kernel position of the window's max so far (0: none yet); taps come
+    # in increasing order, so "replace where taken" is a maximum
+    best = np.full((n, c, ho, wo), -np.inf, dtype=x.dtype)
+    tap = np.zeros((n, c, ho, wo), dtype=np.int32)
+    nan = bool(np.isnan(x).any())
+    pending = True  # some window has no tap yet (its first in-range tap is taken as is)
+    for i in range(kh):
+        rok = (r0 + i * dh >= 0) & (r0 + i * dh < h)
+        for j in range(kw):
+            cok = (c0 + j * dw >= 0) & (c0 + j * dw < w)
+            rs = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+            v = xp[:, :, rs, j * dw : j * dw + sw * (wo - 1) + 1 : sw]
+            take = v > best
+            if nan:
+                take |= np.isnan(v)
+            if pending:
+                first = tap == 0
+                if not (rok.all() and cok.all()):
+                    first &= rok[:, None] & cok[None, :]
+                take |= first
+            np.maximum(best, v, out=best)  # a NaN stays, as PyTorch's value
+            np.maximum(tap, np.multiply(take, i * kw + j + 1, dtype=np.int32), out=tap)
+            if pending:
+                pending = not tap.all()
+    # flat offset of each kernel position inside its window, looked up by ``tap``
+    offs = np.zeros(kh * kw + 1, dtype=np.int64)
+    offs[1:] = (np.arange(kh)[:, None] * dh * w + np.arange(kw)[None, :] * dw).reshape(-1)
+    plane = (r0[:, None] * w + c0[None, :]) + np.take(offs, tap)
+    glob = plane + (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
+    if pending:  # windows with no tap in the input (dilation skipping it): index -1
+        plane[tap == 0] = -1
+        glob[tap == 0] = -1
+    return glob, plane
+
+
+def _take_fwd(x, idx, unique):
+    return np.take(x.reshape(-1), idx)
+
+
+def _take_vjp(grad, ans, x, idx, unique):
+    return put_p(grad, idx=idx, shape=tuple(x.shape), unique=unique)
+
+
+take_p = Op("take", _take_fwd).defvjp(_take_vjp)
+
+
+def _put_fwd(g, idx, shape, unique):
+    """Scatter-add ``g`` to the flat indices ``idx`` of a zero array of ``shape`` (a plain
+    assignment when no index repeats, e.g. pooling windows that do not overlap)."""
+    size = int(np.prod(shape))
+    if unique:
+        out = np.zeros(size, dtype=g.dtype)
+        out[idx.reshape(-1)] = g.reshape(-1)
+    else:
+        out = np.bincount(idx.reshape(-1), weights=g.reshape(-1), minlength=size)
+        out = out.astype(g.dtype, copy=False)
+    return out.reshape(shape)
+
+
+def _put_vjp(grad, ans, g, idx, shape, unique):
+    return take_p(grad, idx=idx, unique=unique)
+
+
+put_p = Op("put", _put_fwd).defvjp(_put_vjp)
+
+
+# ---------------------------------------------------------------------------------------------
 # normalization
 #
 # NOTE [ Fused normalization ]

@@ -114,6 +114,16 @@ def _conv_transpose2d_case(draw):
 # -- pooling --------------------------------------------------------------------------------
 
 
+def _empty_window(size, k, s, p, d, ceil):
+    """Whether some max-pooling window has every (dilated) tap in the padding: its output is
+    -inf, where finite differences are undefined."""
+    num = size + 2 * p - d * (k - 1) - 1
+    out = (-(-num // s) if ceil else num // s) + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return any(not any(0 <= o * s - p + i * d < size for i in range(k)) for o in range(max(out, 0)))
+
+
 @st.composite
 def _pool2d_case(draw, dilation=True):
     k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
@@ -121,11 +131,18 @@ def _pool2d_case(draw, dilation=True):
         k = (2, 1)
     stride = draw(st.sampled_from([None, 1, 2, (1, 2), 3]))
     pad = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
-    d = (draw(st.integers(1, 2)), 1) if dilation else (1, 1)
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilation else (1, 1)
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     h = max(d[0] * (k[0] - 1) + 1 - 2 * pad[0], 1) + draw(st.integers(0, 2))
-    w = max(k[1] - 2 * pad[1], 1) + draw(st.integers(0, 2))
-    opts = {"kernel_size": k, "stride": stride, "padding": pad, "ceil_mode": draw(st.booleans())}
+    w = max(d[1] * (k[1] - 1) + 1 - 2 * pad[1], 1) + draw(st.integers(0, 2))
+    ceil = draw(st.booleans())
+    s = (1, 1) if stride is None else (stride, stride) if isinstance(stride, int) else stride
+    s = k if stride is None else s
+    # dilation 1 never leaves a window empty (PyTorch's ceil_mode keeps only windows that
+    # start inside the input or its left padding)
+    d = tuple(1 if _empty_window(size, k[i], s[i], pad[i], d[i], ceil) else d[i]
+              for i, size in enumerate((h, w)))  # fmt: skip
+    opts = {"kernel_size": k, "stride": stride, "padding": pad, "ceil_mode": ceil}
     if dilation:
         opts["dilation"] = d
     return ((n, c, h, w),), opts
@@ -147,8 +164,11 @@ def _max_pool1d_case(draw):
     d = draw(st.integers(1, 2))
     length = max(d * (k - 1) + 1 - 2 * p, 1) + draw(st.integers(0, 3))
     x = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), length)
+    ceil = draw(st.booleans())
+    if _empty_window(length, k, k if s is None else s, p, d, ceil):
+        d = 1
     opts = {"kernel_size": k, "stride": s, "padding": p, "dilation": d}
-    return (x,), dict(opts, ceil_mode=draw(st.booleans()))
+    return (x,), dict(opts, ceil_mode=ceil)
 
 
 @st.composite
@@ -251,7 +271,7 @@ ROWS = [
         _pool2d_case(),
         1,
         prep=_distinct,
-        covers=("gather", "pad"),
+        covers=("take", "put"),
     ),
     _row("max_pool1d", lambda x, **o: F.max_pool1d(x, **o), _max_pool1d_case(), 1, prep=_distinct),
     _row(

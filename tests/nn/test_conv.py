@@ -71,27 +71,24 @@ def test_conv2d_matches_direct_loop(cfg, bias):
     np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
 
 
-@given(cfg=_conv_config(), op=st.tuples(st.integers(0, 2), st.integers(0, 2)))
-def test_conv_transpose2d_is_the_adjoint_of_conv2d(cfg, op):
-    """<conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for every x, y (same options)."""
-    op = tuple(min(o, max(s, d) - 1) for o, s, d in zip(op, cfg["s"], cfg["d"]))
+@given(cfg=_conv_config())
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(cfg):
+    """<conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for every x, y (same options; the
+    output_padding is the rows/cols the conv's last window leaves over)."""
     rng = np.random.default_rng(1)
     w = rng.standard_normal((cfg["cout"], cfg["cin"] // cfg["g"]) + cfg["k"])
-    y = rng.standard_normal(
-        (cfg["n"], cfg["cout"])
-        + tuple(
-            (size + 2 * p - d * (k - 1) - 1) // s + 1
-            for size, p, d, k, s in zip(
-                (cfg["h"], cfg["w"]), cfg["p"], cfg["d"], cfg["k"], cfg["s"]
-            )
-        )
+    x = rng.standard_normal((cfg["n"], cfg["cin"], cfg["h"], cfg["w"]))
+    cy = F.conv2d(ag.tensor(x), ag.tensor(w), None, cfg["s"], cfg["p"], cfg["d"], cfg["g"])
+    cy = cy.numpy()
+    y = rng.standard_normal(cy.shape)
+    op = tuple(
+        (size + 2 * p - d * (k - 1) - 1) % s
+        for size, p, d, k, s in zip((cfg["h"], cfg["w"]), cfg["p"], cfg["d"], cfg["k"], cfg["s"])
     )
     xt = F.conv_transpose2d(
         ag.tensor(y), ag.tensor(w), None, cfg["s"], cfg["p"], op, cfg["g"], cfg["d"]
     ).numpy()
-    x = rng.standard_normal(xt.shape)  # the transposed conv's output shape (with output_padding)
-    cy = F.conv2d(ag.tensor(x), ag.tensor(w), None, cfg["s"], cfg["p"], cfg["d"], cfg["g"])
-    cy = cy.numpy()[:, :, : y.shape[2], : y.shape[3]]  # output_padding rows add no windows
+    assert xt.shape == x.shape
     np.testing.assert_allclose(np.vdot(cy, y), np.vdot(x, xt), rtol=1e-10)
 
 

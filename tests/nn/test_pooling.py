@@ -45,7 +45,7 @@ def _max_pool_ref(x, k, s, p, d, ceil):
     for i, j, ho, wo, rows, cols in _windows_ref(x, k, s, p, d, ceil):
         if out is None:
             out = np.full(x.shape[:-2] + (ho, wo), -np.inf)
-            idx = np.zeros(x.shape[:-2] + (ho, wo), dtype=np.int64)
+            idx = np.full(x.shape[:-2] + (ho, wo), -1, dtype=np.int64)  # -1: empty window
         for r in rows:  # row-major scan; strict > keeps the first maximum
             for c in cols:
                 if 0 <= r < h and 0 <= c < w:
@@ -153,6 +153,17 @@ def test_max_pool_gradient_goes_to_the_first_max():
     x = ag.tensor([[[1.0, 3.0, 2.0]]], requires_grad=True)
     F.max_pool1d(x, 2, 1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[[0, 2, 0]]])
+
+
+def test_max_pool_window_with_every_tap_in_the_padding():
+    """Dilation can skip every input element of a padded window: -inf, no gradient, index -1
+    (PyTorch returns -inf with an out-of-range index there)."""
+    x = ag.tensor([[[[5.0, 2.0, 1.0]]]], requires_grad=True)
+    y, idx = F.max_pool2d(x, (2, 2), 1, (1, 1), (2, 1), return_indices=True)
+    np.testing.assert_array_equal(y.detach().numpy(), np.full((1, 1, 1, 4), -np.inf))
+    np.testing.assert_array_equal(idx.numpy(), np.full((1, 1, 1, 4), -1))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((1, 1, 1, 3)))
 
 
 def test_max_pool_propagates_nan():
