@@ -29,3 +29,7 @@ __all__ = [
     "shapes",
     "tensors",
 ]
+
+for _cls in (GradientCheckError, GradientCheckReport, Mismatch, LayerPrecision, PrecisionReport):
+    _cls.__module__ = __name__  # tracebacks say autograd.testing.GradientCheckError
+del _cls

@@ -48,7 +48,7 @@ from ..engine import grad as _grad
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from ._report import Mismatch
-from ._target import float_outputs
+from ._target import float_outputs, kit_rng
 
 
 class Measure:
@@ -65,7 +65,7 @@ class Measure:
         there (e.g. -inf from a pooling window that is all padding) get weight 0: they have
         no derivative to check, and would make the projected sum inf or NaN."""
         if self.vs is None:
-            rng = np.random.default_rng(self.seed)
+            rng = kit_rng(self.seed, 1)
             self.vs = [
                 np.where(np.isfinite(o._data), rng.standard_normal(o._data.shape), 0.0)
                 for o in outs

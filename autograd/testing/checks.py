@@ -24,6 +24,7 @@ from ._target import (
     _RngGuard,
     checked_input_indices,
     function_target,
+    kit_rng,
     module_target,
     second_order_target,
 )
@@ -99,7 +100,7 @@ def _numerics(target, measure, opts, report, what="gradient"):
 def _fast_leaf_ok(target, measure, li, ana, opts, report, what) -> bool:
     """Directional checks along random unit directions; False when one fails."""
     leaf = target.leaves[li]
-    rng = np.random.default_rng(opts["seed"] + 1 + li)
+    rng = kit_rng(opts["seed"], 3, li)
     atol, rtol = opts["atol"], opts["rtol"]
     for _ in range(opts["n_directions"]):
         u = rng.standard_normal(leaf._data.shape)

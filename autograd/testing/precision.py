@@ -18,7 +18,7 @@ import numpy as np
 
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
-from ._target import _copy_input, _RngGuard, float_outputs
+from ._target import _copy_input, _RngGuard, float_outputs, kit_rng
 
 
 def _rel(a, b) -> float:
@@ -194,7 +194,7 @@ def check_precision(
         records, handles = _instrument(m)
         with _RngGuard(seed), enable_grad():
             out = float_outputs(m(*args))
-            rng = np.random.default_rng(seed)
+            rng = kit_rng(seed, 1)
             roots = [o for o in out if o.requires_grad]
             gos = [Tensor._wrap(rng.standard_normal(o._data.shape).astype(dt)) for o in roots]
             if roots:
