@@ -156,7 +156,44 @@ class _ConvNd(Module):
         return s
 
 
-class Conv2d(_ConvNd):
+class _Conv(_ConvNd):
+    """Conv1d/Conv2d: PyTorch's constructor signature and one forward for both."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype=dtype,
+        )
+
+    def forward(self, input):  # noqa: A002
+        self._check(input)
+        x, padding = self._padded(input)
+        conv = getattr(F, self._name)  # F.conv1d or F.conv2d
+        return conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv2d(_Conv):
     """2-D convolution over ``(N, C_in, H, W)`` or ``(C_in, H, W)``.
 
     Weight ``(C_out, C_in / groups, kH, kW)``; output ``(N, C_out, H_out, W_out)`` with
@@ -165,77 +202,13 @@ class Conv2d(_ConvNd):
     ``'replicate'`` or ``'circular'``.
     """
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            dtype=dtype,
-        )
 
-    def forward(self, input):  # noqa: A002
-        self._check(input)
-        x, padding = self._padded(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
-
-
-class Conv1d(_ConvNd):
+class Conv1d(_Conv):
     """1-D convolution over ``(N, C_in, L)`` or ``(C_in, L)``: weight ``(C_out, C_in / groups,
     k)``."""
 
     _nd = 1
     _name = "conv1d"
-
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            dtype=dtype,
-        )
-
-    def forward(self, input):  # noqa: A002
-        self._check(input)
-        x, padding = self._padded(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
