@@ -2,7 +2,6 @@
 
 from . import dtypes as _dtypes
 from . import linalg
-from ._methods import _install as _install_methods  # noqa: F401  (installs Tensor methods)
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .dtypes import (
     bool,

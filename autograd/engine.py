@@ -17,7 +17,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .grad_mode import _state
-from .ops._registry import Meta
+from .graph import Meta
 from .ops.elementwise import cast
 from .ops.shape import _sum_to_fwd, sum_to
 from .tensor import Tensor

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import itertools
 
-from .ops._registry import Meta
+from .tensor import Tensor
 
 # Creation order of nodes: a node's consumers are always created after it, so running nodes by
 # decreasing sequence number is a topological order (the engine's ready heap relies on this).
 _sequence = itertools.count()
 
-_Tensor = None  # set by tensor.py once the class exists (graph.py must not import it first)
+
+class Meta:
+    """Shape and dtype of an input whose value an op did not save (what its VJP receives)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
 
 
 class Node:
@@ -40,7 +52,6 @@ class Node:
     )
 
     def __init__(self, op, args, vals, kw, out_tensor):
-        Tensor = _Tensor
         self.seq = next(_sequence)
         self.op = op
         self.kw = kw
@@ -139,7 +150,6 @@ class Node:
     # -- used by the engine ------------------------------------------------------------
     def unpack(self, differentiable: bool):
         """The (ans, args) to hand to the VJPs: arrays, or Tensors when ``differentiable``."""
-        Tensor = _Tensor
         if self.freed:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "

@@ -17,7 +17,6 @@ import numpy as np
 
 from . import dtypes as _dt
 from .grad_mode import _state
-from .ops import _registry
 
 
 class Tensor:
@@ -36,36 +35,23 @@ class Tensor:
             data = []
         if isinstance(data, Tensor):
             data = data._data
-        arr = np.array(data, dtype=_dt.get_default_dtype())
-        self._data = arr
-        self.grad = None
-        self.grad_fn = None
-        self._oi = 0
-        self._vc = None
-        self._hooks = None
-        self._base = None
-        self._rg = False
+        _init(self, np.array(data, dtype=_dt.get_default_dtype()))
         if requires_grad:
             self.requires_grad_(True)
 
-    # -- construction helpers (internal) ------------------------------------------------
+    # -- construction (internal): every Tensor is made by ``_wrap`` or ``__init__``, both
+    # through ``_init``; ``_make`` is ``_wrap`` for an output of a graph node.
     @classmethod
     def _wrap(cls, arr: np.ndarray, requires_grad: bool = False) -> Tensor:
-        t = object.__new__(cls)
-        t._data = arr
-        t._rg = requires_grad
-        t.grad = None
-        t.grad_fn = None
-        t._oi = 0
-        t._vc = None
-        t._hooks = None
-        t._base = None
+        """A tensor (or subclass instance) around ``arr`` (no copy), outside any graph."""
+        t = _new_tensor(cls)
+        _init(t, arr, requires_grad)
         return t
 
-    @classmethod
-    def _make(cls, arr, node, oi: int = 0) -> Tensor:
+    @staticmethod
+    def _make(arr: np.ndarray, node, oi: int = 0) -> Tensor:
         """A non-leaf tensor that is output ``oi`` of ``node``."""
-        t = cls._wrap(arr, True)
+        t = _wrap(arr, True)
         t.grad_fn = node
         t._oi = oi
         return t
@@ -236,12 +222,12 @@ class Tensor:
         return self
 
     def clone(self, *, memory_format=None) -> Tensor:
-        return _F.clone(self)
+        return _E.clone(self)
 
     def contiguous(self, memory_format=None) -> Tensor:
         if self._data.flags.c_contiguous:
             return self
-        return _F.clone(self)
+        return _E.clone(self)
 
     def to(self, *args, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(other)``, or ``to('cpu')`` (the only device)."""
@@ -261,11 +247,11 @@ class Tensor:
         if device not in (None, "cpu") and not str(device).startswith("cpu"):
             raise RuntimeError(f"ndgrad runs on the CPU only; got device {device!r}")
         if dtype is None:
-            return _F.clone(self) if copy else self
+            return _E.clone(self) if copy else self
         dtype = _dt.to_dtype(dtype)
         if dtype == self.dtype and not copy:
             return self
-        return _F.cast(self, dtype=dtype)
+        return _E.cast(self, dtype=dtype)
 
     def cpu(self) -> Tensor:
         return self
@@ -423,7 +409,7 @@ class Tensor:
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
         if not isinstance(src, Tensor):
             src = Tensor._wrap(np.asarray(src))
-        return self._inplace(_F.copy_from, src)
+        return self._inplace(_E.copy_from, src)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         from .random import _rng
@@ -456,6 +442,144 @@ class Tensor:
         if high is None:
             low, high = 0, low if low else 2**24
         return self._raw_inplace(lambda d: d.__setitem__(..., g.integers(low, high, d.shape)))
+
+    # -- Python operators: each calls the op it names (autograd/ops/elementwise.py, linalg.py,
+    # indexing.py). The named methods (``t.exp()``, ``t.add_()``, ...) are generated from the op
+    # declarations: see NOTE [ How ops are exposed ] in ``ops/_registry.py``.
+    def __add__(self, other):
+        return _E.add_p(self, other)
+
+    def __radd__(self, other):
+        return _E.add_p(other, self)
+
+    def __sub__(self, other):
+        return _E.sub_p(self, other)
+
+    def __rsub__(self, other):
+        return _E.sub_p(other, self)
+
+    def __mul__(self, other):
+        return _E.mul(self, other)
+
+    def __rmul__(self, other):
+        return _E.mul(other, self)
+
+    def __truediv__(self, other):
+        return _E.div_p(self, other)
+
+    def __rtruediv__(self, other):
+        return _E.div_p(other, self)
+
+    def __floordiv__(self, other):
+        return _E.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _E.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _E.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _E.remainder(other, self)
+
+    def __pow__(self, other):
+        return _E.pow(self, other)
+
+    def __rpow__(self, other):
+        return _E.pow(other, self)
+
+    def __matmul__(self, other):
+        return _F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _F.matmul(_wrap(np.asarray(other)), self)
+
+    def __neg__(self):
+        return _E.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _E.abs(self)
+
+    def __invert__(self):
+        return _E.logical_not(self) if self.dtype == np.bool_ else _E.bitwise_not(self)
+
+    def __and__(self, other):
+        return _E.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _E.bitwise_and(other, self)
+
+    def __or__(self, other):
+        return _E.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _E.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return _E.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _E.bitwise_xor(other, self)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return _E.eq(self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return _E.ne(self, other)
+
+    def __lt__(self, other):
+        return _E.lt(self, other)
+
+    def __le__(self, other):
+        return _E.le(self, other)
+
+    def __gt__(self, other):
+        return _E.gt(self, other)
+
+    def __ge__(self, other):
+        return _E.ge(self, other)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __getitem__(self, key):
+        return _I.getitem(self, key)
+
+    def __setitem__(self, key, value) -> None:
+        _I.setitem(self, key, value)
+
+    # -- new tensors like this one ------------------------------------------------------------
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        return _factories().tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return _factories().zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return _factories().ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        return _factories().full(
+            size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad
+        )
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return _factories().empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     # -- Python protocol ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -528,6 +652,28 @@ class Tensor:
 
     def __getstate__(self):
         raise TypeError("ndgrad tensors are not picklable; use autograd.save/autograd.load")
+
+
+def _init(t: Tensor, arr: np.ndarray, requires_grad: bool = False) -> None:
+    """Set every slot of a new tensor (the one place that knows them)."""
+    t._data = arr
+    t._rg = requires_grad
+    t.grad = None
+    t.grad_fn = None
+    t._oi = 0
+    t._vc = None
+    t._hooks = None
+    t._base = None
+
+
+def _wrap(arr: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A tensor around ``arr`` (no copy), outside any graph."""
+    t = _new_tensor(Tensor)
+    _init(t, arr, requires_grad)
+    return t
+
+
+_new_tensor = object.__new__
 
 
 class Size(tuple):
@@ -639,11 +785,13 @@ def _format_array(a: np.ndarray) -> str:
     )
 
 
-_registry._Tensor = Tensor
+def _factories():
+    from . import factories
 
-from . import graph as _graph  # noqa: E402
+    return factories
 
-_graph._Tensor = Tensor
-_registry._Node = _graph.Node
 
-from . import ops as _F  # noqa: E402  (ops need Tensor defined first)
+# The ops import Tensor, so they are imported after it is defined.
+from . import ops as _F  # noqa: E402
+from .ops import elementwise as _E  # noqa: E402
+from .ops import indexing as _I  # noqa: E402

@@ -11,16 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
+from autograd.ops.indexing import take_p
 from autograd.ops.linalg import matmul_p
 from autograd.ops.nn_conv import (
     avg_pool2d_p,
     conv2d_input_grad_p,
     conv2d_p,
-    moments,
-    norm_p,
-    take_p,
     window_argmax,
 )
+from autograd.ops.nn_norm import moments, norm_p
 from autograd.ops.shape import index_select_p
 
 __all__ = [

@@ -17,7 +17,8 @@ import numpy as np
 
 from autograd.ops.nn import linear_p
 from autograd.ops.nn_rnn import gru_seq, lstm_seq, rnn_seq
-from autograd.ops.shape import cat_p, getitem, reshape_p, stack_p
+from autograd.ops.indexing import getitem_p
+from autograd.ops.shape import cat_p, reshape_p, stack_p
 from autograd.tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -50,16 +51,16 @@ def _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
         Y = lstm_seq(*args, reverse=reverse)  # (T, 7, B, H)
         # Slice through the (c, h) planes and the final (c, h) pair, so that the backward of
         # these views allocates one zero buffer of Y's size, not one per user-visible output.
-        s = getitem(Y, idx=(_ALL, slice(5, 7)))
-        hc = getitem(s, idx=(last,))
-        return getitem(s, idx=(_ALL, 1)), getitem(hc, idx=(1,)), getitem(hc, idx=(0,))
+        s = getitem_p(Y, idx=(_ALL, slice(5, 7)))
+        hc = getitem_p(s, idx=(last,))
+        return getitem_p(s, idx=(_ALL, 1)), getitem_p(hc, idx=(1,)), getitem_p(hc, idx=(0,))
     args = (xg, h0, w_hh) if b_hh is None else (xg, h0, w_hh, b_hh)
     if mode == "GRU":
-        out = getitem(gru_seq(*args, reverse=reverse), idx=(_ALL, 4))
+        out = getitem_p(gru_seq(*args, reverse=reverse), idx=(_ALL, 4))
     else:
         nl = "tanh" if mode == "RNN_TANH" else "relu"
         out = rnn_seq(*args, nonlinearity=nl, reverse=reverse)
-    return out, getitem(out, idx=(last,)), None
+    return out, getitem_p(out, idx=(last,)), None
 
 
 def _rnn(mode, input, hx, weights, bias, num_layers, dropout, training, bidirectional):  # noqa: A002
@@ -95,8 +96,8 @@ def _rnn(mode, input, hx, weights, bias, num_layers, dropout, training, bidirect
             w = weights[k * per : (k + 1) * per]
             w_ih, w_hh = w[0], w[1]
             b_ih, b_hh = (w[2], w[3]) if bias else (None, None)
-            hk = getitem(h0, idx=(k,))
-            ck = getitem(c0, idx=(k,)) if lstm else None
+            hk = getitem_p(h0, idx=(k,))
+            ck = getitem_p(c0, idx=(k,)) if lstm else None
             out, hn, cn = _run_direction(
                 mode, layer_input, hk, ck, w_ih, w_hh, b_ih, b_hh, reverse=d == 1
             )
@@ -121,22 +122,22 @@ def _rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     """One step of an Elman cell on ``(B, in)`` and ``(B, H)``: returns ``h'``."""
     xg = _step_input(input, w_ih, b_ih)
     args = (xg, hx, w_hh) if b_hh is None else (xg, hx, w_hh, b_hh)
-    return getitem(rnn_seq(*args, nonlinearity=nonlinearity), idx=(0,))
+    return getitem_p(rnn_seq(*args, nonlinearity=nonlinearity), idx=(0,))
 
 
 def _lstm_cell(input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     """One LSTM step: returns ``(h', c')``."""
     xg = _step_input(input, w_ih, b_ih)
     args = (xg, hx, cx, w_hh) if b_hh is None else (xg, hx, cx, w_hh, b_hh)
-    s = getitem(lstm_seq(*args), idx=(0, slice(5, 7)))
-    return getitem(s, idx=(1,)), getitem(s, idx=(0,))
+    s = getitem_p(lstm_seq(*args), idx=(0, slice(5, 7)))
+    return getitem_p(s, idx=(1,)), getitem_p(s, idx=(0,))
 
 
 def _gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     """One GRU step: returns ``h'``."""
     xg = _step_input(input, w_ih, b_ih)
     args = (xg, hx, w_hh) if b_hh is None else (xg, hx, w_hh, b_hh)
-    return getitem(gru_seq(*args), idx=(0, 4))
+    return getitem_p(gru_seq(*args), idx=(0, 4))
 
 
 # --------------------------------------------------------------------------- masks
@@ -304,7 +305,7 @@ def _in_projection_packed(q, k, v, w, b):
         return linear_p(x, w, b) if b is not None else linear_p(x, w)
 
     def part(t, lo, hi):
-        return getitem(t, idx=(Ellipsis, slice(lo, hi)))
+        return getitem_p(t, idx=(Ellipsis, slice(lo, hi)))
 
     if k is v:
         if q is k:
@@ -313,16 +314,16 @@ def _in_projection_packed(q, k, v, w, b):
         bq, bkv = (
             (None, None)
             if b is None
-            else (getitem(b, idx=(slice(0, E),)), getitem(b, idx=(slice(E, 3 * E),)))
+            else (getitem_p(b, idx=(slice(0, E),)), getitem_p(b, idx=(slice(E, 3 * E),)))
         )
-        qp = lin(q, getitem(w, idx=(slice(0, E),)), bq)
-        kv = lin(k, getitem(w, idx=(slice(E, 3 * E),)), bkv)
+        qp = lin(q, getitem_p(w, idx=(slice(0, E),)), bq)
+        kv = lin(k, getitem_p(w, idx=(slice(E, 3 * E),)), bkv)
         return qp, part(kv, 0, E), part(kv, E, 2 * E)
-    ws = [getitem(w, idx=(slice(i * E, (i + 1) * E),)) for i in range(3)]
+    ws = [getitem_p(w, idx=(slice(i * E, (i + 1) * E),)) for i in range(3)]
     bs = (
         [None] * 3
         if b is None
-        else [getitem(b, idx=(slice(i * E, (i + 1) * E),)) for i in range(3)]
+        else [getitem_p(b, idx=(slice(i * E, (i + 1) * E),)) for i in range(3)]
     )
     return lin(q, ws[0], bs[0]), lin(k, ws[1], bs[1]), lin(v, ws[2], bs[2])
 
@@ -341,7 +342,7 @@ def _in_projection(q, k, v, w_q, w_k, w_v, b):
     bs = (
         [None] * 3
         if b is None
-        else [getitem(b, idx=(slice(i * Eq, (i + 1) * Eq),)) for i in range(3)]
+        else [getitem_p(b, idx=(slice(i * Eq, (i + 1) * Eq),)) for i in range(3)]
     )
     return tuple(
         linear_p(x, w, bb) if bb is not None else linear_p(x, w)

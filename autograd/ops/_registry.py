@@ -20,34 +20,25 @@ in ``save`` arrive as :class:`Meta` objects carrying only ``shape``, ``dtype`` a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MethodType as _MethodType
+from typing import Any
 
 import numpy as np
 
 from .. import dtypes as _dt
 from ..grad_mode import _state
+from ..graph import Node
+from ..tensor import Tensor, _wrap
 
-# Filled in by autograd.tensor at import time (the registry must not import Tensor itself).
-_Tensor = None
-_Node = None
 _ndarray = np.ndarray
 
 #: name -> Op, every primitive registered (the op table test compares against it).
 REGISTRY: dict[str, Op] = {}
 
-
-class Meta:
-    """Shape and dtype of an input whose value an op did not save."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape = shape
-        self.dtype = dtype
-
-    @property
-    def ndim(self):
-        return len(self.shape)
+#: public name -> :class:`Public`, how every public op is exposed (``autograd.<name>``, Tensor
+#: methods, in-place methods). ``autograd.ops`` and the Tensor methods are generated from it.
+PUBLIC: dict[str, Public] = {}
 
 
 class Op:
@@ -73,6 +64,9 @@ class Op:
         The output may share memory with input 0 (so it shares its version counter).
     differentiable : bool
         False for ops whose output never has a gradient (comparisons, argmax, ...).
+    function, method, inplace, aliases
+        How the op is exposed when it is itself the public function (see :func:`public`).
+        Primitives that only a public wrapper calls (named ``foo_p``) leave them unset.
     """
 
     __slots__ = (
@@ -99,6 +93,11 @@ class Op:
         view=False,
         differentiable=True,
         save_for=None,
+        *,
+        function=False,
+        method=False,
+        inplace=False,
+        aliases=(),
     ):
         self.name = name
         self.forward = forward
@@ -114,6 +113,8 @@ class Op:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
         REGISTRY[name] = self
+        if function or method:
+            public(self, function=function, method=method, inplace=inplace, aliases=aliases)
 
     def defvjp(self, *vjps):
         """Attach the VJPs, one per input (``None`` for a non-differentiable input)."""
@@ -135,7 +136,7 @@ class Op:
         return _MethodType(self, obj)
 
     def __call__(op, *args, **kwargs):  # noqa: N805 - ``op`` reads better than ``self`` here
-        T = _Tensor
+        T = Tensor
         for a in args:
             if isinstance(a, T):
                 break
@@ -158,12 +159,7 @@ class Op:
             out = np.asarray(out)
         if op.promote is not None:
             out = _promote(op, vals, out)
-        t = T.__new__(T)
-        t._data = out
-        t.grad = None
-        t._oi = 0
-        t._hooks = None
-        t._base = None
+        t = _wrap(out)
         if op.view:
             src = args[0]
             vc = src._vc
@@ -171,18 +167,13 @@ class Op:
                 vc = src._vc = [0]
             t._vc = vc
             t._base = src if src._base is None else src._base
-        else:
-            t._vc = None
         if needs_grad and _state.grad and op.differentiable and out.dtype.kind == "f":
             t._rg = True
-            t.grad_fn = node = _Node(op, args, vals, kwargs, t)
+            t.grad_fn = node = Node(op, args, vals, kwargs, t)
             if _state.anomaly:
                 from ..anomaly import record_trace
 
                 record_trace(node)
-        else:
-            t._rg = False
-            t.grad_fn = None
         return t
 
 
@@ -238,3 +229,136 @@ def _broadcast_message(name, shapes):
                 f"dimension {dim}"
             )
     return f"{name}: shapes {', '.join(map(str, shapes))} cannot be broadcast together"
+
+
+# ---------------------------------------------------------------------------------------
+# NOTE [ How ops are exposed ]
+# Every public op declares, beside its definition, the names it is reachable by: the function
+# ``autograd.<name>`` (``function``), Tensor methods (``method``), the in-place method
+# ``<method>_`` (``inplace``) and extra names (``aliases``). ``autograd.ops`` re-exports the
+# functions and :func:`install_methods` makes the methods, both from :data:`PUBLIC`; nothing
+# else keeps a list of names. Python operators (``__add__``, ...) are written out in the
+# ``Tensor`` class body, each a one-line call of the op it names.
+
+
+class Public:
+    """How one public op is exposed (see NOTE [ How ops are exposed ])."""
+
+    __slots__ = ("name", "fn", "function", "methods", "inplace")
+
+    def __init__(self, name, fn, function, methods, inplace):
+        self.name = name
+        self.fn = fn
+        self.function = function
+        self.methods = methods
+        self.inplace = inplace
+
+    def __repr__(self):
+        return (
+            f"Public({self.name!r}, function={self.function}, methods={self.methods}, "
+            f"inplace={self.inplace})"
+        )
+
+
+def public(
+    fn: Callable | None = None,
+    *,
+    name: str | None = None,
+    function: bool = True,
+    method: bool | str | tuple = False,
+    inplace: bool | np.ufunc = False,
+    aliases: tuple = (),
+) -> Any:
+    """Declare how a public op is exposed; usable as ``@public(...)`` or ``public(fn, ...)``.
+
+    Parameters
+    ----------
+    fn : callable
+        The public function (an :class:`Op`, or a wrapper that checks arguments and calls
+        primitives).
+    name : str, optional
+        Its public name (default: the op's or function's own name).
+    function : bool
+        Expose ``autograd.<name>`` (and ``autograd.<alias>`` for each alias).
+    method : bool or str or tuple of str
+        ``True`` exposes ``Tensor.<name>`` (and each alias); a string or tuple names the
+        methods instead.
+    inplace : bool or numpy.ufunc
+        Also make ``Tensor.<method>_`` for each method name: the out-of-place op written back
+        into ``self``. A ufunc gives a fast path used when nothing is recorded.
+    aliases : tuple of str
+        Other names for the same function (and methods, when ``method=True``).
+    """
+
+    def register(f):
+        n = name or (f.name if isinstance(f, Op) else f.__name__)
+        if method is True:
+            methods = (n, *aliases)
+        elif isinstance(method, str):
+            methods = (method,)
+        else:
+            methods = tuple(method or ())
+        for key in (n, *aliases):
+            if key in PUBLIC:
+                raise ValueError(f"public name {key!r} declared twice")
+            PUBLIC[key] = Public(key, f, function, methods if key == n else (), inplace)
+        return f
+
+    return register if fn is None else register(fn)
+
+
+def install_methods(cls: type = Tensor) -> None:
+    """Make the Tensor methods and in-place methods that :data:`PUBLIC` declares.
+
+    A name that the ``Tensor`` class body already defines is an error: each method has one
+    definition.
+    """
+    own = set(vars(cls))
+    for p in PUBLIC.values():
+        for m in p.methods:
+            made = [(m, p.fn)]
+            if p.inplace:
+                made.append((m + "_", _inplace_method(m + "_", p.fn, p.inplace)))
+            for attr, value in made:
+                if attr in own:
+                    raise RuntimeError(f"Tensor.{attr} is defined twice (class body and {p})")
+                setattr(cls, attr, value)
+
+
+def _inplace_method(name, fn, ufunc):
+    """``Tensor.<name>``: ``fn(self, ...)`` written back into ``self`` (see ``Tensor._inplace``).
+
+    With a ufunc, an update that records nothing (no grad mode, or nothing requires grad) runs
+    the ufunc straight into ``self``'s memory."""
+    if not isinstance(ufunc, np.ufunc):
+
+        def method(self, *args, **kwargs):
+            return self._inplace(fn, *args, **kwargs)
+
+    else:
+
+        def method(self, other, *args, **kwargs):
+            if (
+                args
+                or kwargs
+                or (_state.grad and (self._rg or (isinstance(other, Tensor) and other._rg)))
+            ):
+                return self._inplace(fn, other, *args, **kwargs)
+            self._check_inplace()
+            o = other._data if isinstance(other, Tensor) else other
+            try:
+                ufunc(self._data, o, out=self._data, casting="same_kind")
+            except np._core._exceptions._UFuncOutputCastingError:
+                raise RuntimeError(
+                    f"result type {np.result_type(self._data, o)} can't be cast to the desired "
+                    f"output type {self._data.dtype}"
+                ) from None
+            except ValueError as e:
+                raise RuntimeError(
+                    f"{name}: {e} (self {tuple(self.shape)}, other {np.shape(o)})"
+                ) from None
+            self._bump()
+            return self
+
+    method.__name__ = method.__qualname__ = name
+    return method

@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from .. import dtypes as _dt
-from ._registry import Op
+from ..tensor import Tensor
+from ._registry import Op, public
 
 # ---------------------------------------------------------------------------------------
 # arithmetic
@@ -22,7 +23,7 @@ def _add_vjp(grad, ans, x, y):
     return grad
 
 
-add = Op("add", np.add, promote="arith").defvjp(_add_vjp, _add_vjp)
+add_p = Op("add", np.add, promote="arith").defvjp(_add_vjp, _add_vjp)
 
 
 def _sub_vjp_x(grad, ans, x, y):
@@ -33,7 +34,7 @@ def _sub_vjp_y(grad, ans, x, y):
     return neg(grad)
 
 
-sub = Op("sub", np.subtract, promote="arith").defvjp(_sub_vjp_x, _sub_vjp_y)
+sub_p = Op("sub", np.subtract, promote="arith").defvjp(_sub_vjp_x, _sub_vjp_y)
 
 
 def _mul_vjp_x(grad, ans, x, y):
@@ -44,19 +45,28 @@ def _mul_vjp_y(grad, ans, x, y):
     return mul(grad, x)
 
 
-mul = Op("mul", np.multiply, save_for=((1,), (0,)), promote="arith").defvjp(_mul_vjp_x, _mul_vjp_y)
+mul = Op(
+    "mul",
+    np.multiply,
+    save_for=((1,), (0,)),
+    promote="arith",
+    function=True,
+    method=True,
+    inplace=np.multiply,
+    aliases=("multiply",),
+).defvjp(_mul_vjp_x, _mul_vjp_y)
 
 
 def _div_vjp_x(grad, ans, x, y):
-    return div(grad, y)
+    return div_p(grad, y)
 
 
 def _div_vjp_y(grad, ans, x, y):
     # d(x/y)/dy = -x/y^2 = -(x/y)/y
-    return neg(mul(grad, div(ans, y)))
+    return neg(mul(grad, div_p(ans, y)))
 
 
-div = Op("div", np.true_divide, save=(1,), save_out=True, promote="float").defvjp(
+div_p = Op("div", np.true_divide, save=(1,), save_out=True, promote="float").defvjp(
     _div_vjp_x, _div_vjp_y
 )
 
@@ -70,7 +80,9 @@ def _zero_vjp(grad, ans, *args, **kwargs):
     return mul(grad, 0)
 
 
-floor_divide = Op("floor_divide", _floor_divide_fwd, promote="arith").defvjp(_zero_vjp, _zero_vjp)
+floor_divide = Op(
+    "floor_divide", _floor_divide_fwd, promote="arith", function=True, method=True, inplace=True
+).defvjp(_zero_vjp, _zero_vjp)
 
 
 def _remainder_vjp_x(grad, ans, x, y):
@@ -82,16 +94,24 @@ def _remainder_vjp_y(grad, ans, x, y):
     return mul(neg(grad), floor_divide(x, y))
 
 
-remainder = Op("remainder", np.remainder, save=(0, 1), promote="arith").defvjp(
-    _remainder_vjp_x, _remainder_vjp_y
-)
+remainder = Op(
+    "remainder",
+    np.remainder,
+    save=(0, 1),
+    promote="arith",
+    function=True,
+    method=True,
+    inplace=True,
+).defvjp(_remainder_vjp_x, _remainder_vjp_y)
 
 
 def _fmod_vjp_y(grad, ans, x, y):
-    return mul(neg(grad), trunc(div(x, y)))
+    return mul(neg(grad), trunc(div_p(x, y)))
 
 
-fmod = Op("fmod", np.fmod, save=(0, 1), promote="arith").defvjp(_remainder_vjp_x, _fmod_vjp_y)
+fmod = Op(
+    "fmod", np.fmod, save=(0, 1), promote="arith", function=True, method=True, inplace=True
+).defvjp(_remainder_vjp_x, _fmod_vjp_y)
 
 
 def _pow_fwd(x, y):
@@ -100,21 +120,31 @@ def _pow_fwd(x, y):
 
 def _pow_vjp_x(grad, ans, x, y):
     # grad * y * x^(y-1), taken as 0 where y == 0 (so 0**0 has gradient 0, as in PyTorch)
-    r = mul(grad, mul(y, pow(x, sub(y, 1))))
-    return where(eq(y, 0), 0.0, r) if _may_be_zero(y) else r
+    r = mul(grad, mul(y, pow(x, sub_p(y, 1))))
+    return where_p(eq(y, 0), 0.0, r) if _may_be_zero(y) else r
 
 
 def _pow_vjp_y(grad, ans, x, y):
     # grad * x^y * log(x), taken as 0 where x == 0 and y >= 0 (PyTorch's choice)
     r = mul(grad, mul(ans, log(x)))
-    return where(logical_and(eq(x, 0), ge(y, 0)), 0.0, r)
+    return where_p(logical_and(eq(x, 0), ge(y, 0)), 0.0, r)
 
 
 def _may_be_zero(v):
     return not isinstance(v, (int, float)) or v == 0
 
 
-pow = Op("pow", _pow_fwd, save=(0, 1), save_out=True, promote="arith").defvjp(  # noqa: A001
+pow = Op(
+    "pow",
+    _pow_fwd,
+    save=(0, 1),
+    save_out=True,
+    promote="arith",
+    function=True,
+    method=True,
+    inplace=True,
+    aliases=("float_power",),
+).defvjp(  # noqa: A001
     _pow_vjp_x, _pow_vjp_y
 )
 
@@ -123,7 +153,9 @@ def _neg_vjp(grad, ans, x):
     return neg(grad)
 
 
-neg = Op("neg", np.negative).defvjp(_neg_vjp)
+neg = Op(
+    "neg", np.negative, function=True, method=True, inplace=True, aliases=("negative",)
+).defvjp(_neg_vjp)
 
 # ---------------------------------------------------------------------------------------
 # unary maths
@@ -134,63 +166,75 @@ def _abs_vjp(grad, ans, x):
     return mul(grad, sign(x))
 
 
-abs = Op("abs", np.abs, save=(0,)).defvjp(_abs_vjp)  # noqa: A001
+abs = Op(
+    "abs", np.abs, save=(0,), function=True, method=True, inplace=True, aliases=("absolute",)
+).defvjp(_abs_vjp)  # noqa: A001
 
 
 def _exp_vjp(grad, ans, x):
     return mul(grad, ans)
 
 
-exp = Op("exp", np.exp, save_out=True).defvjp(_exp_vjp)
+exp = Op("exp", np.exp, save_out=True, function=True, method=True, inplace=True).defvjp(_exp_vjp)
 
 
 def _exp2_vjp(grad, ans, x):
     return mul(grad, mul(ans, math.log(2.0)))
 
 
-exp2 = Op("exp2", np.exp2, save_out=True).defvjp(_exp2_vjp)
+exp2 = Op("exp2", np.exp2, save_out=True, function=True, method=True, inplace=True).defvjp(
+    _exp2_vjp
+)
 
 
 def _log_vjp(grad, ans, x):
-    return div(grad, x)
+    return div_p(grad, x)
 
 
-log = Op("log", np.log, save=(0,)).defvjp(_log_vjp)
+log = Op("log", np.log, save=(0,), function=True, method=True, inplace=True).defvjp(_log_vjp)
 
 
 def _log2_vjp(grad, ans, x):
-    return div(grad, mul(x, math.log(2.0)))
+    return div_p(grad, mul(x, math.log(2.0)))
 
 
-log2 = Op("log2", np.log2, save=(0,)).defvjp(_log2_vjp)
+log2 = Op("log2", np.log2, save=(0,), function=True, method=True, inplace=True).defvjp(_log2_vjp)
 
 
 def _log10_vjp(grad, ans, x):
-    return div(grad, mul(x, math.log(10.0)))
+    return div_p(grad, mul(x, math.log(10.0)))
 
 
-log10 = Op("log10", np.log10, save=(0,)).defvjp(_log10_vjp)
+log10 = Op("log10", np.log10, save=(0,), function=True, method=True, inplace=True).defvjp(
+    _log10_vjp
+)
 
 
 def _log1p_vjp(grad, ans, x):
-    return div(grad, add(x, 1))
+    return div_p(grad, add_p(x, 1))
 
 
-log1p = Op("log1p", np.log1p, save=(0,)).defvjp(_log1p_vjp)
+log1p = Op("log1p", np.log1p, save=(0,), function=True, method=True, inplace=True).defvjp(
+    _log1p_vjp
+)
 
 
 def _expm1_vjp(grad, ans, x):
-    return mul(grad, add(ans, 1))
+    return mul(grad, add_p(ans, 1))
 
 
-expm1 = Op("expm1", np.expm1, save_out=True).defvjp(_expm1_vjp)
+expm1 = Op("expm1", np.expm1, save_out=True, function=True, method=True, inplace=True).defvjp(
+    _expm1_vjp
+)
 
 
 def _sqrt_vjp(grad, ans, x):
-    return div(grad, mul(ans, 2))
+    return div_p(grad, mul(ans, 2))
 
 
-sqrt = Op("sqrt", np.sqrt, save_out=True).defvjp(_sqrt_vjp)
+sqrt = Op("sqrt", np.sqrt, save_out=True, function=True, method=True, inplace=True).defvjp(
+    _sqrt_vjp
+)
 
 
 def _rsqrt_fwd(x):
@@ -201,7 +245,9 @@ def _rsqrt_vjp(grad, ans, x):
     return mul(grad, mul(pow(ans, 3), -0.5))
 
 
-rsqrt = Op("rsqrt", _rsqrt_fwd, save_out=True).defvjp(_rsqrt_vjp)
+rsqrt = Op("rsqrt", _rsqrt_fwd, save_out=True, function=True, method=True, inplace=True).defvjp(
+    _rsqrt_vjp
+)
 
 
 def _square_fwd(x):
@@ -212,7 +258,9 @@ def _square_vjp(grad, ans, x):
     return mul(grad, mul(x, 2))
 
 
-square = Op("square", _square_fwd, save=(0,)).defvjp(_square_vjp)
+square = Op("square", _square_fwd, save=(0,), function=True, method=True, inplace=True).defvjp(
+    _square_vjp
+)
 
 
 def _reciprocal_fwd(x):
@@ -227,81 +275,94 @@ def _reciprocal_vjp(grad, ans, x):
     return neg(mul(grad, square(ans)))
 
 
-reciprocal = Op("reciprocal", _reciprocal_fwd, save_out=True).defvjp(_reciprocal_vjp)
+reciprocal = Op(
+    "reciprocal", _reciprocal_fwd, save_out=True, function=True, method=True, inplace=True
+).defvjp(_reciprocal_vjp)
 
 
 def _sin_vjp(grad, ans, x):
     return mul(grad, cos(x))
 
 
-sin = Op("sin", np.sin, save=(0,)).defvjp(_sin_vjp)
+sin = Op("sin", np.sin, save=(0,), function=True, method=True, inplace=True).defvjp(_sin_vjp)
 
 
 def _cos_vjp(grad, ans, x):
     return neg(mul(grad, sin(x)))
 
 
-cos = Op("cos", np.cos, save=(0,)).defvjp(_cos_vjp)
+cos = Op("cos", np.cos, save=(0,), function=True, method=True, inplace=True).defvjp(_cos_vjp)
 
 
 def _tan_vjp(grad, ans, x):
-    return mul(grad, add(square(ans), 1))
+    return mul(grad, add_p(square(ans), 1))
 
 
-tan = Op("tan", np.tan, save_out=True).defvjp(_tan_vjp)
+tan = Op("tan", np.tan, save_out=True, function=True, method=True, inplace=True).defvjp(_tan_vjp)
 
 
 def _asin_vjp(grad, ans, x):
-    return mul(grad, rsqrt(sub(1, square(x))))
+    return mul(grad, rsqrt(sub_p(1, square(x))))
 
 
-asin = Op("asin", np.arcsin, save=(0,)).defvjp(_asin_vjp)
+asin = Op("asin", np.arcsin, save=(0,), function=True, method=True, inplace=True).defvjp(_asin_vjp)
 
 
 def _acos_vjp(grad, ans, x):
-    return neg(mul(grad, rsqrt(sub(1, square(x)))))
+    return neg(mul(grad, rsqrt(sub_p(1, square(x)))))
 
 
-acos = Op("acos", np.arccos, save=(0,)).defvjp(_acos_vjp)
+acos = Op("acos", np.arccos, save=(0,), function=True, method=True, inplace=True).defvjp(_acos_vjp)
 
 
 def _atan_vjp(grad, ans, x):
-    return div(grad, add(square(x), 1))
+    return div_p(grad, add_p(square(x), 1))
 
 
-atan = Op("atan", np.arctan, save=(0,)).defvjp(_atan_vjp)
+atan = Op("atan", np.arctan, save=(0,), function=True, method=True, inplace=True).defvjp(_atan_vjp)
 
 
 def _atan2_vjp_y(grad, ans, y, x):
-    return mul(grad, div(x, add(square(x), square(y))))
+    return mul(grad, div_p(x, add_p(square(x), square(y))))
 
 
 def _atan2_vjp_x(grad, ans, y, x):
-    return mul(grad, div(neg(y), add(square(x), square(y))))
+    return mul(grad, div_p(neg(y), add_p(square(x), square(y))))
 
 
-atan2 = Op("atan2", np.arctan2, save=(0, 1), promote="float").defvjp(_atan2_vjp_y, _atan2_vjp_x)
+atan2 = Op(
+    "atan2",
+    np.arctan2,
+    save=(0, 1),
+    promote="float",
+    function=True,
+    method=True,
+    inplace=True,
+    aliases=("arctan2",),
+).defvjp(_atan2_vjp_y, _atan2_vjp_x)
 
 
 def _sinh_vjp(grad, ans, x):
     return mul(grad, cosh(x))
 
 
-sinh = Op("sinh", np.sinh, save=(0,)).defvjp(_sinh_vjp)
+sinh = Op("sinh", np.sinh, save=(0,), function=True, method=True, inplace=True).defvjp(_sinh_vjp)
 
 
 def _cosh_vjp(grad, ans, x):
     return mul(grad, sinh(x))
 
 
-cosh = Op("cosh", np.cosh, save=(0,)).defvjp(_cosh_vjp)
+cosh = Op("cosh", np.cosh, save=(0,), function=True, method=True, inplace=True).defvjp(_cosh_vjp)
 
 
 def _tanh_vjp(grad, ans, x):
-    return mul(grad, sub(1, square(ans)))
+    return mul(grad, sub_p(1, square(ans)))
 
 
-tanh = Op("tanh", np.tanh, save_out=True).defvjp(_tanh_vjp)
+tanh = Op("tanh", np.tanh, save_out=True, function=True, method=True, inplace=True).defvjp(
+    _tanh_vjp
+)
 
 
 def _sigmoid_fwd(x):
@@ -311,10 +372,12 @@ def _sigmoid_fwd(x):
 
 
 def _sigmoid_vjp(grad, ans, x):
-    return mul(grad, mul(ans, sub(1, ans)))
+    return mul(grad, mul(ans, sub_p(1, ans)))
 
 
-sigmoid = Op("sigmoid", _sigmoid_fwd, save_out=True).defvjp(_sigmoid_vjp)
+sigmoid = Op(
+    "sigmoid", _sigmoid_fwd, save_out=True, function=True, method=True, inplace=True
+).defvjp(_sigmoid_vjp)
 
 
 def _relu_fwd(x):
@@ -326,7 +389,9 @@ def _relu_vjp(grad, ans, x):
     return mul(grad, gt(ans, 0))
 
 
-relu = Op("relu", _relu_fwd, save_out=True).defvjp(_relu_vjp)
+relu = Op("relu", _relu_fwd, save_out=True, function=True, method=True, inplace=True).defvjp(
+    _relu_vjp
+)
 
 
 def _erf_fwd(x):
@@ -337,7 +402,7 @@ def _erf_vjp(grad, ans, x):
     return mul(grad, mul(exp(neg(square(x))), 2.0 / math.sqrt(math.pi)))
 
 
-erf = Op("erf", _erf_fwd, save=(0,)).defvjp(_erf_vjp)
+erf = Op("erf", _erf_fwd, save=(0,), function=True, method=True, inplace=True).defvjp(_erf_vjp)
 
 # Rational approximations of erf/erfc from the Cephes library (S. L. Moshier), accurate to
 # about 1e-16 relative in float64: |x| <= 1 uses erf = x T(x^2) / U(x^2); beyond it
@@ -427,17 +492,17 @@ def _erf(x):
     return out.astype(dt, copy=False)
 
 
-sign = Op("sign", np.sign).defvjp(_zero_vjp)
-floor = Op("floor", np.floor).defvjp(_zero_vjp)
-ceil = Op("ceil", np.ceil).defvjp(_zero_vjp)
-trunc = Op("trunc", np.trunc).defvjp(_zero_vjp)
+sign = Op("sign", np.sign, function=True, method=True, inplace=True).defvjp(_zero_vjp)
+floor = Op("floor", np.floor, function=True, method=True, inplace=True).defvjp(_zero_vjp)
+ceil = Op("ceil", np.ceil, function=True, method=True, inplace=True).defvjp(_zero_vjp)
+trunc = Op("trunc", np.trunc, function=True, method=True, inplace=True).defvjp(_zero_vjp)
 
 
 def _round_fwd(x, decimals=0):
     return np.round(x, decimals)
 
 
-round = Op("round", _round_fwd).defvjp(_zero_vjp)  # noqa: A001
+round = Op("round", _round_fwd, function=True, method=True, inplace=True).defvjp(_zero_vjp)  # noqa: A001
 
 
 def _frac_fwd(x):
@@ -448,7 +513,7 @@ def _frac_vjp(grad, ans, x):
     return grad
 
 
-frac = Op("frac", _frac_fwd).defvjp(_frac_vjp)
+frac = Op("frac", _frac_fwd, function=True, method=True, inplace=True).defvjp(_frac_vjp)
 
 
 def _clamp_fwd(x, min=None, max=None):  # noqa: A002
@@ -468,24 +533,24 @@ def _clamp_vjp(grad, ans, x, min=None, max=None):  # noqa: A002
     return mul(grad, le(x, max))
 
 
-clamp = Op("clamp", _clamp_fwd, save=(0,)).defvjp(_clamp_vjp)
+clamp_p = Op("clamp", _clamp_fwd, save=(0,)).defvjp(_clamp_vjp)
 
 
 def _maximum_vjp_x(grad, ans, x, y):
     # ties split the gradient evenly (PyTorch's choice for maximum/minimum)
-    return mul(grad, add(gt(x, y), mul(eq(x, y), 0.5)))
+    return mul(grad, add_p(gt(x, y), mul(eq(x, y), 0.5)))
 
 
 def _maximum_vjp_y(grad, ans, x, y):
-    return mul(grad, add(lt(x, y), mul(eq(x, y), 0.5)))
+    return mul(grad, add_p(lt(x, y), mul(eq(x, y), 0.5)))
 
 
-maximum = Op("maximum", np.maximum, save=(0, 1), promote="arith").defvjp(
-    _maximum_vjp_x, _maximum_vjp_y
-)
-minimum = Op("minimum", np.minimum, save=(0, 1), promote="arith").defvjp(
-    _maximum_vjp_y, _maximum_vjp_x
-)
+maximum = Op(
+    "maximum", np.maximum, save=(0, 1), promote="arith", function=True, method=True, inplace=True
+).defvjp(_maximum_vjp_x, _maximum_vjp_y)
+minimum = Op(
+    "minimum", np.minimum, save=(0, 1), promote="arith", function=True, method=True, inplace=True
+).defvjp(_maximum_vjp_y, _maximum_vjp_x)
 
 
 def _where_fwd(cond, x, y):
@@ -493,14 +558,16 @@ def _where_fwd(cond, x, y):
 
 
 def _where_vjp_x(grad, ans, cond, x, y):
-    return where(cond, grad, 0.0)
+    return where_p(cond, grad, 0.0)
 
 
 def _where_vjp_y(grad, ans, cond, x, y):
-    return where(cond, 0.0, grad)
+    return where_p(cond, 0.0, grad)
 
 
-where = Op("where", _where_fwd, save=(0,), promote="arith").defvjp(None, _where_vjp_x, _where_vjp_y)
+where_p = Op("where", _where_fwd, save=(0,), promote="arith").defvjp(
+    None, _where_vjp_x, _where_vjp_y
+)
 
 
 def _masked_fill_fwd(x, mask, value):
@@ -508,11 +575,11 @@ def _masked_fill_fwd(x, mask, value):
 
 
 def _masked_fill_vjp_x(grad, ans, x, mask, value):
-    return where(mask, 0.0, grad)
+    return where_p(mask, 0.0, grad)
 
 
 def _masked_fill_vjp_v(grad, ans, x, mask, value):
-    return where(mask, grad, 0.0)
+    return where_p(mask, grad, 0.0)
 
 
 masked_fill = Op("masked_fill", _masked_fill_fwd, save=(1,)).defvjp(
@@ -539,7 +606,7 @@ def _identity_vjp(grad, ans, x):
     return grad
 
 
-clone = Op("clone", _clone_fwd).defvjp(_identity_vjp)
+clone = Op("clone", _clone_fwd, function=True).defvjp(_identity_vjp)
 
 
 def _copy_from_fwd(dst, src):
@@ -556,32 +623,201 @@ copy_from = Op("copy_from", _copy_from_fwd).defvjp(_zero_vjp, _copy_from_vjp_src
 # comparisons and logic (no gradient)
 
 
-def _nograd(name, fn):
-    return Op(name, fn, differentiable=False).defvjp(*([None] * 2))
+def _nograd(name, fn, **expose):
+    return Op(name, fn, differentiable=False, **expose).defvjp(*([None] * 2))
 
 
-eq = _nograd("eq", np.equal)
-ne = _nograd("ne", np.not_equal)
-lt = _nograd("lt", np.less)
-le = _nograd("le", np.less_equal)
-gt = _nograd("gt", np.greater)
-ge = _nograd("ge", np.greater_equal)
-logical_and = _nograd("logical_and", np.logical_and)
-logical_or = _nograd("logical_or", np.logical_or)
-logical_xor = _nograd("logical_xor", np.logical_xor)
-logical_not = _nograd("logical_not", np.logical_not)
-bitwise_and = _nograd("bitwise_and", np.bitwise_and)
-bitwise_or = _nograd("bitwise_or", np.bitwise_or)
-bitwise_xor = _nograd("bitwise_xor", np.bitwise_xor)
-bitwise_not = _nograd("bitwise_not", np.invert)
-isnan = _nograd("isnan", np.isnan)
-isinf = _nograd("isinf", np.isinf)
-isfinite = _nograd("isfinite", np.isfinite)
-signbit = _nograd("signbit", np.signbit)
+eq = _nograd("eq", np.equal, function=True, method=True)
+ne = _nograd("ne", np.not_equal, function=True, method=True, aliases=("not_equal",))
+lt = _nograd("lt", np.less, function=True, method=True, aliases=("less",))
+le = _nograd("le", np.less_equal, function=True, method=True, aliases=("less_equal",))
+gt = _nograd("gt", np.greater, function=True, method=True, aliases=("greater",))
+ge = _nograd("ge", np.greater_equal, function=True, method=True, aliases=("greater_equal",))
+logical_and = _nograd("logical_and", np.logical_and, function=True, method=True)
+logical_or = _nograd("logical_or", np.logical_or, function=True, method=True)
+logical_xor = _nograd("logical_xor", np.logical_xor, function=True, method=True)
+logical_not = _nograd("logical_not", np.logical_not, function=True, method=True)
+bitwise_and = _nograd("bitwise_and", np.bitwise_and, function=True, method=True)
+bitwise_or = _nograd("bitwise_or", np.bitwise_or, function=True, method=True)
+bitwise_xor = _nograd("bitwise_xor", np.bitwise_xor, function=True, method=True)
+bitwise_not = _nograd("bitwise_not", np.invert, function=True, method=True)
+isnan = _nograd("isnan", np.isnan, function=True, method=True)
+isinf = _nograd("isinf", np.isinf, function=True, method=True)
+isfinite = _nograd("isfinite", np.isfinite, function=True, method=True)
+signbit = _nograd("signbit", np.signbit, function=True, method=True)
 
 
 def _isclose_fwd(x, y, rtol=1e-5, atol=1e-8, equal_nan=False):
     return np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
-isclose = _nograd("isclose", _isclose_fwd)
+isclose = _nograd("isclose", _isclose_fwd, function=True, method=True)
+
+
+# ---------------------------------------------------------------------------------------
+# logaddexp, nan_to_num
+
+
+def _logaddexp_vjp_x(grad, ans, x, y):
+    return mul(grad, exp(sub_p(x, ans)))
+
+
+def _logaddexp_vjp_y(grad, ans, x, y):
+    return mul(grad, exp(sub_p(y, ans)))
+
+
+logaddexp = Op(
+    "logaddexp",
+    np.logaddexp,
+    save=(0, 1),
+    save_out=True,
+    promote="float",
+    function=True,
+    method=True,
+).defvjp(_logaddexp_vjp_x, _logaddexp_vjp_y)
+
+
+def _nan_to_num_fwd(x, nan=0.0, posinf=None, neginf=None):
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _nan_to_num_vjp(grad, ans, x, nan=0.0, posinf=None, neginf=None):
+    return where_p(isfinite(x), grad, 0.0)
+
+
+nan_to_num_p = Op("nan_to_num", _nan_to_num_fwd, save=(0,)).defvjp(_nan_to_num_vjp)
+
+
+@public(method=True)
+def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):  # noqa: A002
+    """Replace NaN, +inf and -inf by finite numbers (gradient zero at the replaced entries)."""
+    return nan_to_num_p(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+# ---------------------------------------------------------------------------------------
+# public wrappers: argument handling around the primitives above
+
+
+@public(method=True, inplace=np.add)
+def add(input, other, *, alpha=1):  # noqa: A002
+    """``input + alpha * other``, with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return add_p(input, other)
+
+
+@public(method=True, inplace=np.subtract, aliases=("subtract",))
+def sub(input, other, *, alpha=1):  # noqa: A002
+    """``input - alpha * other``, with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return sub_p(input, other)
+
+
+@public(method=True, inplace=np.true_divide, aliases=("divide", "true_divide"))
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    """True division; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient."""
+    if rounding_mode is None:
+        return div_p(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        q = trunc(div_p(input, other))
+        if q.dtype.kind == "f" and _int_inputs(input, other):
+            return q.to(_dt.result_type([_data(input), _data(other)]))
+        return q
+    raise RuntimeError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        f"found '{rounding_mode}'"
+    )
+
+
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _int_inputs(a, b):
+    kinds = [
+        x.dtype.kind if isinstance(x, Tensor) else ("i" if isinstance(x, int) else "f")
+        for x in (a, b)
+    ]
+    return all(k in "iub" for k in kinds)
+
+
+@public(method=True, inplace=True, aliases=("clip",))
+def clamp(input, min=None, max=None):  # noqa: A001,A002
+    """Limit values to ``[min, max]``; ``min``/``max`` may be numbers or tensors."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return clamp_p(input, min=min, max=max)
+
+
+@public(method=True, inplace=True)
+def clamp_min(input, min):  # noqa: A002
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+@public(method=True, inplace=True)
+def clamp_max(input, max):  # noqa: A002
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)
+
+
+@public(method=True)
+def where(condition, input=None, other=None):  # noqa: A002
+    """``input`` where ``condition`` holds, else ``other`` (either may be a number).
+
+    With only ``condition``, the indices of its nonzero entries (``nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    cond = np.asarray(_data(condition))
+    if cond.dtype != np.bool_:
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor "
+            f"with dtype {cond.dtype}"
+        )
+    return where_p(condition, input, other)
+
+
+@public(method=True)
+def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
+    """Indices of the nonzero entries: an ``(n, ndim)`` int64 tensor, or one 1-D tensor per
+    dimension with ``as_tuple=True``."""
+    idx = np.nonzero(_data(input))
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
+    return Tensor._wrap(
+        np.stack(idx, axis=-1).astype(np.int64) if idx else np.zeros((0, 0), np.int64)
+    )
+
+
+@public(method=True)
+def argwhere(input):  # noqa: A002
+    """``nonzero(input)``."""
+    return nonzero(input)
+
+
+@public(method=True)
+def equal(input, other) -> bool:  # noqa: A002
+    """True if both tensors have the same shape and elements."""
+    return tuple(input.shape) == tuple(other.shape) and bool((input._data == other._data).all())
+
+
+@public(method=True)
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+    """Whether ``|input - other| <= atol + rtol * |other|`` everywhere."""
+    return bool(np.allclose(input._data, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@public(method=True, inplace=True)
+def lerp(input, end, weight):  # noqa: A002
+    """``input + weight * (end - input)``."""
+    return add_p(input, mul(weight, sub_p(end, input)))

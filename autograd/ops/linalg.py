@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Op
-from .elementwise import mul, neg
+from ._registry import Op, public
+from .elementwise import add_p, mul, neg
 from .shape import permute_p, reshape_p
 
 
@@ -160,6 +160,7 @@ def _Tensor():
     return Tensor
 
 
+@public(method=True)
 def matmul(input, other):  # noqa: A002
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are promoted and the batch
     dims broadcast."""
@@ -195,6 +196,7 @@ def _shape(x):
     return x.shape if hasattr(x, "shape") else np.shape(x)
 
 
+@public(method=True)
 def mm(input, mat2):  # noqa: A002
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(
@@ -209,6 +211,7 @@ def mm(input, mat2):  # noqa: A002
     return matmul_p(input, mat2)
 
 
+@public(method=True)
 def bmm(input, mat2):  # noqa: A002
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(
@@ -224,6 +227,7 @@ def bmm(input, mat2):  # noqa: A002
     return matmul_p(input, mat2)
 
 
+@public(method=True)
 def mv(input, vec):  # noqa: A002
     if input.ndim != 2 or vec.ndim != 1 or input.shape[1] != vec.shape[0]:
         raise RuntimeError(
@@ -232,6 +236,7 @@ def mv(input, vec):  # noqa: A002
     return matmul_p(input, vec)
 
 
+@public(method=True, aliases=("inner", "vdot"))
 def dot(input, other):  # noqa: A002
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -244,19 +249,14 @@ def dot(input, other):  # noqa: A002
     return matmul_p(input, other)
 
 
-inner = dot
-vdot = dot
-
-
+@public(method=True, aliases=("ger",))
 def outer(input, vec2):  # noqa: A002
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
     return mul(reshape_p(input, shape=(-1, 1)), reshape_p(vec2, shape=(1, -1)))
 
 
-ger = outer
-
-
+@public()
 def einsum(equation: str, *operands):
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -305,6 +305,7 @@ def _expand_ellipsis(eq, operands):
     return ",".join(new_ins) + "->" + out
 
 
+@public()
 def tensordot(a, b, dims=2):
     """Contract the last ``dims`` dims of ``a`` with the first of ``b`` (or the listed ones)."""
     letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -402,3 +403,12 @@ def linalg_norm(x, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  #
             return norm(x, p=2, dim=dim, keepdim=keepdim, dtype=dtype)
         raise NotImplementedError(f"linalg.norm: matrix ord={ord!r} is not supported")
     return norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+@public(method=True)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to ``(n, p)``."""
+    out = mm(mat1, mat2)
+    if alpha != 1:
+        out = mul(out, alpha)
+    return add_p(mul(input, beta) if beta != 1 else input, out)

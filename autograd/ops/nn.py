@@ -67,7 +67,7 @@ def _embedding_vjp(grad, ans, w, idx, padding_idx=None, scale_grad_by_freq=False
     # rows looked up at padding_idx get no gradient; repeated indices accumulate (divided by
     # their count in the batch with scale_grad_by_freq, as PyTorch does)
     from .elementwise import mul
-    from .shape import index_grad
+    from .indexing import index_grad
 
     scale = None
     if scale_grad_by_freq:
@@ -121,7 +121,7 @@ def _cross_entropy_fwd(x, target, weight=None, ignore_index=-100, label_smoothin
 
 
 def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
-    from .elementwise import mul, sub
+    from .elementwise import mul, sub_p
     from .reduction import _softmax_fwd, softmax_p
 
     eps = label_smoothing
@@ -148,7 +148,7 @@ def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, lab
         a += np.expand_dims(mask * (eps / c), 1) * wc
     g = reshape_p(grad, shape=(grad.shape[0], 1) + tuple(grad.shape[1:]))
     big = np.expand_dims(np.broadcast_to(big_a, mask.shape), 1).astype(dt)
-    return sub(mul(mul(g, big), softmax_p(x, axis=1)), mul(g, a))
+    return sub_p(mul(mul(g, big), softmax_p(x, axis=1)), mul(g, a))
 
 
 cross_entropy_p = Op("cross_entropy", _cross_entropy_fwd, save=(0,)).defvjp(_cross_entropy_vjp)
@@ -180,17 +180,17 @@ def _gelu_fwd(x, approximate="none"):
 
 
 def _gelu_vjp(grad, ans, x, approximate="none"):
-    from .elementwise import add, erf, exp, mul, square, sub, tanh
+    from .elementwise import add_p, erf, exp, mul, square, sub_p, tanh
 
     if approximate == "tanh":
         x2 = square(x)
-        th = tanh(mul(mul(x, add(mul(x2, 0.044715), 1.0)), _K_TANH))
-        left = mul(add(th, 1.0), 0.5)
-        dinner = mul(add(mul(x2, 3 * 0.044715), 1.0), 0.5 * _K_TANH)
-        return mul(grad, add(left, mul(mul(x, sub(1.0, square(th))), dinner)))
-    cdf = mul(add(erf(mul(x, _SQRT1_2)), 1.0), 0.5)
+        th = tanh(mul(mul(x, add_p(mul(x2, 0.044715), 1.0)), _K_TANH))
+        left = mul(add_p(th, 1.0), 0.5)
+        dinner = mul(add_p(mul(x2, 3 * 0.044715), 1.0), 0.5 * _K_TANH)
+        return mul(grad, add_p(left, mul(mul(x, sub_p(1.0, square(th))), dinner)))
+    cdf = mul(add_p(erf(mul(x, _SQRT1_2)), 1.0), 0.5)
     pdf = mul(exp(mul(square(x), -0.5)), _INV_SQRT_2PI)
-    return mul(grad, add(cdf, mul(x, pdf)))
+    return mul(grad, add_p(cdf, mul(x, pdf)))
 
 
 gelu_p = Op("gelu", _gelu_fwd, save=(0,)).defvjp(_gelu_vjp)
@@ -207,16 +207,16 @@ def _bce_fwd(x, t):
 
 
 def _bce_vjp_x(grad, ans, x, t):
-    from .elementwise import div, maximum, mul, sub
+    from .elementwise import div_p, maximum, mul, sub_p
 
-    return div(mul(grad, sub(x, t)), maximum(mul(sub(1.0, x), x), 1e-12))
+    return div_p(mul(grad, sub_p(x, t)), maximum(mul(sub_p(1.0, x), x), 1e-12))
 
 
 def _bce_vjp_t(grad, ans, x, t):
-    from .elementwise import clamp, log, log1p, mul, neg, sub
+    from .elementwise import clamp_p, log, log1p, mul, neg, sub_p
 
     with np.errstate(divide="ignore"):
-        return mul(grad, sub(clamp(log1p(neg(x)), min=-100.0), clamp(log(x), min=-100.0)))
+        return mul(grad, sub_p(clamp_p(log1p(neg(x)), min=-100.0), clamp_p(log(x), min=-100.0)))
 
 
 binary_cross_entropy_p = Op("binary_cross_entropy", _bce_fwd, save=(0, 1), promote="arith").defvjp(

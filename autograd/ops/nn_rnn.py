@@ -48,9 +48,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import Op
-from .elementwise import add, gt, mul, square, sub
+from .elementwise import add_p, gt, mul, square, sub_p
+from .indexing import getitem_p
 from .linalg import _mT, matmul_p
-from .shape import cat_p, getitem, permute_p, reshape_p, stack_p, sum_p
+from .shape import cat_p, permute_p, reshape_p, stack_p, sum_p
 
 _ALL = slice(None)
 
@@ -125,9 +126,9 @@ def _weight_grads(d, ans, h0, state_idx, reverse):
     if T == 1:
         hprev = first
     elif reverse:
-        hprev = stack_p(*[getitem(ans, idx=(t,) + state_idx) for t in range(1, T)], h0, axis=0)
+        hprev = stack_p(*[getitem_p(ans, idx=(t,) + state_idx) for t in range(1, T)], h0, axis=0)
     else:
-        hprev = stack_p(h0, *[getitem(ans, idx=(t,) + state_idx) for t in range(T - 1)], axis=0)
+        hprev = stack_p(h0, *[getitem_p(ans, idx=(t,) + state_idx) for t in range(T - 1)], axis=0)
     d2 = reshape_p(d, shape=(T * B, G))
     dw = matmul_p(_mT(d2), reshape_p(hprev, shape=(T * B, hprev.shape[-1])))
     return dw, sum_p(d2, axis=(0,), keepdims=False)
@@ -194,16 +195,16 @@ def _rnn_bptt_np(grad, ans, h0, w_hh, nonlinearity, reverse):
 def _rnn_seq_vjp_graph(grad, ans, h0, w_hh, nonlinearity, reverse):
     T = ans.shape[0]
     if nonlinearity == "tanh":
-        deriv = sub(1.0, square(ans))
+        deriv = sub_p(1.0, square(ans))
     else:
         deriv = gt(ans, 0)  # relu'(0) = 0, as PyTorch
     dpre = []
     dh_next = None
     for t in _steps(T, not reverse):
-        dh = getitem(grad, idx=(t,))
+        dh = getitem_p(grad, idx=(t,))
         if dh_next is not None:
-            dh = add(dh, dh_next)
-        da = mul(dh, getitem(deriv, idx=(t,)))
+            dh = add_p(dh, dh_next)
+        da = mul(dh, getitem_p(deriv, idx=(t,)))
         dpre.append(da)
         dh_next = matmul_p(da, w_hh)
     dxg = _stack_time(dpre, reverse)
@@ -307,29 +308,32 @@ def _lstm_bptt_np(grad, ans, h0, c0, w_hh, reverse):
 def _lstm_seq_vjp_graph(grad, ans, h0, c0, w_hh, reverse):
     T = ans.shape[0]
     # derivative of each activation with respect to its pre-activation, all steps at once
-    sig_if = getitem(ans, idx=(_ALL, slice(0, 2)))
-    g_all = getitem(ans, idx=(_ALL, slice(2, 3)))
-    o_all = getitem(ans, idx=(_ALL, slice(3, 4)))
+    sig_if = getitem_p(ans, idx=(_ALL, slice(0, 2)))
+    g_all = getitem_p(ans, idx=(_ALL, slice(2, 3)))
+    o_all = getitem_p(ans, idx=(_ALL, slice(3, 4)))
     deriv = cat_p(
-        mul(sig_if, sub(1.0, sig_if)), sub(1.0, square(g_all)), mul(o_all, sub(1.0, o_all)), axis=1
+        mul(sig_if, sub_p(1.0, sig_if)),
+        sub_p(1.0, square(g_all)),
+        mul(o_all, sub_p(1.0, o_all)),
+        axis=1,
     )
     dpre = []
     dh_next = dc_next = None
     for t in _steps(T, not reverse):
-        i, f, g, o, tc = (getitem(ans, idx=(t, k)) for k in range(5))
-        gy = getitem(grad, idx=(t,))
+        i, f, g, o, tc = (getitem_p(ans, idx=(t, k)) for k in range(5))
+        gy = getitem_p(grad, idx=(t,))
         p = _prev(t, T, reverse)
-        c_prev = c0 if p is None else getitem(ans, idx=(p, 5))
-        dh = getitem(gy, idx=(6,))
+        c_prev = c0 if p is None else getitem_p(ans, idx=(p, 5))
+        dh = getitem_p(gy, idx=(6,))
         if dh_next is not None:
-            dh = add(dh, dh_next)
-        dtc = add(getitem(gy, idx=(4,)), mul(dh, o))
-        dc = add(getitem(gy, idx=(5,)), mul(dtc, sub(1.0, square(tc))))
+            dh = add_p(dh, dh_next)
+        dtc = add_p(getitem_p(gy, idx=(4,)), mul(dh, o))
+        dc = add_p(getitem_p(gy, idx=(5,)), mul(dtc, sub_p(1.0, square(tc))))
         if dc_next is not None:
-            dc = add(dc, dc_next)
+            dc = add_p(dc, dc_next)
         dact = stack_p(mul(dc, g), mul(dc, c_prev), mul(dc, i), mul(dh, tc), axis=0)
-        dact = add(dact, getitem(gy, idx=(slice(0, 4),)))
-        da = mul(dact, getitem(deriv, idx=(t,)))
+        dact = add_p(dact, getitem_p(gy, idx=(slice(0, 4),)))
+        da = mul(dact, getitem_p(deriv, idx=(t,)))
         dpre.append(da)
         dh_next = matmul_p(_rows(da), w_hh)
         dc_next = mul(dc, f)
@@ -430,29 +434,29 @@ def _gru_bptt_np(grad, ans, h0, w_hh, reverse):
 
 def _gru_seq_vjp_graph(grad, ans, h0, w_hh, reverse):
     T = ans.shape[0]
-    rz_all = getitem(ans, idx=(_ALL, slice(0, 2)))
-    drz_all = mul(rz_all, sub(1.0, rz_all))
+    rz_all = getitem_p(ans, idx=(_ALL, slice(0, 2)))
+    drz_all = mul(rz_all, sub_p(1.0, rz_all))
     dxs, dhs = [], []
     dh_next = None
     for t in _steps(T, not reverse):
-        r, z, n, hn = (getitem(ans, idx=(t, k)) for k in range(4))
-        gy = getitem(grad, idx=(t,))
+        r, z, n, hn = (getitem_p(ans, idx=(t, k)) for k in range(4))
+        gy = getitem_p(grad, idx=(t,))
         p = _prev(t, T, reverse)
-        h_prev = h0 if p is None else getitem(ans, idx=(p, 4))
-        dh = getitem(gy, idx=(4,))
+        h_prev = h0 if p is None else getitem_p(ans, idx=(p, 4))
+        dh = getitem_p(gy, idx=(4,))
         if dh_next is not None:
-            dh = add(dh, dh_next)
-        dn = add(getitem(gy, idx=(2,)), sub(dh, mul(dh, z)))
-        dz = add(getitem(gy, idx=(1,)), mul(dh, sub(h_prev, n)))
-        dan = mul(dn, sub(1.0, square(n)))
-        dr = add(getitem(gy, idx=(0,)), mul(dan, hn))
-        dhn = add(getitem(gy, idx=(3,)), mul(dan, r))
-        drz = mul(stack_p(dr, dz, axis=0), getitem(drz_all, idx=(t,)))
-        dr, dz = getitem(drz, idx=(0,)), getitem(drz, idx=(1,))
+            dh = add_p(dh, dh_next)
+        dn = add_p(getitem_p(gy, idx=(2,)), sub_p(dh, mul(dh, z)))
+        dz = add_p(getitem_p(gy, idx=(1,)), mul(dh, sub_p(h_prev, n)))
+        dan = mul(dn, sub_p(1.0, square(n)))
+        dr = add_p(getitem_p(gy, idx=(0,)), mul(dan, hn))
+        dhn = add_p(getitem_p(gy, idx=(3,)), mul(dan, r))
+        drz = mul(stack_p(dr, dz, axis=0), getitem_p(drz_all, idx=(t,)))
+        dr, dz = getitem_p(drz, idx=(0,)), getitem_p(drz, idx=(1,))
         dxs.append(stack_p(dr, dz, dan, axis=0))
         dhg = stack_p(dr, dz, dhn, axis=0)
         dhs.append(dhg)
-        dh_next = add(mul(dh, z), matmul_p(_rows(dhg), w_hh))
+        dh_next = add_p(mul(dh, z), matmul_p(_rows(dhg), w_hh))
     dxg = _row_layout(_stack_time(dxs, reverse))
     dhg_all = _row_layout(_stack_time(dhs, reverse))
     dw, db = _weight_grads(dhg_all, ans, h0, (4,), reverse)

@@ -12,10 +12,12 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes as _dt
-from ._registry import Op
-from .elementwise import div, eq, exp, mul, sqrt, sub, where
+from ..tensor import Tensor
+from ._registry import Op, public
+from .elementwise import div_p, eq, exp, mul, sqrt, sub_p, where_p
 from .shape import (
     _unreduce,
+    flip_p,
     gather_p,
     reshape_p,
     sum_p,
@@ -39,7 +41,7 @@ def _count(shape, axis):
 
 
 def _mean_vjp(grad, ans, x, axis=None, keepdims=False):
-    return div(_unreduce(grad, x.shape, axis, keepdims), _count(x.shape, axis))
+    return div_p(_unreduce(grad, x.shape, axis, keepdims), _count(x.shape, axis))
 
 
 mean_p = Op("mean", _mean_fwd).defvjp(_mean_vjp)
@@ -120,7 +122,7 @@ def _amax_vjp(grad, ans, x, axis=None, keepdims=False):
     a = _unreduce(ans, x.shape, axis, keepdims)
     mask = eq(x, a)
     count = sum_p(mask, axis=axis, keepdims=True)
-    return div(mul(_unreduce(grad, x.shape, axis, keepdims), mask), count)
+    return div_p(mul(_unreduce(grad, x.shape, axis, keepdims), mask), count)
 
 
 amax_p = Op("amax", _amax_fwd, save=(0,), save_out=True).defvjp(_amax_vjp)
@@ -134,8 +136,8 @@ def _norm2_fwd(x, axis=None, keepdims=False):
 def _norm2_vjp(grad, ans, x, axis=None, keepdims=False):
     # x / ||x||, taken as 0 where the norm is 0 (PyTorch's subgradient)
     n = _unreduce(ans, x.shape, axis, keepdims)
-    safe = where(eq(n, 0), 1.0, n)
-    return mul(_unreduce(grad, x.shape, axis, keepdims), where(eq(n, 0), 0.0, div(x, safe)))
+    safe = where_p(eq(n, 0), 1.0, n)
+    return mul(_unreduce(grad, x.shape, axis, keepdims), where_p(eq(n, 0), 0.0, div_p(x, safe)))
 
 
 norm2_p = Op("norm2", _norm2_fwd, save=(0,), save_out=True).defvjp(_norm2_vjp)
@@ -150,7 +152,7 @@ def _logsumexp_fwd(x, axis, keepdims=False):
 
 def _logsumexp_vjp(grad, ans, x, axis, keepdims=False):
     a = _unreduce(ans, x.shape, axis, keepdims)
-    return mul(_unreduce(grad, x.shape, axis, keepdims), exp(sub(x, a)))
+    return mul(_unreduce(grad, x.shape, axis, keepdims), exp(sub_p(x, a)))
 
 
 logsumexp_p = Op("logsumexp", _logsumexp_fwd, save=(0,), save_out=True).defvjp(_logsumexp_vjp)
@@ -165,7 +167,7 @@ def _softmax_fwd(x, axis):
 def _softmax_vjp(grad, ans, x, axis):
     # ans * (grad - sum(grad * ans))
     s = sum_p(mul(grad, ans), axis=(axis,), keepdims=True)
-    return mul(ans, sub(grad, s))
+    return mul(ans, sub_p(grad, s))
 
 
 softmax_p = Op("softmax", _softmax_fwd, save_out=True).defvjp(_softmax_vjp)
@@ -180,7 +182,7 @@ def _log_softmax_fwd(x, axis):
 def _log_softmax_vjp(grad, ans, x, axis):
     # grad - softmax * sum(grad)
     s = sum_p(grad, axis=(axis,), keepdims=True)
-    return sub(grad, mul(exp(ans), s))
+    return sub_p(grad, mul(exp(ans), s))
 
 
 log_softmax_p = Op("log_softmax", _log_softmax_fwd, save_out=True).defvjp(_log_softmax_vjp)
@@ -217,12 +219,6 @@ count_nonzero_p = _nograd("count_nonzero", lambda x, axis=None: np.count_nonzero
 # public functions
 
 
-def _Tensor():
-    from ..tensor import Tensor
-
-    return Tensor
-
-
 def _sum_dtype(input, dtype):
     if dtype is not None:
         return _dt.to_dtype(dtype)
@@ -231,6 +227,7 @@ def _sum_dtype(input, dtype):
     return None
 
 
+@public(method=True)
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001,A002
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
     axes = wrap_dims(dim, input.ndim, "sum")
@@ -239,10 +236,12 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001,A0
     return sum_p(input, axis=axes, keepdims=keepdim, dtype=_sum_dtype(input, dtype))
 
 
+@public(method=True)
 def nansum(input, dim=None, keepdim: bool = False):  # noqa: A002
-    return sum(where(input.isnan(), 0.0, input), dim, keepdim)
+    return sum(where_p(input.isnan(), 0.0, input), dim, keepdim)
 
 
+@public(method=True)
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
     if dtype is not None:
         input = input.to(dtype)
@@ -254,6 +253,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
     return mean_p(input, axis=wrap_dims(dim, input.ndim, "mean"), keepdims=keepdim)
 
 
+@public(method=True)
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
     if dtype is not None:
         input = input.to(dtype)
@@ -262,12 +262,14 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
     return prod_p(input, axis=wrap_dims(dim, input.ndim, "prod"), keepdims=keepdim)
 
 
+@public(method=True)
 def amax(input, dim=(), keepdim: bool = False):  # noqa: A002
     axes = None if dim in ((), None) else wrap_dims(dim, input.ndim, "amax")
     _check_nonempty(input, axes, "amax")
     return amax_p(input, axis=axes, keepdims=keepdim)
 
 
+@public(method=True)
 def amin(input, dim=(), keepdim: bool = False):  # noqa: A002
     axes = None if dim in ((), None) else wrap_dims(dim, input.ndim, "amin")
     _check_nonempty(input, axes, "amin")
@@ -287,7 +289,7 @@ _MaxMin = namedtuple("return_types", ["values", "indices"])
 
 
 def _max_min(input, dim, keepdim, other, name, red, arg):  # noqa: A002
-    T = _Tensor()
+    T = Tensor
     if other is not None or isinstance(dim, T):
         from .elementwise import maximum, minimum
 
@@ -309,12 +311,14 @@ def _max_min(input, dim, keepdim, other, name, red, arg):  # noqa: A002
     return _MaxMin(vals, T._wrap(idx.astype(np.int64)))
 
 
+@public(method=True)
 def max(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001,A002
     """``max(x)``: the largest value; ``max(x, dim)``: ``(values, indices)``; ``max(x, y)``:
     elementwise maximum."""
     return _max_min(input, dim, keepdim, other, "max", amax_p, _nanargmax)
 
 
+@public(method=True)
 def min(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001,A002
     return _max_min(input, dim, keepdim, other, "min", amin_p, _nanargmin)
 
@@ -334,8 +338,9 @@ def _nanargmin(a, axis, keepdims):
     return np.argmin(a, axis=axis, keepdims=keepdims)
 
 
+@public(method=True)
 def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
-    T = _Tensor()
+    T = Tensor
     if dim is None:
         _check_nonempty(input, None, "argmax")
         r = _nanargmax(input._data.reshape(-1), 0, False)
@@ -346,8 +351,9 @@ def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
     return T._wrap(np.asarray(_nanargmax(input._data, d, keepdim), dtype=np.int64))
 
 
+@public(method=True)
 def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
-    T = _Tensor()
+    T = Tensor
     if dim is None:
         _check_nonempty(input, None, "argmin")
         r = _nanargmin(input._data.reshape(-1), 0, False)
@@ -366,6 +372,7 @@ def _correction(correction, unbiased, name):
     return correction
 
 
+@public(method=True)
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as in PyTorch)."""
     if isinstance(dim, builtins.bool):  # var(x, False): the old positional ``unbiased``
@@ -374,15 +381,17 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     axes = wrap_dims(dim, input.ndim, "var")
     n = _count(tuple(input.shape), axes)
     mu = mean_p(input, axis=axes, keepdims=True)
-    d = sub(input, mu)
+    d = sub_p(input, mu)
     ss = sum_p(mul(d, d), axis=axes, keepdims=keepdim)
-    return div(ss, builtins.max(n - c, 0))
+    return div_p(ss, builtins.max(n - c, 0))
 
 
+@public(method=True)
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
+@public()
 def var_mean(
     input,
     dim=None,
@@ -394,6 +403,7 @@ def var_mean(
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@public()
 def std_mean(
     input,
     dim=None,
@@ -405,6 +415,7 @@ def std_mean(
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@public(method=True)
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """Vector p-norm over ``dim`` (all elements when None); 'fro' is the 2-norm."""
     from .elementwise import abs as _abs
@@ -432,6 +443,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: 
     return _pow(sum_p(_pow(_abs(input), p), axis=axes, keepdims=keepdim), 1.0 / p)
 
 
+@public(method=True)
 def logsumexp(input, dim, keepdim: bool = False):  # noqa: A002
     axes = wrap_dims(dim, input.ndim, "logsumexp")
     if input.dtype.kind != "f":
@@ -446,6 +458,7 @@ def _softmax_dim(input, dim, name):
     return wrap_dim(dim, input.ndim, name)
 
 
+@public(method=True)
 def softmax(input, dim=None, dtype=None):  # noqa: A002
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
     if dtype is not None:
@@ -456,6 +469,7 @@ def softmax(input, dim=None, dtype=None):  # noqa: A002
     return softmax_p(input, axis=d if input.ndim else None)
 
 
+@public(method=True)
 def log_softmax(input, dim=None, dtype=None):  # noqa: A002
     """``x - logsumexp(x)`` along ``dim``, computed stably."""
     if dtype is not None:
@@ -466,6 +480,7 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002
     return log_softmax_p(input, axis=d if input.ndim else None)
 
 
+@public(method=True)
 def cumsum(input, dim: int, *, dtype=None):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "cumsum")
     if input.ndim == 0:
@@ -473,14 +488,78 @@ def cumsum(input, dim: int, *, dtype=None):  # noqa: A002
     return cumsum_p(input, axis=d, dtype=_sum_dtype(input, dtype))
 
 
+@public(method=True)
 def all(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     return all_p(input, axis=wrap_dims(dim, input.ndim, "all"), keepdims=keepdim)
 
 
+@public(method=True)
 def any(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     return any_p(input, axis=wrap_dims(dim, input.ndim, "any"), keepdims=keepdim)
 
 
+@public(method=True)
 def count_nonzero(input, dim=None):  # noqa: A002
     r = count_nonzero_p(input, axis=wrap_dims(dim, input.ndim, "count_nonzero"))
     return r.to(_dt.int64)
+
+
+# ---------------------------------------------------------------------------------------
+# cumprod
+
+
+def _cumprod_fwd(x, axis):
+    return np.cumprod(x, axis=axis)
+
+
+def _cumprod_vjp(grad, ans, x, axis):
+    # d out_i / d x_j = out_i / x_j for i >= j: the reversed cumulative sum of grad * out,
+    # divided by x. Inputs with zeros are handled by the product-of-others form below.
+    if _has_zero(x):
+        return cumprod_zero_grad_p(grad, x, axis=axis)
+    s = flip_p(cumsum_p(flip_p(mul(grad, ans), axis=(axis,)), axis=axis), axis=(axis,))
+    return div_p(s, x)
+
+
+def _has_zero(x):
+    d = x._data if hasattr(x, "_data") else x
+    return bool(np.any(d == 0))
+
+
+cumprod_p = Op("cumprod", _cumprod_fwd, save=(0,), save_out=True).defvjp(_cumprod_vjp)
+
+
+def _cumprod_zero_grad_fwd(g, x, axis):
+    """The cumprod VJP by explicit sums, exact when x has zeros (O(n^2) along ``axis``)."""
+    xm = np.moveaxis(x, axis, -1)
+    gm = np.moveaxis(g, axis, -1)
+    n = xm.shape[-1]
+    out = np.zeros_like(xm)
+    for j in range(n):
+        # sum_{i >= j} g_i * prod_{k <= i, k != j} x_k
+        before = np.prod(xm[..., :j], axis=-1)
+        after = np.cumprod(xm[..., j + 1 :], axis=-1)
+        terms = gm[..., j] + np.sum(gm[..., j + 1 :] * after, axis=-1)
+        out[..., j] = before * terms
+    return np.moveaxis(out, -1, axis)
+
+
+def _cumprod_zero_grad_vjp_g(grad, ans, g, x, axis):
+    raise NotImplementedError(
+        "cumprod: double backward through inputs containing zeros is not implemented"
+    )
+
+
+cumprod_zero_grad_p = Op("cumprod_zero_grad", _cumprod_zero_grad_fwd).defvjp(
+    _cumprod_zero_grad_vjp_g, _cumprod_zero_grad_vjp_g
+)
+
+
+@public(method=True)
+def cumprod(input, dim: int, *, dtype=None):  # noqa: A002
+    if dtype is not None:
+        input = input.to(dtype)
+    d = wrap_dim(dim, input.ndim, "cumprod")
+    if input.ndim == 0:
+        return mul(input, 1)
+    return cumprod_p(input, axis=d)

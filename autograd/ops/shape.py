@@ -12,8 +12,10 @@ import operator
 
 import numpy as np
 
-from ._registry import Op
+from ..tensor import Tensor
+from ._registry import Op, public
 from .elementwise import mul  # noqa: F401  (re-exported for VJPs in this family)
+from .indexing import getitem_p
 
 # ---------------------------------------------------------------------------------------
 # primitives
@@ -71,62 +73,6 @@ def _permute_vjp(grad, ans, x, dims):
 permute_p = Op("permute", _permute_fwd, view=True).defvjp(_permute_vjp)
 
 
-def _getitem_fwd(x, idx):
-    return x[idx]
-
-
-def _getitem_vjp(grad, ans, x, idx):
-    return index_grad(grad, idx=idx, shape=x.shape)
-
-
-getitem = Op("getitem", _getitem_fwd, view=True).defvjp(_getitem_vjp)
-
-
-def _is_basic(idx) -> bool:
-    return all(i is None or i is Ellipsis or isinstance(i, (builtins.int, slice)) for i in idx)
-
-
-def _index_grad_fwd(g, idx, shape):
-    """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices accumulate)."""
-    out = np.zeros(shape, dtype=g.dtype)
-    if _is_basic(idx):
-        out[idx] = g
-    else:
-        np.add.at(out, idx, g)
-    return out
-
-
-def _index_grad_vjp(grad, ans, g, idx, shape):
-    return getitem(grad, idx=idx)
-
-
-index_grad = Op("index_grad", _index_grad_fwd).defvjp(_index_grad_vjp)
-
-
-def _index_put_fwd(x, v, idx, accumulate=False):
-    out = x.copy()
-    if accumulate:
-        np.add.at(out, idx, v)
-    else:
-        out[idx] = v
-    return out
-
-
-def _index_put_vjp_x(grad, ans, x, v, idx, accumulate=False):
-    return grad if accumulate else index_put_p(grad, 0.0, idx=idx)
-
-
-def _index_put_vjp_v(grad, ans, x, v, idx, accumulate=False):
-    g = getitem(grad, idx=idx)
-    # v was broadcast to the indexed shape; the engine sums it back to v's shape
-    return g
-
-
-index_put_p = Op("index_put", _index_put_fwd, promote=None).defvjp(
-    _index_put_vjp_x, _index_put_vjp_v
-)
-
-
 def _cat_fwd(*xs, axis):
     return np.concatenate(xs, axis=axis)
 
@@ -138,7 +84,7 @@ def _cat_vjp(grad, ans, *xs, axis):
     for x in xs:
         n = x.shape[axis]
         sl = (slice(None),) * (axis % nd) + (slice(start, start + n),)
-        out.append(getitem(grad, idx=sl))
+        out.append(getitem_p(grad, idx=sl))
         start += n
     return out
 
@@ -152,7 +98,7 @@ def _stack_fwd(*xs, axis):
 
 def _stack_vjp(grad, ans, *xs, axis):
     nd = grad.ndim
-    return [getitem(grad, idx=(slice(None),) * (axis % nd) + (i,)) for i in range(len(xs))]
+    return [getitem_p(grad, idx=(slice(None),) * (axis % nd) + (i,)) for i in range(len(xs))]
 
 
 stack_p = Op("stack", _stack_fwd, promote="arith").defvjp_all(_stack_vjp)
@@ -230,7 +176,7 @@ def _gather_block(grad, index, axis):
     """``gather`` reading only the block the index spans (PyTorch's semantics for an index
     smaller than the source outside ``axis``), not a broadcast of the index."""
     if any(i != s for k, (i, s) in enumerate(zip(index.shape, grad.shape)) if k != axis):
-        grad = getitem(
+        grad = getitem_p(
             grad,
             idx=tuple(slice(0, i) if k != axis else slice(None) for k, i in enumerate(index.shape)),
         )
@@ -355,7 +301,7 @@ def _pad_fwd(x, pad, value=0.0):
 
 def _pad_vjp(grad, ans, x, pad, value=0.0):
     sl = tuple(slice(lo, lo + n) for (lo, hi), n in zip(pad, x.shape))
-    return getitem(grad, idx=sl)
+    return getitem_p(grad, idx=sl)
 
 
 pad_p = Op("pad", _pad_fwd).defvjp(_pad_vjp)
@@ -386,12 +332,6 @@ sum_p = Op("sum", _sum_fwd).defvjp(_sum_vjp)
 # helpers shared by the public functions
 
 
-def _Tensor():
-    from ..tensor import Tensor
-
-    return Tensor
-
-
 def wrap_dim(dim, ndim, name=""):
     from ..tensor import _wrap_dim
 
@@ -420,7 +360,7 @@ def _shape_arg(shape, name):
     if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
         shape = tuple(shape[0])
     try:
-        return tuple(operator.index(s) if not isinstance(s, _Tensor()) else int(s) for s in shape)
+        return tuple(operator.index(s) if not isinstance(s, Tensor) else int(s) for s in shape)
     except TypeError:
         raise TypeError(f"{name}: shape must be a sequence of ints, got {shape!r}") from None
 
@@ -455,31 +395,36 @@ def _infer_shape(shape, numel, old_shape, name):
 # public functions
 
 
+@public(method=True)
 def reshape(input, *shape):  # noqa: A002
     """Return a tensor with the same data and the given shape (one dim may be -1)."""
     shape = _infer_shape(_shape_arg(shape, "reshape"), input.numel(), input.shape, "reshape")
     return reshape_p(input, shape=shape)
 
 
+@public(method=True)
 def view(input, *shape):  # noqa: A002
     """Like :func:`reshape`; dtype arguments (``view(dtype)``) are not supported."""
     if (
         len(shape) == 1
         and not isinstance(shape[0], (builtins.int, list, tuple))
-        and not isinstance(shape[0], _Tensor())
+        and not isinstance(shape[0], Tensor)
     ):
         raise TypeError("view(dtype) is not supported; use .to(dtype)")
     return reshape(input, *shape)
 
 
+@public(method=True)
 def view_as(input, other):  # noqa: A002
     return reshape(input, tuple(other.shape))
 
 
+@public(method=True)
 def reshape_as(input, other):  # noqa: A002
     return reshape(input, tuple(other.shape))
 
 
+@public(method=True)
 def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     nd = input.ndim
     if nd == 0:
@@ -495,6 +440,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     return reshape_p(input, shape=shp[:s] + (n,) + shp[e + 1 :])
 
 
+@public(method=True)
 def unflatten(input, dim: int, sizes):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "unflatten")
     shp = tuple(input.shape)
@@ -503,6 +449,7 @@ def unflatten(input, dim: int, sizes):  # noqa: A002
     return reshape_p(input, shape=shp[:d] + sizes + shp[d + 1 :])
 
 
+@public(method=True)
 def squeeze(input, dim=None):  # noqa: A002
     shp = tuple(input.shape)
     if dim is None:
@@ -513,12 +460,14 @@ def squeeze(input, dim=None):  # noqa: A002
     return reshape_p(input, shape=new)
 
 
+@public(method=True)
 def unsqueeze(input, dim: int):  # noqa: A002
     d = wrap_dim(dim, input.ndim + 1, "unsqueeze")
     shp = tuple(input.shape)
     return reshape_p(input, shape=shp[:d] + (1,) + shp[d:])
 
 
+@public(method=True)
 def permute(input, *dims):  # noqa: A002
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = tuple(dims[0])
@@ -537,6 +486,7 @@ def permute(input, *dims):  # noqa: A002
     return permute_p(input, dims=axes)
 
 
+@public(method=True, aliases=("swapaxes", "swapdims"))
 def transpose(input, dim0: int, dim1: int):  # noqa: A002
     nd = input.ndim
     if nd == 0:
@@ -548,15 +498,14 @@ def transpose(input, dim0: int, dim1: int):  # noqa: A002
     return permute_p(input, dims=tuple(dims))
 
 
-swapaxes = swapdims = transpose
-
-
+@public(method=True)
 def t(input):  # noqa: A002
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
+@public(method=True, aliases=("moveaxis",))
 def movedim(input, source, destination):  # noqa: A002
     nd = input.ndim
     src = [
@@ -573,6 +522,7 @@ def movedim(input, source, destination):  # noqa: A002
     return permute_p(input, dims=tuple(order))
 
 
+@public(method=True)
 def broadcast_to(input, size):  # noqa: A002
     size = tuple(size)
     try:
@@ -588,6 +538,7 @@ def broadcast_to(input, size):  # noqa: A002
     return broadcast_to_p(input, shape=size)
 
 
+@public(method=True)
 def expand(input, *sizes):  # noqa: A002
     """Broadcast singleton dims to ``sizes`` (-1 keeps a dim), without copying."""
     sizes = _shape_arg(sizes, "expand")
@@ -622,15 +573,18 @@ def expand(input, *sizes):  # noqa: A002
     return broadcast_to_p(input, shape=tuple(target))
 
 
+@public(method=True)
 def expand_as(input, other):  # noqa: A002
     return expand(input, tuple(other.shape))
 
 
+@public()
 def broadcast_tensors(*tensors):
     shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
     return tuple(broadcast_to_p(t, shape=shape) for t in tensors)
 
 
+@public(method=True)
 def repeat(input, *sizes):  # noqa: A002
     """Tile the tensor ``sizes`` times along each dim (PyTorch's ``repeat`` = ``np.tile``)."""
     sizes = _shape_arg(sizes, "repeat")
@@ -642,6 +596,7 @@ def repeat(input, *sizes):  # noqa: A002
     return tile_p(input, reps=sizes)
 
 
+@public(method=True)
 def tile(input, dims):  # noqa: A002
     dims = tuple(dims)
     if len(dims) < input.ndim:
@@ -649,19 +604,23 @@ def tile(input, dims):  # noqa: A002
     return tile_p(input, reps=dims)
 
 
+@public(method=True)
 def flip(input, dims):  # noqa: A002
     axes = wrap_dims(dims if isinstance(dims, (list, tuple)) else (dims,), input.ndim, "flip")
     return flip_p(input, axis=axes)
 
 
+@public(method=True)
 def fliplr(input):  # noqa: A002
     return flip(input, (1,))
 
 
+@public(method=True)
 def flipud(input):  # noqa: A002
     return flip(input, (0,))
 
 
+@public(method=True)
 def roll(input, shifts, dims=None):  # noqa: A002
     if dims is None:
         flat = flatten(input)
@@ -679,6 +638,7 @@ def roll(input, shifts, dims=None):  # noqa: A002
     return roll_p(input, shift=int(shifts), axis=wrap_dim(dims, input.ndim, "roll"))
 
 
+@public(method=True)
 def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "narrow")
     n = input.shape[d]
@@ -689,9 +649,10 @@ def narrow(input, dim: int, start: int, length: int):  # noqa: A002
             f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
             f"({n}) of dim {dim}"
         )
-    return getitem(input, idx=(slice(None),) * d + (slice(start, start + length),))
+    return getitem_p(input, idx=(slice(None),) * d + (slice(start, start + length),))
 
 
+@public(method=True)
 def select(input, dim: int, index: int):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "select")
     n = input.shape[d]
@@ -700,11 +661,11 @@ def select(input, dim: int, index: int):  # noqa: A002
             f"select(): index {index} out of range for tensor of size "
             f"{tuple(input.shape)} at dimension {dim}"
         )
-    return getitem(input, idx=(slice(None),) * d + (index % n,))
+    return getitem_p(input, idx=(slice(None),) * d + (index % n,))
 
 
 def _check_same_ndim(tensors, name, dim):
-    T = _Tensor()
+    T = Tensor
     if not isinstance(tensors, (list, tuple)) or not tensors:
         raise (TypeError if not isinstance(tensors, (list, tuple)) else RuntimeError)(
             f"{name}(): expected a non-empty list of Tensors"
@@ -717,6 +678,7 @@ def _check_same_ndim(tensors, name, dim):
             )
 
 
+@public(aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0):
     """Concatenate along an existing ``dim``; all other dims must match."""
     _check_same_ndim(tensors, "cat", dim)
@@ -741,9 +703,7 @@ def cat(tensors, dim: int = 0):
     return cat_p(*tensors, axis=d)
 
 
-concat = concatenate = cat
-
-
+@public()
 def stack(tensors, dim: int = 0):
     """Stack equally shaped tensors along a new ``dim``."""
     _check_same_ndim(tensors, "stack", dim)
@@ -758,14 +718,17 @@ def stack(tensors, dim: int = 0):
     return stack_p(*tensors, axis=d)
 
 
+@public()
 def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+@public()
 def vstack(tensors):
     return cat([t if t.ndim >= 2 else reshape(t, 1, -1) for t in tensors], 0)
 
 
+@public(method=True)
 def split(tensor, split_size_or_sections, dim: int = 0):
     """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes."""
     d = wrap_dim(dim, tensor.ndim, "split")
@@ -788,11 +751,12 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     out = []
     start = 0
     for s in sizes:
-        out.append(getitem(tensor, idx=(slice(None),) * d + (slice(start, start + s),)))
+        out.append(getitem_p(tensor, idx=(slice(None),) * d + (slice(start, start + s),)))
         start += s
     return tuple(out)
 
 
+@public(method=True)
 def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -802,6 +766,7 @@ def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
     return split(input, step, d)
 
 
+@public(method=True)
 def tensor_split(input, indices_or_sections, dim: int = 0):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "tensor_split")
     n = input.shape[d]
@@ -812,18 +777,19 @@ def tensor_split(input, indices_or_sections, dim: int = 0):  # noqa: A002
         return split(input, sizes, d)
     bounds = [0] + list(indices_or_sections) + [n]
     return tuple(
-        getitem(input, idx=(slice(None),) * d + (slice(a, b),))
+        getitem_p(input, idx=(slice(None),) * d + (slice(a, b),))
         for a, b in zip(bounds[:-1], bounds[1:])
     )
 
 
+@public(method=True)
 def unbind(input, dim: int = 0):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "unbind")
-    return tuple(getitem(input, idx=(slice(None),) * d + (i,)) for i in range(input.shape[d]))
+    return tuple(getitem_p(input, idx=(slice(None),) * d + (i,)) for i in range(input.shape[d]))
 
 
 def _index_arg(index, name):
-    T = _Tensor()
+    T = Tensor
     if isinstance(index, T):
         if index.dtype.kind not in "iu":
             raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {index.dtype}")
@@ -834,6 +800,7 @@ def _index_arg(index, name):
     return a
 
 
+@public(method=True)
 def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for ``dim=1``)."""
     idx = _index_arg(index, "gather")
@@ -859,12 +826,13 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
         )
     x = input
     if any(idx.shape[k] < input.shape[k] for k in range(nd) if k != d):
-        x = getitem(
+        x = getitem_p(
             input, idx=tuple(slice(0, idx.shape[k]) if k != d else slice(None) for k in range(nd))
         )
     return gather_p(x, idx % n if idx.size and idx.min() < 0 else idx, axis=d)
 
 
+@public(method=True)
 def take_along_dim(input, indices, dim=None):  # noqa: A002
     idx = _index_arg(indices, "take_along_dim")
     if dim is None:
@@ -885,7 +853,7 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
 
 
 def _check_scatter_sizes(name, input, d, idx, src):
-    T = _Tensor()
+    T = Tensor
     for k in range(idx.ndim):
         too_big_self = k != d and k < input.ndim and idx.shape[k] > input.shape[k]
         too_big_src = isinstance(src, T) and src.ndim and idx.shape[k] > src.shape[k]
@@ -897,6 +865,7 @@ def _check_scatter_sizes(name, input, d, idx, src):
             )
 
 
+@public(method=True, inplace=True)
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # noqa: A002
     """Out-of-place ``scatter``: a copy of ``input`` with ``src`` (or ``value``) written at
     ``index`` along ``dim``."""
@@ -917,12 +886,13 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
     if src is None:
         raise TypeError("scatter() needs src or value")
     _check_scatter_sizes("scatter", input, d, idx, src)
-    T = _Tensor()
+    T = Tensor
     if not isinstance(src, T):
         src = float(src) if input.dtype.kind == "f" else src
     return scatter_p(input, idx, src, axis=d)
 
 
+@public(method=True, inplace=True)
 def scatter_add(input, dim: int, index, src):  # noqa: A002
     idx = _index_arg(index, "scatter_add")
     d = wrap_dim(dim, input.ndim, "scatter_add")
@@ -933,11 +903,12 @@ def scatter_add(input, dim: int, index, src):  # noqa: A002
             f"scatter_add(): index {bad} is out of bounds for dimension {d} with size {n}"
         )
     _check_scatter_sizes("scatter_add", input, d, idx, src)
-    from .elementwise import add
+    from .elementwise import add_p
 
-    return add(input, scatter_add_p(src, idx, axis=d, shape=tuple(input.shape)))
+    return add_p(input, scatter_add_p(src, idx, axis=d, shape=tuple(input.shape)))
 
 
+@public(method=True)
 def index_select(input, dim: int, index):  # noqa: A002
     idx = _index_arg(index, "index_select")
     if idx.ndim > 1:
@@ -952,21 +923,23 @@ def index_select(input, dim: int, index):  # noqa: A002
     return index_select_p(input, idx.reshape(-1), axis=d)
 
 
+@public(method=True)
 def masked_select(input, mask):  # noqa: A002
-    T = _Tensor()
+    T = Tensor
     m = mask._data if isinstance(mask, T) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
     shape = np.broadcast_shapes(tuple(input.shape), m.shape)
     x = input if tuple(input.shape) == shape else broadcast_to_p(input, shape=shape)
-    return getitem(x, idx=(np.broadcast_to(m, shape),))
+    return getitem_p(x, idx=(np.broadcast_to(m, shape),))
 
 
+@public(method=True, inplace=True)
 def masked_fill(input, mask, value):  # noqa: A002
     """Fill ``input`` with ``value`` where ``mask`` is True (``mask`` broadcasts)."""
     from .elementwise import masked_fill as mf
 
-    T = _Tensor()
+    T = Tensor
     m = mask._data if isinstance(mask, T) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(
@@ -989,18 +962,21 @@ def masked_fill(input, mask, value):  # noqa: A002
     return mf(input, m, value)
 
 
+@public(method=True, inplace=True)
 def tril(input, diagonal: int = 0):  # noqa: A002
     if input.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {input.ndim}")
     return tril_p(input, k=diagonal)
 
 
+@public(method=True, inplace=True)
 def triu(input, diagonal: int = 0):  # noqa: A002
     if input.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {input.ndim}")
     return triu_p(input, k=diagonal)
 
 
+@public(method=True)
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
     nd = input.ndim
     a = wrap_dim(dim1, nd, "diagonal")
@@ -1010,6 +986,7 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
     return diagonal_p(input, offset=offset, axis1=a, axis2=b)
 
 
+@public(method=True)
 def diag(input, diagonal: int = 0):  # noqa: A002
     """1-D input: a square matrix with it on the ``diagonal``; 2-D: that diagonal."""
     if input.ndim == 1:
@@ -1020,6 +997,7 @@ def diag(input, diagonal: int = 0):  # noqa: A002
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
+@public(method=True)
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):  # noqa: A002
     nd = input.ndim + 1
     a = wrap_dim(dim1, nd, "diag_embed")
@@ -1054,10 +1032,54 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
             slice(builtins.max(-lo, 0), n - builtins.max(-hi, 0))
             for (lo, hi), n in zip(pairs, input.shape)
         )
-        input = getitem(input, idx=sl)
+        input = getitem_p(input, idx=sl)
         pairs = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in pairs]
     return pad_p(input, pad=tuple(pairs), value=0.0 if value is None else value)
 
 
+@public(method=True)
 def sum_to_size(input, *size):  # noqa: A002
     return sum_to(input, shape=_shape_arg(size, "sum_to_size"))
+
+
+@public()
+def meshgrid(*tensors, indexing: str = "ij"):
+    """Coordinate grids from 1-D tensors (``indexing='ij'`` as PyTorch's default, or 'xy')."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f"meshgrid: indexing must be one of 'xy' or 'ij', but received: {indexing}"
+        )
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(
+                f"meshgrid expects all tensors to have 0 or 1 dimensions, got {t.ndim}"
+            )
+    sizes = [builtins.max(t.numel(), 1) if t.ndim else 1 for t in tensors]
+    ts = list(tensors)
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, t in enumerate(ts):
+        shp = [1] * len(ts)
+        shp[i] = sizes[i]
+        out.append(expand(reshape_p(t, shape=tuple(shp)), *sizes))
+    if indexing == "xy" and len(out) >= 2:
+        out = [o.transpose(0, 1) for o in out]
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+@public(method=True, inplace=True)
+def index_fill(input, dim: int, index, value):  # noqa: A002
+    """``input`` with the entries at ``index`` along ``dim`` set to ``value``."""
+    d = wrap_dim(dim, input.ndim, "index_fill")
+    idx = _index_arg(index, "index_fill")
+    mask = np.zeros(input.shape[d] if input.ndim else 1, dtype=bool)
+    mask[idx] = True
+    shp = [1] * input.ndim
+    if input.ndim:
+        shp[d] = input.shape[d]
+    return masked_fill(input, mask.reshape(shp), value)
