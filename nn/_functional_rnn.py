@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
+from autograd.ops.indexing import getitem_p
 from autograd.ops.nn import linear_p
 from autograd.ops.nn_rnn import gru_seq, lstm_seq, rnn_seq
-from autograd.ops.indexing import getitem_p
 from autograd.ops.shape import cat_p, reshape_p, stack_p
 from autograd.tensor import Tensor
 
@@ -33,10 +33,6 @@ def _dropout(x, p, training):
 
 
 # --------------------------------------------------------------------------- recurrences
-
-
-def _gate_count(mode):
-    return {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}[mode]
 
 
 def _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):

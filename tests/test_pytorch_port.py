@@ -1,4 +1,5 @@
-"""A PyTorch training script runs unchanged below the imports (API.md's promise)."""
+"""A PyTorch training script runs unchanged below the imports (the public contract's promise,
+stated in the README's "From PyTorch to ndgrad")."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@
 - :func:`check_precision`: a float32 module beside a float64 copy, layer by layer.
 """
 
-from ._report import GradientCheckError, GradientCheckReport, GradReport, Mismatch
+from ._report import GradientCheckError, GradientCheckReport, Mismatch
 from .checks import check_function, check_module
 from .precision import LayerPrecision, PrecisionReport, check_precision
 from .strategies import arrays, broadcastable_shapes, dims, elements, shapes, tensors
@@ -15,7 +15,6 @@ from .strategies import arrays, broadcastable_shapes, dims, elements, shapes, te
 __all__ = [
     "GradientCheckError",
     "GradientCheckReport",
-    "GradReport",
     "LayerPrecision",
     "Mismatch",
     "PrecisionReport",

@@ -167,6 +167,3 @@ class GradientCheckReport:
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython / hypothesis pretty printer
         p.text(str(self))
-
-
-GradReport = GradientCheckReport  # the short name

@@ -287,7 +287,6 @@ def check_function(
     n_directions: int = 2,
     max_report: int = 5,
     raise_exception: bool = True,
-    second_order=None,
 ) -> GradientCheckReport:
     """Check the gradients of ``fn(*inputs)`` (a plain function or a custom
     ``autograd.Function``'s ``apply``) against float64 finite differences.
@@ -320,8 +319,7 @@ def check_function(
         every forward (so random ops draw the same numbers each time); the caller's generator
         state is restored afterwards.
     gradgrad : bool or 'only'
-        Also check second derivatives (``'only'``: only them). ``second_order`` is another
-        name for it.
+        Also check second derivatives (``'only'``: only them).
     invariants : bool
         Check the backward invariants (no mutation of inputs or incoming gradient, no aliased
         gradients, shapes and dtypes, graph freed) in the inputs' own dtypes.
@@ -351,7 +349,6 @@ def check_function(
     >>> x = autograd.randn(3, 4, dtype=autograd.float64)
     >>> check_function(lambda x: (x * x).sum(-1), x)
     """
-    gradgrad = gradgrad if second_order is None else second_order
     opts = _options(
         eps,
         atol,
@@ -398,7 +395,6 @@ def check_module(
     n_directions: int = 2,
     max_report: int = 5,
     raise_exception: bool = True,
-    second_order=None,
 ) -> GradientCheckReport:
     """Check the gradients of every parameter and floating input of ``module(*inputs)``.
 
@@ -428,7 +424,6 @@ def check_module(
         Truthy when everything passed; failures name the parameter (``'fc.weight'``) or input,
         the element, the analytic and numeric values and the relative error, worst first.
     """
-    gradgrad = gradgrad if second_order is None else second_order
     opts = _options(
         eps,
         atol,

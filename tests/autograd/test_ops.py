@@ -93,7 +93,6 @@ def test_grad_shape_and_dtype_float32(row, data):
 
 
 def test_every_registered_op_has_a_row():
-    import nn  # noqa: F401  (registers the fused layer ops)
     from autograd.ops._registry import REGISTRY
 
     covered = set()
