@@ -311,7 +311,10 @@ def _references(kind: str, loss_fn, out: np.ndarray, y: np.ndarray) -> dict:
             uni, prior = np.zeros(()), np.log(m / (1 - m))
         else:
             uni, prior = np.full((), 0.5), m
-        return {"uniform prediction, log 2": loss_of(uni), "positive-rate prediction": loss_of(prior)}
+        return {
+            "uniform prediction, log 2": loss_of(uni),
+            "positive-rate prediction": loss_of(prior),
+        }
     yf = y.astype(np.float64)
     center = np.median(yf, axis=0) if kind == "l1" else yf.mean(axis=0)
     what = "median" if kind == "l1" else "mean"
@@ -582,10 +585,10 @@ def overfit_one_batch(
             loss = _scalar_loss(loss_fn(m(x), y), where)
             value = float(loss.item())
             losses.append(value)
-            if not math.isfinite(value) or step == steps:
-                break
-            if report.steps_to_tol is None and value <= tol:
+            if value <= tol:
                 report.steps_to_tol = step
+                break
+            if not math.isfinite(value) or step == steps:
                 break
             if loss.requires_grad:  # else nothing upstream is trainable: the loss cannot move
                 loss.backward()
@@ -998,8 +1001,11 @@ def check_parameters_update(
             delta = float(np.linalg.norm((after - before[n]).ravel()))
             norm = float(np.linalg.norm(before[n].ravel()))
             report.update_ratio[n] = delta / norm if norm > 0 else (math.inf if delta else 0.0)
-            if delta == 0.0 and id(p) in in_opt and p.grad is not None and n not in (
-                report.zero_grad
+            if (
+                delta == 0.0
+                and id(p) in in_opt
+                and p.grad is not None
+                and n not in (report.zero_grad)
             ):
                 report.unchanged.append(n)
     report.numbers["loss"] = float(loss.item())
