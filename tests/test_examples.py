@@ -104,3 +104,37 @@ def test_fit_function_quick(tmp_path, capsys):
     if _has_matplotlib():
         assert (tmp_path / "fit_function.png").exists()
         assert (tmp_path / "fit_function_curves.png").exists()
+
+
+def test_training_recipe_quick(tmp_path, capsys):
+    _need_nn("Sequential", "Linear", "ReLU", "Flatten", "Dropout", "Softmax", "CrossEntropyLoss")
+    mod = _load("training_recipe")
+    res = mod.main(["--quick", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    s = res["sanity"]
+    for key in ("init", "independence", "update", "baseline", "overfit"):
+        assert s[key], (key, str(s[key]))
+    assert abs(s["init"].loss - math.log(10)) < 0.1
+    assert s["baseline"].real_loss < 0.9 * s["baseline"].baseline_loss
+    assert s["overfit"].losses[-1] <= 1e-3
+    assert not s["overfit_bug"] and min(s["overfit_bug"].losses) > 1.0  # the planted bug
+    w = res["watch"]
+    assert w["test_loss"][-1] < w["test_loss"][0] and w["test_acc"][-1] > 0.6
+    assert sorted(w["snapshots"]) == [0, 1, 2, 3]
+    for p in w["snapshots"].values():
+        assert p.shape == (16, 10)
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert sorted(set(w["watch_labels"])) == list(range(10))
+    assert len(res["regularisation"]) == 4
+    trials = res["search"]
+    assert len(trials) == 3
+    for t in trials:
+        assert 1e-4 <= t["lr"] <= 1e-1 and 1e-6 <= t["wd"] <= 1e-1 and 0 <= t["val_acc"] <= 1
+    assert "FAILED" in out and "random search" in out.lower()
+    names = ("sanity", "learning_curves", "predictions", "regularisation", "random_search")
+    for name in names:
+        assert (tmp_path / f"recipe_{name}.png").exists() == _has_matplotlib(), name
+    # seeded
+    again = mod.random_search(mod.load(), trials=3, epochs=1)
+    capsys.readouterr()
+    assert [t["val_acc"] for t in again] == [t["val_acc"] for t in trials]

@@ -1,5 +1,7 @@
-"""``nn.utils``: gradient clipping and parameter/vector conversion."""
+"""``nn.utils``: gradient clipping, parameter/vector conversion, and the training recipe's
+sanity checks (:mod:`nn.utils.recipe`)."""
 
+from . import recipe
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
@@ -8,5 +10,6 @@ __all__ = [
     "clip_grad_norm",
     "clip_grad_value_",
     "parameters_to_vector",
+    "recipe",
     "vector_to_parameters",
 ]
