@@ -46,7 +46,9 @@ def _out(a) -> Tensor:
 
 
 def _num(x):
-    """A bound as PyTorch prints it: a number stays a number, a tensor prints as a tensor."""
+    """A bound as PyTorch's f-strings print it: a 0-d tensor as its number."""
+    if isinstance(x, Tensor) and x.ndim == 0:
+        return x.item()
     return x
 
 

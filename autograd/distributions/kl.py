@@ -28,7 +28,7 @@ from .independent import Independent
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .uniform import Uniform
-from .utils import sum_rightmost
+from .utils import sum_rightmost, xlogy
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -126,7 +126,7 @@ def _infinite_like(t: Tensor) -> Tensor:
 
 
 def _x_log_x(t):
-    return t * log(t)
+    return xlogy(t, t)  # 0 at 0
 
 
 def _softplus(x):
@@ -301,12 +301,11 @@ def _kl_normal_infinity(p, q):
 def _kl_uniform_beta(p, q):
     qa, qb = q.concentration1, q.concentration0
     width = p.high - p.low
-    with np.errstate(all="ignore"):
-        t1 = log(width)
-        t2 = (qa - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
-        t3 = (qb - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + width) / width
-        t4 = lgamma(qa) + lgamma(qb) - lgamma(qa + qb)
-        result = t3 + t4 - t1 - t2
+    t1 = log(width)
+    t2 = (qa - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    t3 = (qb - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + width) / width
+    t4 = lgamma(qa) + lgamma(qb) - lgamma(qa + qb)
+    result = t3 + t4 - t1 - t2
     return _inf_where((p.high > 1.0) | (p.low < 0.0), result)
 
 
@@ -314,12 +313,11 @@ def _kl_uniform_beta(p, q):
 def _kl_uniform_gamma(p, q):
     qa, qb = q.concentration, q.rate
     width = p.high - p.low
-    with np.errstate(all="ignore"):
-        t1 = log(width)
-        t2 = lgamma(qa) - qa * log(qb)
-        t3 = (1 - qa) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
-        t4 = qb * (p.high + p.low) / 2
-        result = -t1 + t2 + t3 + t4
+    t1 = log(width)
+    t2 = lgamma(qa) - qa * log(qb)
+    t3 = (1 - qa) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    t4 = qb * (p.high + p.low) / 2
+    result = -t1 + t2 + t3 + t4
     return _inf_where(p.low < 0.0, result)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import numbers
 
-
 from ..ops.elementwise import erf, log
 from ..tensor import Tensor
 from . import constraints
