@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes as _dt
-from ..ops.elementwise import clamp, eq, log, log1p, mul, sigmoid, sub, where
+from ..ops.elementwise import clamp, eq, log, log1p, logical_and, mul, sigmoid, sub, where
 from ..ops.reduction import log_softmax, logsumexp, softmax
 from ..ops.reduction import sum as _sum
 from ..tensor import Size, Tensor
@@ -71,8 +71,12 @@ def normalize_probs(probs: Tensor) -> Tensor:
 
 
 def xlogy(x, y):
-    """``x * log(y)``, taken as 0 where ``x == 0`` (with a zero, not NaN, gradient there)."""
-    zero = eq(x, 0)
+    """``x * log(y)``, taken as 0 where ``x == 0`` and ``y == 0`` (with zero gradients there).
+
+    Where only ``x`` is 0 the gradient in ``x`` is ``log(y)``, the true derivative (PyTorch's
+    ``xlogy`` gives 0 there, which makes e.g. Beta's ``log_prob`` gradient wrong at a
+    concentration of exactly 1)."""
+    zero = logical_and(eq(x, 0), eq(y, 0))
     return where(zero, 0.0, mul(x, log(where(zero, 1.0, y))))
 
 
