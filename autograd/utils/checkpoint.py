@@ -66,7 +66,7 @@ def _graph_inputs(outputs, args, first_seq):
 class _Run:
     """What the backward needs to rerun the segment."""
 
-    __slots__ = ("fn", "args", "kwargs", "rng_state", "leaves")
+    __slots__ = ("fn", "args", "kwargs", "rng_state", "leaves", "cutting")
 
     def __init__(self, fn, args, kwargs, rng_state, leaves):
         self.fn = fn
@@ -74,6 +74,24 @@ class _Run:
         self.kwargs = kwargs
         self.rng_state = rng_state
         self.leaves = leaves
+        self.cutting = False
+
+
+class _Cut(Function):
+    """Identity on a checkpoint argument for the recompute. While the recomputed segment is
+    differentiated (``run.cutting``) its backward passes nothing on, so that inner ``grad``
+    stops here instead of walking the graph outside the segment; afterwards it passes
+    gradients through, so a ``create_graph=True`` gradient still reaches what made the
+    argument (double backward through a checkpoint)."""
+
+    @staticmethod
+    def forward(ctx, x, run):
+        ctx.run = run
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None if ctx.run.cutting else grad), None
 
 
 class _CheckpointFunction(Function):
@@ -90,16 +108,22 @@ class _CheckpointFunction(Function):
         if run.rng_state is not None:
             default_generator.set_state(run.rng_state)
         try:
-            detached = [
-                a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a
-                for a in run.args
-            ]
             with enable_grad():
-                outs = run.fn(*detached, **run.kwargs)
+                if create_graph:
+                    inputs = [
+                        _Cut.apply(a, run) if isinstance(a, Tensor) and a.requires_grad else a
+                        for a in run.args
+                    ]
+                else:
+                    inputs = [
+                        a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a
+                        for a in run.args
+                    ]
+                outs = run.fn(*inputs, **run.kwargs)
         finally:
             default_generator.set_state(current)
         outs = outs if isinstance(outs, tuple) else (outs,)
-        arg_targets = [d for d in detached if isinstance(d, Tensor) and d.requires_grad]
+        arg_targets = [d for d in inputs if isinstance(d, Tensor) and d.requires_grad]
         targets = arg_targets + run.leaves
         sel_out, sel_grad = [], []
         for o, g in zip(outs, grads):
@@ -108,7 +132,11 @@ class _CheckpointFunction(Function):
                 sel_grad.append(g)
         if not sel_out or not targets:
             return (None, None) + (None,) * len(targets)
-        gs = _grad(sel_out, targets, sel_grad, allow_unused=True, create_graph=create_graph)
+        run.cutting = True
+        try:
+            gs = _grad(sel_out, targets, sel_grad, allow_unused=True, create_graph=create_graph)
+        finally:
+            run.cutting = False
         return (None, None) + tuple(gs)
 
 
