@@ -150,6 +150,31 @@ solve_p = Op("solve", _solve_fwd, save=(0,), save_out=True, promote="arith").def
     _solve_vjp_a, _solve_vjp_b
 )
 
+
+def _cholesky_fwd(a):
+    try:
+        return np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        raise RuntimeError(
+            "linalg.cholesky: The factorization could not be completed because the input is not "
+            "positive-definite."
+        ) from None
+
+
+def _cholesky_vjp(grad, ans, a):
+    # A = L L^T: gA = L^-T Phi L^-1 with Phi = sym(tril(L^T gL)) (diagonal counted once), the
+    # symmetric gradient PyTorch returns. Both triangular solves go through ``solve``.
+    from .elementwise import add
+    from .shape import tril_p
+
+    p = tril_p(matmul_p(_mT(ans), grad), k=0)
+    phi = mul(add(p, _mT(tril_p(p, k=-1))), 0.5)
+    left = solve_p(_mT(ans), phi)  # L^-T Phi
+    return _mT(solve_p(_mT(ans), _mT(left)))  # (L^-T (L^-T Phi)^T)^T = L^-T Phi L^-1
+
+
+cholesky_p = Op("cholesky", _cholesky_fwd, save_out=True).defvjp(_cholesky_vjp)
+
 # ---------------------------------------------------------------------------------------
 # public functions
 
@@ -412,3 +437,28 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
     if alpha != 1:
         out = mul(out, alpha)
     return add_p(mul(input, beta) if beta != 1 else input, out)
+
+
+def cholesky(A, *, upper: bool = False):  # noqa: N803
+    """Cholesky factor of a symmetric positive-definite matrix (batched).
+
+    Parameters
+    ----------
+    A : Tensor, shape (*, n, n)
+        Only the lower triangle is read, as in PyTorch.
+    upper : bool
+        Return the upper factor ``U = L^T`` (``A = U^T U``) instead of ``L``.
+
+    Returns
+    -------
+    Tensor, shape (*, n, n)
+        ``L`` lower-triangular with positive diagonal, ``A = L L^T``.
+
+    Raises
+    ------
+    RuntimeError
+        If ``A`` is not square, not floating, or not positive-definite.
+    """
+    _square_check(A, "cholesky")
+    L = cholesky_p(A)  # noqa: N806
+    return _mT(L) if upper else L

@@ -228,3 +228,71 @@ UNARY_NOGRAD = [
 ROWS += [Row(n, f, 2, grad=False, ref=r) for n, f, r in COMPARISONS]
 ROWS += [Row(n, f, 1, grad=False, ref=r, shapes=same_shapes(1)) for n, f, r in UNARY_NOGRAD]
 _ = bshapes
+
+# -- gamma-function family: references independent of the implementations under test --------
+_LGAMMA = np.vectorize(math.lgamma)
+
+
+def _digamma_ref(x):
+    """Fourth-order central difference of math.lgamma (error ~1e-10 on the row's domain)."""
+    h = 1e-3
+    lg = _LGAMMA
+    return (8 * (lg(x + h) - lg(x - h)) - (lg(x + 2 * h) - lg(x - 2 * h))) / (12 * h)
+
+
+def _polygamma_ref(x, n):
+    """psi^(n)(x) = (-1)^(n+1) n! sum_k (x + k)^-(n+1), summed directly to K, with the
+    integral and half-term of the tail (error ~1e-11 relative for n >= 1 on the domain)."""
+    s = n + 1
+    k = np.arange(4000.0)
+    terms = (x[..., None] + k) ** -s
+    a = x + 4000.0
+    z = terms.sum(-1) + a ** (1 - s) / (s - 1) + 0.5 * a**-s
+    return (-1.0) ** (n + 1) * math.factorial(n) * z
+
+
+_POLES = (-3.0, -2.0, -1.0, 0.0)
+ROWS += [
+    Row(
+        "lgamma",
+        ag.lgamma,
+        1,
+        domain=(-3.5, 6.0),
+        kinks=_POLES,
+        margin=0.1,
+        ref=_LGAMMA,
+        shapes=same_shapes(1),
+    ),
+    Row(
+        "digamma",
+        ag.digamma,
+        1,
+        domain=(0.2, 6.0),
+        ref=_digamma_ref,
+        fwd_rtol=1e-7,
+        shapes=same_shapes(1),
+    ),
+    Row(
+        "digamma_negative",
+        ag.digamma,
+        1,
+        domain=(-3.5, -0.1),
+        kinks=_POLES,
+        margin=0.1,
+        ref=lambda x: _digamma_ref(1 - x) - np.pi / np.tan(np.pi * x),
+        fwd_rtol=1e-7,
+        shapes=same_shapes(1),
+        covers=("digamma",),
+    ),
+    Row(
+        "polygamma",
+        lambda x, n: ag.polygamma(n, x),
+        1,
+        domain=(-3.5, 6.0),
+        kinks=_POLES,
+        margin=0.1,
+        ref=_polygamma_ref,
+        kwargs=lambda s: st.sampled_from([{"n": 1}, {"n": 2}, {"n": 3}]),
+        shapes=same_shapes(1),
+    ),
+]

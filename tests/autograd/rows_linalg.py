@@ -150,3 +150,31 @@ ROWS = [
         ref=lambda x, w, b: x @ w.T + b,
     ),
 ]
+
+
+def _positive_definite(arrs, kw):
+    a = arrs[0]
+    n = a.shape[-1]
+    return [a + np.eye(n) * (2.0 * n + 2.0)]  # (a + a^T)/2 is then diagonally dominant
+
+
+ROWS += [
+    Row(
+        "cholesky",
+        lambda a: ag.linalg.cholesky((a + a.mT) / 2),
+        1,
+        shapes=_square(),
+        prep=_positive_definite,
+        ref=lambda a: np.linalg.cholesky((a + np.swapaxes(a, -1, -2)) / 2),
+        covers=("cholesky", "permute", "add", "div"),
+    ),
+    Row(
+        "cholesky_upper",
+        lambda a: ag.linalg.cholesky((a + a.mT) / 2, upper=True),
+        1,
+        shapes=_square(),
+        prep=_positive_definite,
+        ref=lambda a: np.swapaxes(np.linalg.cholesky((a + np.swapaxes(a, -1, -2)) / 2), -1, -2),
+        covers=("cholesky",),
+    ),
+]
