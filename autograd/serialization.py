@@ -138,7 +138,8 @@ class _Encoder:
 
     def encode(self, obj, names: list[str], path: str, depth: int):
         if isinstance(obj, Tensor):
-            param = any(c.__name__ == "Parameter" for c in type(obj).__mro__)
+            cls = _parameter_class()
+            param = cls is not None and isinstance(obj, cls)
             key = self.array(obj, obj._data, names, path)
             return {
                 "type": "tensor",
@@ -560,12 +561,20 @@ _NODE_FIELDS = {
 }
 
 
+# The Tensor subclass saved with ``"parameter": true`` and restored as such. ``autograd`` knows
+# nothing of ``nn``: ``nn.parameter`` registers its ``Parameter`` here when it is imported (any
+# program holding a Parameter has imported it). Until then, parameters load as plain Tensors.
+_parameter_cls: list[type] = []
+
+
+def _register_parameter_class(cls: type) -> None:
+    """Make ``save`` mark instances of ``cls`` as parameters and ``load`` restore them as
+    ``cls(tensor, requires_grad=...)``; called by ``nn.parameter``."""
+    _parameter_cls[:] = [cls]
+
+
 def _parameter_class():
-    try:
-        from nn.parameter import Parameter
-    except ImportError:
-        return None
-    return Parameter
+    return _parameter_cls[0] if _parameter_cls else None
 
 
 class _Builder:
@@ -645,9 +654,9 @@ def load(
     object
         The saved object, with the same containers (dict, OrderedDict in its order, list,
         tuple) and scalars. Tensors load as leaf :class:`Tensor` objects with their saved
-        ``requires_grad``, ``nn.Parameter`` as ``nn.Parameter`` (a plain Tensor if ``nn``
-        cannot be imported), numpy arrays as numpy arrays. A safetensors file written by
-        another tool loads as a dict of name -> Tensor.
+        ``requires_grad``, ``nn.Parameter`` as ``nn.Parameter`` (a plain Tensor while ``nn``
+        has not been imported: ``autograd`` never imports it), numpy arrays as numpy arrays. A
+        safetensors file written by another tool loads as a dict of name -> Tensor.
 
     Raises
     ------

@@ -253,6 +253,37 @@ def test_parameter_loads_as_parameter():
     np.testing.assert_array_equal(out["p"].detach().numpy(), p.detach().numpy())
 
 
+def test_autograd_imports_nothing_from_nn_optim_data(tmp_path):
+    """The engine knows nothing of nn, optim or data: importing autograd and saving / loading
+    a file that holds a parameter (written by a process that had nn) loads none of them. The
+    parameter comes back as a plain Tensor until nn is imported."""
+    import subprocess
+
+    path = tmp_path / "p.ndg"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    writer = (
+        "import autograd, nn, sys\n"
+        f"autograd.save({{'w': nn.Parameter(autograd.ones(2))}}, {str(path)!r})\n"
+    )
+    reader = (
+        "import sys, autograd\n"
+        f"out = autograd.load({str(path)!r})\n"
+        "autograd.save(out, sys.argv[1])\n"
+        "(autograd.ones(2, requires_grad=True) * 2).sum().backward()\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('nn', 'optim', 'data'))\n"
+        "assert not bad, bad\n"
+        "assert type(out['w']) is autograd.Tensor and out['w'].requires_grad\n"
+        "import nn\n"
+        f"assert type(autograd.load({str(path)!r})['w']) is nn.Parameter\n"
+    )
+    env = {**os.environ, "PYTHONPATH": root}
+    for code, args in ((writer, []), (reader, [str(tmp_path / "q.ndg")])):
+        r = subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stderr
+
+
 def test_numpy_arrays_and_scalars():
     obj = {
         "arr": np.arange(6, dtype=np.int16).reshape(2, 3),
