@@ -7,6 +7,7 @@ sum and log would overflow for large inputs and cost extra passes over memory.
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -366,21 +367,44 @@ def _correction(correction, unbiased, name):
     return correction
 
 
-def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as in PyTorch)."""
+def _var(input, dim, unbiased, keepdim, correction, name):  # noqa: A002
     if isinstance(dim, builtins.bool):  # var(x, False): the old positional ``unbiased``
         unbiased, dim = dim, None
-    c = _correction(correction, unbiased, "var")
-    axes = wrap_dims(dim, input.ndim, "var")
+    c = _correction(correction, unbiased, name)
+    axes = wrap_dims(dim, input.ndim, name)
     n = _count(tuple(input.shape), axes)
     mu = mean_p(input, axis=axes, keepdims=True)
     d = sub(input, mu)
     ss = sum_p(mul(d, d), axis=axes, keepdims=keepdim)
-    return div(ss, builtins.max(n - c, 0))
+    dof = builtins.max(n - c, 0)
+    if dof > 0:
+        return div(ss, dof)
+    # No degrees of freedom left: NaN (inf for a positive sum of squares), with PyTorch's
+    # warning; the division by zero is the intended result, not an error to raise.
+    warnings.warn(
+        f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+        "reduction factor (input numel divided by output numel).",
+        UserWarning,
+        stacklevel=3,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return div(ss, dof)
+
+
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as in PyTorch).
+
+    When ``correction`` is not less than the number of elements reduced (one element with the
+    default correction), the result is NaN (inf where the elements differ) and a
+    ``UserWarning`` about the degrees of freedom is issued, as in PyTorch.
+    """
+    return _var(input, dim, unbiased, keepdim, correction, "var")
 
 
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation over ``dim``: the square root of :func:`var` (same arguments and the
+    same warning when no degrees of freedom are left)."""
+    return sqrt(_var(input, dim, unbiased, keepdim, correction, "std"))
 
 
 def var_mean(
@@ -391,7 +415,8 @@ def var_mean(
     *,  # noqa: A002
     correction=None,
 ):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    v = _var(input, dim, unbiased, keepdim, correction, "var_mean")
+    return v, mean(input, dim, keepdim)
 
 
 def std_mean(
@@ -402,7 +427,8 @@ def std_mean(
     *,  # noqa: A002
     correction=None,
 ):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    s = sqrt(_var(input, dim, unbiased, keepdim, correction, "std_mean"))
+    return s, mean(input, dim, keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
