@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ._registry import Op
-from .elementwise import div, eq, exp, mul, sqrt, sub, where
+from .elementwise import _exp, div, eq, exp, mul, sqrt, sub, where
 from .shape import (
     _unreduce,
     gather_p,
@@ -145,7 +145,7 @@ norm2_p = Op("norm2", _norm2_fwd, save=(0,), save_out=True).defvjp(_norm2_vjp)
 def _logsumexp_fwd(x, axis, keepdims=False):
     m = np.amax(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    out = np.log(np.sum(_exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -158,7 +158,7 @@ logsumexp_p = Op("logsumexp", _logsumexp_fwd, save=(0,), save_out=True).defvjp(_
 
 
 def _softmax_fwd(x, axis):
-    e = np.exp(x - np.amax(x, axis=axis, keepdims=True))
+    e = _exp(x - np.amax(x, axis=axis, keepdims=True))
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
 
@@ -175,7 +175,7 @@ softmax_p = Op("softmax", _softmax_fwd, save_out=True).defvjp(_softmax_vjp)
 def _log_softmax_fwd(x, axis):
     m = np.amax(x, axis=axis, keepdims=True)
     sh = x - m
-    return sh - np.log(np.sum(np.exp(sh), axis=axis, keepdims=True))
+    return sh - np.log(np.sum(_exp(sh), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(grad, ans, x, axis):

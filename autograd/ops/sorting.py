@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._registry import Op
-from .elementwise import div, exp, mul, sub, where
+from .elementwise import _logaddexp, div, exp, mul, sub, where
 from .shape import flip_p, gather_p, reshape_p, wrap_dim
 
 _Sorted = namedtuple("sort", ["values", "indices"])
@@ -215,7 +215,7 @@ def _logaddexp_vjp_y(grad, ans, x, y):
     return mul(grad, exp(sub(y, ans)))
 
 
-logaddexp = Op("logaddexp", np.logaddexp, save=(0, 1), save_out=True, promote="float").defvjp(
+logaddexp = Op("logaddexp", _logaddexp, save=(0, 1), save_out=True, promote="float").defvjp(
     _logaddexp_vjp_x, _logaddexp_vjp_y
 )
 
