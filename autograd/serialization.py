@@ -30,6 +30,16 @@ object is stored once and loads as one object again, but distinct tensors that s
 Gradients and graph history are not saved; a tensor loads as a leaf with its saved
 ``requires_grad``.
 
+NOTE [ Parsing limits ]
+JSON is parsed recursively, so a crafted header nested 100,000 levels deep would exhaust the
+stack (a ``RecursionError``, or a crash when the recursion limit has been raised). Before any
+text is given to ``json.loads``, a linear scan measures its bracket depth: the header may nest
+at most ``_MAX_HEADER_DEPTH`` (64) levels (a valid one nests 3: the object, an entry, its
+shape), and the ``__metadata__`` map must be flat, string -> string, as the safetensors format
+says. Our structure string may be at most ``_MAX_STRUCTURE_BYTES`` long and nest at most
+``_MAX_STRUCTURE_DEPTH`` JSON levels (what ``_MAX_DEPTH`` container levels encode to); then its
+tree is checked node by node. ``save`` refuses to write what ``load`` would refuse.
+
 NOTE [ Loading memory ]
 ``load`` reads the header (at most ``_MAX_HEADER_BYTES``), validates it completely, then reads
 each tensor's bytes straight into its own buffer (``readinto``), so the tensors' memory is
@@ -57,7 +67,46 @@ __all__ = ["save", "load", "SerializationError"]
 _FORMAT = "ndgrad-1"
 _STRUCTURE_KEY = "ndgrad.structure"
 _MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself uses
-_MAX_DEPTH = 100
+_MAX_DEPTH = 100  # container levels of a saved object
+# NOTE [ Parsing limits ]
+_MAX_HEADER_DEPTH = 64
+_MAX_STRUCTURE_DEPTH = 3 * _MAX_DEPTH + 2  # a dict level is 3 JSON levels: {"items": [[k, v]]}
+_MAX_STRUCTURE_BYTES = 64 * 2**20
+_DEPTH_CHUNK = 1 << 22
+
+
+def _json_depth(text: str) -> int:
+    """The deepest bracket nesting of JSON ``text``, brackets inside strings not counted, in
+    linear time and bounded memory, without recursion (NOTE [ Parsing limits ]).
+
+    A quote ends a string unless an odd run of backslashes precedes it. For text that is not
+    valid JSON the count is exact up to the first error, where ``json.loads`` stops anyway.
+    """
+    data = text.encode("utf-8")  # multi-byte characters hold no ASCII bytes
+    whole = np.frombuffer(data, np.uint8)
+    depth = deepest = 0
+    in_string = False
+    carry = 0  # the run of backslashes that ends the previous chunk
+    for start in range(0, whole.size, _DEPTH_CHUNK):
+        b = whole[start : start + _DEPTH_CHUNK]
+        n = b.size
+        # last[i]: the last position <= i that is not a backslash (-1: none in this chunk)
+        last = np.maximum.accumulate(np.where(b == ord("\\"), -1, np.arange(n)))
+        q = np.flatnonzero(b == ord('"'))
+        lb = last[np.maximum(q - 1, 0)]
+        runs = np.where(q > 0, q - 1 - lb, 0) + np.where((q == 0) | (lb < 0), carry, 0)
+        quotes = q[runs % 2 == 0]
+        opening = (b == ord("[")) | (b == ord("{"))
+        br = np.flatnonzero(opening | (b == ord("]")) | (b == ord("}")))
+        br = br[(np.searchsorted(quotes, br) + in_string) % 2 == 0]  # outside strings
+        if br.size:
+            levels = np.cumsum(np.where(opening[br], 1, -1)) + depth
+            deepest = max(deepest, int(levels.max()))
+            depth = int(levels[-1])
+        in_string = bool((in_string + quotes.size) % 2)
+        carry = n - 1 - int(last[-1]) + (carry if last[-1] < 0 else 0)
+    return deepest
+
 
 # safetensors dtype names <-> little-endian NumPy dtypes (our allow-list).
 _DTYPES = {
@@ -138,7 +187,8 @@ class _Encoder:
 
     def encode(self, obj, names: list[str], path: str, depth: int):
         if isinstance(obj, Tensor):
-            param = any(c.__name__ == "Parameter" for c in type(obj).__mro__)
+            cls = _parameter_class()
+            param = cls is not None and isinstance(obj, cls)
             key = self.array(obj, obj._data, names, path)
             return {
                 "type": "tensor",
@@ -190,12 +240,13 @@ def _build_header(obj) -> tuple[bytes, list[np.ndarray]]:
     names = list(enc.arrays)
     # Largest item size first (stable), so each tensor starts aligned to its item size.
     names.sort(key=lambda n: -enc.arrays[n].dtype.itemsize)
-    header: dict[str, Any] = {
-        "__metadata__": {
-            "format": _FORMAT,
-            _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"), allow_nan=False),
-        }
-    }
+    structure_text = json.dumps(structure, separators=(",", ":"), allow_nan=False)
+    if len(structure_text) > _MAX_STRUCTURE_BYTES:
+        raise ValueError(
+            f"the object's structure takes {len(structure_text)} bytes, over the limit of "
+            f"{_MAX_STRUCTURE_BYTES} that load accepts (save large data as tensors or arrays)"
+        )
+    header: dict[str, Any] = {"__metadata__": {"format": _FORMAT, _STRUCTURE_KEY: structure_text}}
     arrays = []
     offset = 0
     for n in names:
@@ -211,6 +262,11 @@ def _build_header(obj) -> tuple[bytes, list[np.ndarray]]:
         arrays.append(arr)
     text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     text += b" " * (-(8 + len(text)) % 8)  # pad so the data section starts 8-aligned
+    if len(text) > _MAX_HEADER_BYTES:
+        raise ValueError(
+            f"the header takes {len(text)} bytes, over the limit of {_MAX_HEADER_BYTES} that "
+            "load accepts (too many tensors or too large a structure)"
+        )
     return struct.pack("<Q", len(text)) + text, arrays
 
 
@@ -341,7 +397,12 @@ class _Reader:
         return data
 
     # -- header ----------------------------------------------------------------------------
-    def _json(self, text, what: str):
+    def _json(self, text: str, what: str, max_depth: int):
+        if text.count("[") + text.count("{") > max_depth and (
+            (depth := _json_depth(text)) > max_depth
+        ):
+            self.fail(f"{what} is nested too deeply ({depth} levels; the limit is {max_depth})")
+
         def pairs(items):
             seen = set()
             for k, _ in items:
@@ -389,14 +450,21 @@ class _Reader:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             self.fail(f"header is not valid UTF-8 ({e})")
-        head = self._json(text, "header")
+        head = self._json(text, "header", _MAX_HEADER_DEPTH)
         if not isinstance(head, dict):
             self.fail(f"header is a JSON {type(head).__name__}, not an object")
         meta = head.pop("__metadata__", {})
-        if not isinstance(meta, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
-        ):
-            self.fail("'__metadata__' must be an object of string values")
+        if not isinstance(meta, dict):
+            self.fail(
+                f"'__metadata__' must be a flat object of string values, got a JSON "
+                f"{_json_type(meta)}"
+            )
+        for k, v in meta.items():
+            if not isinstance(v, str):
+                self.fail(
+                    f"'__metadata__' must be a flat object of string values, but {k!r} holds "
+                    f"a JSON {_json_type(v)}"
+                )
         data_size = self.size - 8 - n
         self._check_entries(head, data_size)
         return head, meta
@@ -446,7 +514,12 @@ class _Reader:
             return None
         if meta.get("format") != _FORMAT:
             self.fail(f"unsupported format {meta.get('format')!r} (this version reads {_FORMAT!r})")
-        tree = self._json(meta[_STRUCTURE_KEY], "structure")
+        text = meta[_STRUCTURE_KEY]
+        if len(text) > _MAX_STRUCTURE_BYTES:
+            self.fail(
+                f"structure takes {len(text)} bytes, over the limit of {_MAX_STRUCTURE_BYTES}"
+            )
+        tree = self._json(text, "structure", _MAX_STRUCTURE_DEPTH)
         self._check_node(tree, head, 0, "obj")
         return tree
 
@@ -523,6 +596,20 @@ class _Reader:
         return out
 
 
+def _json_type(v) -> str:
+    if isinstance(v, dict):
+        return "object"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, str):
+        return "string"
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    return "number"
+
+
 def _scalar(node):
     t = node["type"]
     if t == "none":
@@ -560,12 +647,20 @@ _NODE_FIELDS = {
 }
 
 
+# The Tensor subclass saved with ``"parameter": true`` and restored as such. ``autograd`` knows
+# nothing of ``nn``: ``nn.parameter`` registers its ``Parameter`` here when it is imported (any
+# program holding a Parameter has imported it). Until then, parameters load as plain Tensors.
+_parameter_cls: list[type] = []
+
+
+def _register_parameter_class(cls: type) -> None:
+    """Make ``save`` mark instances of ``cls`` as parameters and ``load`` restore them as
+    ``cls(tensor, requires_grad=...)``; called by ``nn.parameter``."""
+    _parameter_cls[:] = [cls]
+
+
 def _parameter_class():
-    try:
-        from nn.parameter import Parameter
-    except ImportError:
-        return None
-    return Parameter
+    return _parameter_cls[0] if _parameter_cls else None
 
 
 class _Builder:
@@ -645,9 +740,9 @@ def load(
     object
         The saved object, with the same containers (dict, OrderedDict in its order, list,
         tuple) and scalars. Tensors load as leaf :class:`Tensor` objects with their saved
-        ``requires_grad``, ``nn.Parameter`` as ``nn.Parameter`` (a plain Tensor if ``nn``
-        cannot be imported), numpy arrays as numpy arrays. A safetensors file written by
-        another tool loads as a dict of name -> Tensor.
+        ``requires_grad``, ``nn.Parameter`` as ``nn.Parameter`` (a plain Tensor while ``nn``
+        has not been imported: ``autograd`` never imports it), numpy arrays as numpy arrays. A
+        safetensors file written by another tool loads as a dict of name -> Tensor.
 
     Raises
     ------

@@ -1,9 +1,10 @@
 """Collation: turning a list of samples into a batch (``default_collate``, ``default_convert``).
 
-The rules are PyTorch's, with one difference: Python ``float`` s become tensors of the
-default float dtype (``autograd.get_default_dtype()``, float32 unless changed), not float64,
-so a batch of float targets matches float32 model outputs. NumPy arrays and NumPy scalars
-keep their dtype; Python ``int`` s become int64 and ``bool`` s bool.
+The rules are PyTorch's: Python ``float`` s become float64 tensors, whatever the default
+dtype, as ``torch.utils.data.default_collate`` makes them (so a script ported from PyTorch
+gets the dtype it got there; cast the targets, or return float32 NumPy scalars, to match a
+float32 model); Python ``int`` s become int64 and ``bool`` s bool; NumPy arrays and NumPy
+scalars keep their dtype.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograd import dtypes as _dt
 from autograd.ops.shape import stack
 from autograd.tensor import Tensor
 
@@ -172,7 +172,7 @@ def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
-    return Tensor._wrap(np.asarray(batch, dtype=_dt.get_default_dtype()))
+    return Tensor._wrap(np.asarray(batch, dtype=np.float64))
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
@@ -204,7 +204,7 @@ def default_collate(batch):
     ========================================  ==================================================
     ``Tensor`` / NumPy array of shape ``S``   ``Tensor`` of shape ``(B, *S)``, same dtype
     NumPy scalar                              ``Tensor`` of shape ``(B,)``, same dtype
-    ``float``                                 ``Tensor`` ``(B,)`` of the default float dtype
+    ``float``                                 ``Tensor`` ``(B,)`` of float64 (as PyTorch)
     ``int`` / ``bool``                        ``Tensor`` ``(B,)`` of int64 / bool
     ``str`` / ``bytes``                       list of them, unchanged
     ``Mapping``                               same mapping type, collated per key
@@ -212,8 +212,6 @@ def default_collate(batch):
     tuple                                     list, collated per position (as PyTorch)
     other sequence                            same sequence type, collated per position
     ========================================  ==================================================
-
-    Differences from PyTorch: Python floats give the default float dtype (PyTorch: float64).
 
     Raises
     ------

@@ -13,6 +13,7 @@ import numpy as np
 import autograd as _ag
 from autograd.ops import elementwise as _E
 from autograd.ops.nn import (
+    bce_with_logits_p,
     binary_cross_entropy_p,
     cross_entropy_p,
     embedding_p,
@@ -638,12 +639,10 @@ def binary_cross_entropy_with_logits(
             f"Target size ({tuple(target.shape)}) must be the same as input size "
             f"({tuple(input.shape)})"
         )
-    sp = softplus_p(-input)
     if pos_weight is not None:
-        lw = (pos_weight - 1.0) * target + 1.0
-        loss = (1.0 - target) * input + lw * sp
+        loss = bce_with_logits_p(input, target, pos_weight)
     else:
-        loss = (1.0 - target) * input + sp
+        loss = bce_with_logits_p(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, r)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.serialization import _register_parameter_class
 from autograd.tensor import Tensor
 
 __all__ = ["Parameter", "Buffer"]
@@ -69,3 +70,6 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent: bool = True) -> None:
         pass
+
+
+_register_parameter_class(Parameter)  # autograd.save/load restore Parameters

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.grad_mode import no_grad
-
-from .optimizer import Optimizer, _check_tensor_lr, _run_closure, _value
+from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_
 
 __all__ = ["Adadelta", "adadelta_update"]
 
@@ -20,11 +18,7 @@ def adadelta_update(param, grad, bufs, scratch, *, step, lr, rho, eps, weight_de
     square_avg, acc_delta = bufs
     std, delta = scratch
     g = grad
-    if maximize:
-        np.negative(g, out=g)
-    if weight_decay != 0:
-        np.multiply(param, weight_decay, out=std)
-        g += std
+    _maximize_and_l2_(param, g, std, weight_decay, maximize)
     square_avg *= rho
     np.multiply(g, 1 - rho, out=std)
     std *= g
@@ -85,6 +79,17 @@ class Adadelta(Optimizer):
     State per parameter: ``'step'``, ``'square_avg'``, ``'acc_delta'``.
     """
 
+    _update = staticmethod(adadelta_update)
+    _hyper_names = ("lr", "rho", "eps", "weight_decay")
+    _flag_names = ("maximize",)
+    _state_names = ("square_avg", "acc_delta")
+    _group_defaults = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "capturable": False,
+    }
+
     def __init__(
         self,
         params,
@@ -118,34 +123,3 @@ class Adadelta(Optimizer):
             "differentiable": differentiable,
         }
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
-        returns the loss, which ``step`` returns."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                hyper = {
-                    "lr": _value(group["lr"]),
-                    "rho": _value(group["rho"]),
-                    "eps": _value(group["eps"]),
-                    "weight_decay": _value(group["weight_decay"]),
-                    "maximize": bool(group["maximize"]),
-                }
-                self._elementwise_step(
-                    group,
-                    ("square_avg", "acc_delta"),
-                    (0.0, 0.0),
-                    adadelta_update,
-                    hyper,
-                    with_step=True,
-                )
-        return loss

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
-from .optimizer import Optimizer, _check_tensor_lr, _run_closure, _value
+from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -22,11 +21,7 @@ def adagrad_update(param, grad, bufs, scratch, *, step, lr, lr_decay, weight_dec
     state_sum = bufs[0]
     tmp = scratch[0]
     g = grad
-    if maximize:
-        np.negative(g, out=g)
-    if weight_decay != 0:
-        np.multiply(param, weight_decay, out=tmp)
-        g += tmp
+    _maximize_and_l2_(param, g, tmp, weight_decay, maximize)
     clr = lr / (1 + (step - 1) * lr_decay)
     np.multiply(g, g, out=tmp)
     state_sum += tmp
@@ -85,6 +80,14 @@ class Adagrad(Optimizer):
     ``initial_accumulator_value`` (PyTorch uses the constructor's).
     """
 
+    _update = staticmethod(adagrad_update)
+    _hyper_names = ("lr", "lr_decay", "weight_decay", "eps")
+    _flag_names = ("maximize",)
+    _group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+
+    def _state_spec(self, group):
+        return (("sum", _value(group["initial_accumulator_value"])),)
+
     def __init__(
         self,
         params,
@@ -130,30 +133,3 @@ class Adagrad(Optimizer):
                 state["step"] = 0.0
                 a = p._data
                 state["sum"] = Tensor._wrap(np.full(a.shape, initial_accumulator_value, a.dtype))
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
-        returns the loss, which ``step`` returns."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                hyper = {
-                    "lr": _value(group["lr"]),
-                    "lr_decay": _value(group["lr_decay"]),
-                    "weight_decay": _value(group["weight_decay"]),
-                    "eps": _value(group["eps"]),
-                    "maximize": bool(group["maximize"]),
-                }
-                fills = (_value(group["initial_accumulator_value"]),)
-                self._elementwise_step(
-                    group, ("sum",), fills, adagrad_update, hyper, with_step=True
-                )
-        return loss

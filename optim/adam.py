@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.grad_mode import no_grad
-
-from .optimizer import Optimizer, _check_tensor_lr, _run_closure, _value
+from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
 
 __all__ = ["Adam", "adam_update"]
 
@@ -48,14 +46,12 @@ def adam_update(
     exp_avg, exp_avg_sq = bufs[0], bufs[1]
     tmp = scratch[0]
     g = grad
-    if maximize:
-        np.negative(g, out=g)
-    if weight_decay != 0:
-        if decoupled_weight_decay:
+    if decoupled_weight_decay:
+        if weight_decay != 0:
             param *= 1 - lr * weight_decay
-        else:
-            np.multiply(param, weight_decay, out=tmp)
-            g += tmp
+        _maximize_and_l2_(param, g, tmp, 0.0, maximize)
+    else:
+        _maximize_and_l2_(param, g, tmp, weight_decay, maximize)
     _lerp_(exp_avg, g, 1 - beta1, tmp)
     exp_avg_sq *= beta2
     np.multiply(g, 1 - beta2, out=tmp)
@@ -150,6 +146,31 @@ class Adam(Optimizer):
     ``amsgrad``, ``'max_exp_avg_sq'``.
     """
 
+    _update = staticmethod(adam_update)
+    _hyper_names = ("lr", "eps", "weight_decay")
+    _flag_names = ("amsgrad", "maximize", "decoupled_weight_decay")
+    _state_names = ("exp_avg", "exp_avg_sq")
+    _group_defaults = {
+        "amsgrad": False,
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+        "fused": None,
+    }
+
+    def _hyper(self, group):
+        hyper = super()._hyper(group)
+        beta1, beta2 = group["betas"]
+        hyper["beta1"] = _value(beta1)
+        hyper["beta2"] = _value(beta2)
+        return hyper
+
+    def _state_spec(self, group):
+        names = self._state_names + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        return tuple((name, 0.0) for name in names)
+
     def __init__(
         self,
         params,
@@ -181,41 +202,3 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
-        returns the loss, which ``step`` returns."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                beta1, beta2 = group["betas"]
-                amsgrad = bool(group["amsgrad"])
-                hyper = {
-                    "lr": _value(group["lr"]),
-                    "beta1": _value(beta1),
-                    "beta2": _value(beta2),
-                    "eps": _value(group["eps"]),
-                    "weight_decay": _value(group["weight_decay"]),
-                    "amsgrad": amsgrad,
-                    "maximize": bool(group["maximize"]),
-                    "decoupled_weight_decay": bool(group["decoupled_weight_decay"]),
-                }
-                if amsgrad:
-                    names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-                    fills = (0.0, 0.0, 0.0)
-                else:
-                    names = ("exp_avg", "exp_avg_sq")
-                    fills = (0.0, 0.0)
-                self._elementwise_step(group, names, fills, adam_update, hyper, with_step=True)
-        return loss

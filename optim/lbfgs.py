@@ -228,12 +228,6 @@ class LBFGS(Optimizer):
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
-        self._numel_cache = None
-
-    def _numel(self) -> int:
-        if self._numel_cache is None:
-            self._numel_cache = sum(p._data.size for p in self._params)
-        return self._numel_cache
 
     def _gather_flat_grad(self) -> np.ndarray:
         dt = self._params[0]._data.dtype
@@ -249,8 +243,7 @@ class LBFGS(Optimizer):
             n = a.size
             a += step_size * update[offset : offset + n].reshape(a.shape)
             offset += n
-            if p._vc is not None:
-                p._vc[0] += 1
+            p._bump()
 
     def _clone_param(self) -> list[np.ndarray]:
         return [p._data.copy() for p in self._params]
@@ -258,8 +251,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data) -> None:
         for p, pdata in zip(self._params, params_data):
             np.copyto(p._data, pdata)
-            if p._vc is not None:
-                p._vc[0] += 1
+            p._bump()
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)

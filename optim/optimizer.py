@@ -10,6 +10,46 @@ The elementwise optimizers update the parameter arrays in place with NumPy, outs
 through :meth:`Optimizer._elementwise_step`; see NOTE [ Flat parameter buffers ] in
 ``optim/_flat.py`` for how one update covers a whole group.
 
+NOTE [ Writing an elementwise optimizer ]
+The base class owns the loop that every elementwise optimizer shares (PyTorch's ``step`` /
+``_single_tensor_*`` split): running the closure, gathering the parameters that have a
+gradient, creating and counting their state, choosing the flat or the per-parameter path, and
+bumping the parameters' version counters. A new optimizer (NAdam, RAdam, Adamax, Rprop, ...) is
+therefore only:
+
+1. its **hyper-parameters**: ``__init__`` validates them and passes them to
+   ``super().__init__(params, defaults)``; the class lists the options its update reads,
+   ``_hyper_names`` (passed as floats) and ``_flag_names`` (passed as bools), and the options
+   that a state dict saved by an older version may lack, ``_group_defaults``;
+2. its **state names**: ``_state_names``, the per-parameter state tensors, each created filled
+   with zeros at the first step (override ``_state_spec(group)`` for state that depends on
+   the group's options or starts at another value; a fill of None means the update creates
+   that buffer itself, as SGD's momentum buffer); ``_count_steps`` keeps ``state[p]['step']``
+   (a float, incremented before the update);
+3. **one update function**, ``_update = staticmethod(f)`` with
+   ``f(param, grad, bufs, scratch, *, step, **hyper)``: it updates NumPy arrays in place --
+   ``param``; ``grad``, a scratch copy of the gradient it may overwrite; ``bufs``, the state
+   arrays in the order of the state names; ``scratch``, two arrays of ``param``'s size -- and
+   must be elementwise (the same call serves one parameter or a whole group's flat buffer).
+
+For example, a sign-SGD::
+
+    def signsgd_update(param, grad, bufs, scratch, *, step, lr, maximize):
+        np.sign(grad, out=grad)
+        grad *= lr if maximize else -lr
+        param += grad
+
+    class SignSGD(Optimizer):
+        _update = staticmethod(signsgd_update)
+        _hyper_names = ("lr",)
+        _flag_names = ("maximize",)
+        _count_steps = False
+
+        def __init__(self, params, lr=1e-3, *, maximize=False):
+            super().__init__(params, {"lr": lr, "maximize": maximize})
+
+Optimizers that are not elementwise (LBFGS) override ``step`` instead.
+
 NOTE [ Differences from torch.optim ]
 - ``state[p]['step']`` is a Python float, not a 0-d tensor; ``load_state_dict`` accepts either.
 - ``load_state_dict`` copies the state tensors it is given (PyTorch shares them when the dtype
@@ -25,13 +65,14 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from copy import deepcopy
 from itertools import chain
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd.grad_mode import enable_grad
+from autograd.grad_mode import enable_grad, no_grad
 from autograd.tensor import Tensor
 
 from . import _flat
@@ -98,6 +139,16 @@ def _check_grads(params) -> None:
             raise TypeError(f"parameter {i}: gradient of dtype {g._data.dtype} is not real")
 
 
+def _maximize_and_l2_(param, grad, tmp, weight_decay: float, maximize: bool) -> None:
+    """The first lines of every update, on arrays in place: ``grad`` negated under
+    ``maximize``, then ``weight_decay * param`` added to it (L2 decay); ``tmp`` is scratch."""
+    if maximize:
+        np.negative(grad, out=grad)
+    if weight_decay != 0:
+        np.multiply(param, weight_decay, out=tmp)
+        grad += tmp
+
+
 def _run_closure(closure):
     if closure is None:
         return None
@@ -125,6 +176,14 @@ class Optimizer:
         For an empty parameter list, a non-leaf tensor, a parameter listed twice (in one group
         or in two), a missing required option.
     """
+
+    # The elementwise-optimizer hook (NOTE [ Writing an elementwise optimizer ]).
+    _update: ClassVar[Callable[..., None] | None] = None
+    _hyper_names: ClassVar[tuple[str, ...]] = ()
+    _flag_names: ClassVar[tuple[str, ...]] = ()
+    _state_names: ClassVar[tuple[str, ...]] = ()
+    _count_steps: ClassVar[bool] = True
+    _group_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -172,6 +231,9 @@ class Optimizer:
         self._flat = {}
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for name, default in self._group_defaults.items():
+                group.setdefault(name, default)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("
@@ -365,9 +427,37 @@ class Optimizer:
                     g.zero_()
 
     def step(self, closure=None):
-        """Perform one optimization step. ``closure`` re-evaluates the model and returns the
-        loss (needed by LBFGS, optional elsewhere)."""
-        raise NotImplementedError
+        """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
+        returns the loss, which ``step`` returns.
+
+        For an elementwise optimizer this runs its ``_update`` over each group (NOTE [ Writing
+        an elementwise optimizer ]); other optimizers override it.
+        """
+        update = self._update
+        if update is None:
+            raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+        loss = _run_closure(closure)
+        with no_grad():
+            for group in self.param_groups:
+                spec = self._state_spec(group)
+                names = tuple(name for name, _ in spec)
+                fills = tuple(fill for _, fill in spec)
+                hyper = self._hyper(group)
+                self._elementwise_step(group, names, fills, update, hyper, self._count_steps)
+        return loss
+
+    def _hyper(self, group: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of ``_update`` for ``group``: the options named by
+        ``_hyper_names`` as floats and those named by ``_flag_names`` as bools."""
+        hyper = {name: _value(group[name]) for name in self._hyper_names}
+        for name in self._flag_names:
+            hyper[name] = bool(group[name])
+        return hyper
+
+    def _state_spec(self, group: dict[str, Any]) -> tuple[tuple[str, float | None], ...]:
+        """``(name, initial fill)`` of each state tensor of ``group``'s parameters, in the
+        order of ``_update``'s ``bufs`` (fill None: the update creates the buffer)."""
+        return tuple((name, 0.0) for name in self._state_names)
 
     # -- state dict --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -525,8 +615,7 @@ class Optimizer:
             for n, old, new in zip(names, made, bufs):
                 if new is not old:
                     st[n] = Tensor._wrap(new)
-            if p._vc is not None:
-                p._vc[0] += 1
+            p._bump()
 
     def _flat_step(self, group, params, names, fills, update, hyper, with_step) -> bool:
         """The update, on flat buffers, of ``params`` (the parameters of ``group`` that have a
@@ -569,7 +658,5 @@ class Optimizer:
             if new is not old:
                 fg.adopt(i, new, states)
         for p in params:
-            vc = p._vc
-            if vc is not None:
-                vc[0] += 1
+            p._bump()
         return True

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.grad_mode import no_grad
-
 from .adam import _lerp_
-from .optimizer import Optimizer, _check_tensor_lr, _run_closure, _value
+from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -23,11 +21,7 @@ def rmsprop_update(
     square_avg = bufs[0]
     tmp = scratch[0]
     g = grad
-    if maximize:
-        np.negative(g, out=g)
-    if weight_decay != 0:
-        np.multiply(param, weight_decay, out=tmp)
-        g += tmp
+    _maximize_and_l2_(param, g, tmp, weight_decay, maximize)
     square_avg *= alpha
     np.multiply(g, 1 - alpha, out=tmp)
     tmp *= g
@@ -111,6 +105,26 @@ class RMSprop(Optimizer):
     ``'grad_avg'`` (centered).
     """
 
+    _update = staticmethod(rmsprop_update)
+    _hyper_names = ("lr", "alpha", "eps", "weight_decay", "momentum")
+    _flag_names = ("centered", "maximize")
+    _group_defaults = {
+        "momentum": 0,
+        "centered": False,
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "capturable": False,
+    }
+
+    def _state_spec(self, group):
+        names = ("square_avg",)
+        if _value(group["momentum"]) > 0:
+            names += ("momentum_buffer",)
+        if group["centered"]:
+            names += ("grad_avg",)
+        return tuple((name, 0.0) for name in names)
+
     def __init__(
         self,
         params,
@@ -149,39 +163,3 @@ class RMSprop(Optimizer):
             "differentiable": differentiable,
         }
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
-        returns the loss, which ``step`` returns."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                momentum = _value(group["momentum"])
-                centered = bool(group["centered"])
-                hyper = {
-                    "lr": _value(group["lr"]),
-                    "alpha": _value(group["alpha"]),
-                    "eps": _value(group["eps"]),
-                    "weight_decay": _value(group["weight_decay"]),
-                    "momentum": momentum,
-                    "centered": centered,
-                    "maximize": bool(group["maximize"]),
-                }
-                names = ("square_avg",)
-                if momentum > 0:
-                    names += ("momentum_buffer",)
-                if centered:
-                    names += ("grad_avg",)
-                fills = (0.0,) * len(names)
-                self._elementwise_step(group, names, fills, rmsprop_update, hyper, with_step=True)
-        return loss

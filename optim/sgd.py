@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.grad_mode import no_grad
-
-from .optimizer import Optimizer, _check_tensor_lr, _run_closure, _value
+from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -21,11 +19,7 @@ def sgd_update(
     """
     tmp = scratch[0]
     g = grad
-    if maximize:
-        np.negative(g, out=g)
-    if weight_decay != 0:
-        np.multiply(param, weight_decay, out=tmp)
-        g += tmp
+    _maximize_and_l2_(param, g, tmp, weight_decay, maximize)
     if momentum != 0:
         buf = bufs[0]
         if buf is None:
@@ -91,6 +85,21 @@ class SGD(Optimizer):
     State per parameter: ``'momentum_buffer'`` (only when ``momentum != 0``).
     """
 
+    _update = staticmethod(sgd_update)
+    _hyper_names = ("lr", "momentum", "dampening", "weight_decay")
+    _flag_names = ("nesterov", "maximize")
+    _count_steps = False
+    _group_defaults = {
+        "nesterov": False,
+        "maximize": False,
+        "foreach": None,
+        "differentiable": False,
+        "fused": False,
+    }
+
+    def _state_spec(self, group):
+        return (("momentum_buffer", None),) if _value(group["momentum"]) != 0 else ()
+
     def __init__(
         self,
         params,
@@ -126,32 +135,3 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
-
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
-        returns the loss, which ``step`` returns."""
-        loss = _run_closure(closure)
-        with no_grad():
-            for group in self.param_groups:
-                momentum = _value(group["momentum"])
-                hyper = {
-                    "lr": _value(group["lr"]),
-                    "momentum": momentum,
-                    "dampening": _value(group["dampening"]),
-                    "weight_decay": _value(group["weight_decay"]),
-                    "nesterov": bool(group["nesterov"]),
-                    "maximize": bool(group["maximize"]),
-                }
-                names = ("momentum_buffer",) if momentum != 0 else ()
-                fills = (None,) if momentum != 0 else ()
-                self._elementwise_step(group, names, fills, sgd_update, hyper, with_step=False)
-        return loss

@@ -75,6 +75,26 @@ def _floor_divide_fwd(x, y):
     return np.floor_divide(x, y)
 
 
+# NOTE [ Underflow is not an error ]
+# Under ``np.seterr(all="raise")`` NumPy reports an exp that rounds to 0 (or to a subnormal) as
+# a FloatingPointError, though 0 is the correctly rounded result: sigmoid(-1000) is exactly 0
+# in PyTorch. So the few NumPy calls whose underflow is the intended result (exp and its
+# relatives, logaddexp) silence it for that one call; overflow, invalid operations and
+# division by zero are still reported, and every other call is left alone.
+def _quiet_underflow(f):
+    def call(*args, **kwargs):
+        with np.errstate(under="ignore"):
+            return f(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = f.__name__
+    return call
+
+
+_exp = _quiet_underflow(np.exp)
+_exp2 = _quiet_underflow(np.exp2)
+_logaddexp = _quiet_underflow(np.logaddexp)
+
+
 def _zero_vjp(grad, ans, *args, **kwargs):
     """Piecewise-constant ops (floor, sign, ...) have zero gradient almost everywhere."""
     return mul(grad, 0)
@@ -175,16 +195,14 @@ def _exp_vjp(grad, ans, x):
     return mul(grad, ans)
 
 
-exp = Op("exp", np.exp, save_out=True, function=True, method=True, inplace=True).defvjp(_exp_vjp)
+exp = Op("exp", _exp, save_out=True, function=True, method=True, inplace=True).defvjp(_exp_vjp)
 
 
 def _exp2_vjp(grad, ans, x):
     return mul(grad, mul(ans, math.log(2.0)))
 
 
-exp2 = Op("exp2", np.exp2, save_out=True, function=True, method=True, inplace=True).defvjp(
-    _exp2_vjp
-)
+exp2 = Op("exp2", _exp2, save_out=True, function=True, method=True, inplace=True).defvjp(_exp2_vjp)
 
 
 def _log_vjp(grad, ans, x):
@@ -220,10 +238,11 @@ log1p = Op("log1p", np.log1p, save=(0,), function=True, method=True, inplace=Tru
 
 
 def _expm1_vjp(grad, ans, x):
-    return mul(grad, add_p(ans, 1))
+    # exp(x), not ans + 1: that loses every digit for x << 0 (ELU's slope at -30, -100)
+    return mul(grad, exp(x))
 
 
-expm1 = Op("expm1", np.expm1, save_out=True, function=True, method=True, inplace=True).defvjp(
+expm1 = Op("expm1", np.expm1, save=(0,), function=True, method=True, inplace=True).defvjp(
     _expm1_vjp
 )
 
@@ -367,7 +386,7 @@ tanh = Op("tanh", np.tanh, save_out=True, function=True, method=True, inplace=Tr
 
 def _sigmoid_fwd(x):
     # One exp, stable for large |x|: e = exp(-|x|) never overflows.
-    e = np.exp(-np.abs(x))
+    e = _exp(-np.abs(x))  # NOTE [ Underflow is not an error ]
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
@@ -485,7 +504,7 @@ def _erf(x):
     small = xs * _polevl(zs, _ERF_T) / _p1evl(zs, _ERF_U)
     mid = _polevl(a, _ERFC_P) / _p1evl(a, _ERFC_Q)
     far = _polevl(a, _ERFC_R) / _p1evl(a, _ERFC_S)
-    erfc = np.exp(-a * a) * np.where(a < 8.0, mid, far)
+    erfc = _exp(-a * a) * np.where(a < 8.0, mid, far)
     big = np.sign(x) * (1.0 - erfc)
     out = np.where(a <= 1.0, small, big)
     out = np.where(np.isnan(x), np.nan, out)
@@ -668,7 +687,7 @@ def _logaddexp_vjp_y(grad, ans, x, y):
 
 logaddexp = Op(
     "logaddexp",
-    np.logaddexp,
+    _logaddexp,
     save=(0, 1),
     save_out=True,
     promote="float",

@@ -78,20 +78,50 @@ def _einsum_vjp(grad, ans, *ops, eq):
         kept = "".join(dict.fromkeys(c for c in sub if c in avail))
         geq = ",".join([out] + others) + "->" + kept
         g = einsum_p(grad, *others_ops, eq=geq)
-        if kept != sub:
-            # letters summed inside operand i alone (or repeated letters): broadcast back
+        if len(set(sub)) != len(sub):
+            g = _scatter_diagonal(g, kept, sub, ops[i].shape, eq)
+        elif kept != sub:
+            # letters summed inside operand i alone: broadcast back
             g = _expand_letters(g, kept, sub, ops[i].shape)
         grads.append(g)
     return grads
 
 
+def _scatter_diagonal(g, kept, sub, shape, eq):
+    """The gradient of an operand whose subscripts repeat a letter (``'ii'``, ``'bii'``):
+    ``g`` (over the letters ``kept``) placed on the diagonal, zero elsewhere, as one einsum
+    with identity matrices, so that it is differentiable again.
+
+    Each repeat of a letter gets a fresh letter tied to the first by an identity matrix
+    (``'ii'`` -> ``'ij'`` with ``eye[i, j]``); a letter summed inside the operand alone comes
+    from its identities or, when it doesn't repeat, from a vector of ones (a broadcast).
+    """
+    used = set(eq)
+    fresh = iter(c for c in _LETTERS if c not in used)
+    dt = g.dtype
+    out_letters, consts, const_subs, seen = [], [], [], set()
+    for c, n in zip(sub, shape):
+        if c in seen:
+            f = next(fresh)
+            consts.append(np.eye(n, dtype=dt))
+            const_subs.append(c + f)
+            out_letters.append(f)
+            continue
+        seen.add(c)
+        out_letters.append(c)
+        if c not in kept and sub.count(c) == 1:
+            consts.append(np.ones(n, dtype=dt))
+            const_subs.append(c)
+    seq = ",".join([kept, *const_subs]) + "->" + "".join(out_letters)
+    return einsum_p(g, *consts, eq=seq)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _expand_letters(g, kept, sub, shape):
     from .shape import broadcast_to_p
 
-    if len(set(sub)) != len(sub):
-        raise NotImplementedError(
-            f"einsum: gradient for repeated subscripts in one operand ({sub!r}) is not supported"
-        )
     # order as in sub, with size-1 dims for the missing letters, then broadcast
     perm = [kept.index(c) for c in sub if c in kept]
     if perm != sorted(perm):
@@ -164,11 +194,11 @@ def _cholesky_fwd(a):
 def _cholesky_vjp(grad, ans, a):
     # A = L L^T: gA = L^-T Phi L^-1 with Phi = sym(tril(L^T gL)) (diagonal counted once), the
     # symmetric gradient PyTorch returns. Both triangular solves go through ``solve``.
-    from .elementwise import add
+    from .elementwise import add_p
     from .shape import tril_p
 
     p = tril_p(matmul_p(_mT(ans), grad), k=0)
-    phi = mul(add(p, _mT(tril_p(p, k=-1))), 0.5)
+    phi = mul(add_p(p, _mT(tril_p(p, k=-1))), 0.5)
     left = solve_p(_mT(ans), phi)  # L^-T Phi
     return _mT(solve_p(_mT(ans), _mT(left)))  # (L^-T (L^-T Phi)^T)^T = L^-T Phi L^-1
 

@@ -47,7 +47,9 @@ linear_p = Op("linear", _linear_fwd, save_for=((1,), (0,), ()), promote="arith")
 
 
 def _softplus_fwd(x):
-    return np.logaddexp(0, x)  # log(1 + exp(x)), stable for large |x|
+    from .elementwise import _logaddexp
+
+    return _logaddexp(0, x)  # log(1 + exp(x)), stable for large |x|
 
 
 def _softplus_vjp(grad, ans, x):
@@ -108,7 +110,9 @@ def _ce_coefs(target, weight, ignore_index, eps, c):
 
 def _cross_entropy_fwd(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
     lsm = x - np.amax(x, axis=1, keepdims=True)
-    lsm -= np.log(np.sum(np.exp(lsm), axis=1, keepdims=True))
+    from .elementwise import _exp
+
+    lsm -= np.log(np.sum(_exp(lsm), axis=1, keepdims=True))
     eps = label_smoothing
     c = x.shape[1]
     mask, t, coef_t, _ = _ce_coefs(target, weight, ignore_index, eps, c)
@@ -200,7 +204,7 @@ gelu_p = Op("gelu", _gelu_fwd, save=(0,)).defvjp(_gelu_vjp)
 # clamped at -100 so probabilities of exactly 0 or 1 give finite losses, and the input gradient
 # is PyTorch's (x - t) / max(x (1 - x), 1e-12), finite there too (composed, 0 * inf gives NaN).
 def _bce_fwd(x, t):
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", under="ignore"):  # log(0) = -inf, clamped; log1p(-tiny)
         lx = np.maximum(np.log(x), -100.0)
         l1x = np.maximum(np.log1p(-x), -100.0)
     return np.negative(t * lx + (1 - t) * l1x)
@@ -222,3 +226,51 @@ def _bce_vjp_t(grad, ans, x, t):
 binary_cross_entropy_p = Op("binary_cross_entropy", _bce_fwd, save=(0, 1), promote="arith").defvjp(
     _bce_vjp_x, _bce_vjp_t
 )
+
+
+# Binary cross-entropy on logits is fused so that its gradients are PyTorch's own formulas:
+#     loss   = (1 - t) x - (1 + (pw - 1) t) logsigmoid(x)
+#     d/dx   = sigmoid(x) - t                      or  (pw t + 1 - t) sigmoid(x) - pw t
+#     d/dt   = -x                                  or  logsigmoid(-x) - pw logsigmoid(x)
+#     d/dpw  = -t logsigmoid(x)
+# Composed from softplus, d/dx is 1 - t - sigmoid(-x): the same number in exact arithmetic,
+# but sigmoid(100) - 1 is exactly 0 in PyTorch and -3.7e-44 composed, and at x = 30 the
+# composed form loses four digits to cancellation. logsigmoid(x) = -softplus(-x) is computed
+# as -logaddexp(0, -x), which neither overflows nor underflows.
+def _bce_logits_fwd(x, t, pw=None):
+    nls = _softplus_fwd(-x)  # -logsigmoid(x)
+    out = (1 - t) * x
+    if pw is None:
+        out += nls
+    else:
+        out += ((pw - 1) * t + 1) * nls
+    return out.astype(np.result_type(x, t), copy=False)
+
+
+def _bce_logits_vjp_x(grad, ans, x, t, pw=None):
+    from .elementwise import add_p, mul, sigmoid, sub_p
+
+    if pw is None:
+        return mul(grad, sub_p(sigmoid(x), t))
+    pt = mul(pw, t)
+    return mul(grad, sub_p(mul(sub_p(add_p(pt, 1), t), sigmoid(x)), pt))
+
+
+def _bce_logits_vjp_t(grad, ans, x, t, pw=None):
+    from .elementwise import mul, neg, sub_p
+
+    if pw is None:
+        return mul(grad, neg(x))
+    # logsigmoid(-x) - pw logsigmoid(x) = pw softplus(-x) - softplus(x)
+    return mul(grad, sub_p(mul(pw, softplus_p(neg(x))), softplus_p(x)))
+
+
+def _bce_logits_vjp_pw(grad, ans, x, t, pw=None):
+    from .elementwise import mul, neg
+
+    return mul(grad, mul(t, softplus_p(neg(x))))
+
+
+bce_with_logits_p = Op(
+    "binary_cross_entropy_with_logits", _bce_logits_fwd, save=(0, 1, 2), promote="arith"
+).defvjp(_bce_logits_vjp_x, _bce_logits_vjp_t, _bce_logits_vjp_pw)

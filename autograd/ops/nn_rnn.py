@@ -69,7 +69,8 @@ def _prev(t, T, reverse):
 def _sigmoid_(a):
     """In place: ``a <- 1 / (1 + exp(-a))`` (exp overflowing to inf gives the right limit 0)."""
     np.negative(a, out=a)
-    np.exp(a, out=a)
+    with np.errstate(over="ignore", under="ignore"):  # inf and 0 are the right limits
+        np.exp(a, out=a)
     a += 1.0
     np.reciprocal(a, out=a)
     return a

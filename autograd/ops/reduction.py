@@ -7,6 +7,7 @@ sum and log would overflow for large inputs and cost extra passes over memory.
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..tensor import Tensor
 from ._registry import Op, public
-from .elementwise import div_p, eq, exp, mul, sqrt, sub_p, where_p
+from .elementwise import _exp, div_p, eq, exp, mul, sqrt, sub_p, where_p
 from .shape import (
     _unreduce,
     flip_p,
@@ -146,7 +147,7 @@ norm2_p = Op("norm2", _norm2_fwd, save=(0,), save_out=True).defvjp(_norm2_vjp)
 def _logsumexp_fwd(x, axis, keepdims=False):
     m = np.amax(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    out = np.log(np.sum(_exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -159,7 +160,7 @@ logsumexp_p = Op("logsumexp", _logsumexp_fwd, save=(0,), save_out=True).defvjp(_
 
 
 def _softmax_fwd(x, axis):
-    e = np.exp(x - np.amax(x, axis=axis, keepdims=True))
+    e = _exp(x - np.amax(x, axis=axis, keepdims=True))
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
 
@@ -176,7 +177,7 @@ softmax_p = Op("softmax", _softmax_fwd, save_out=True).defvjp(_softmax_vjp)
 def _log_softmax_fwd(x, axis):
     m = np.amax(x, axis=axis, keepdims=True)
     sh = x - m
-    return sh - np.log(np.sum(np.exp(sh), axis=axis, keepdims=True))
+    return sh - np.log(np.sum(_exp(sh), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(grad, ans, x, axis):
@@ -372,23 +373,46 @@ def _correction(correction, unbiased, name):
     return correction
 
 
-@public(method=True)
-def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as in PyTorch)."""
+def _var(input, dim, unbiased, keepdim, correction, name):  # noqa: A002
     if isinstance(dim, builtins.bool):  # var(x, False): the old positional ``unbiased``
         unbiased, dim = dim, None
-    c = _correction(correction, unbiased, "var")
-    axes = wrap_dims(dim, input.ndim, "var")
+    c = _correction(correction, unbiased, name)
+    axes = wrap_dims(dim, input.ndim, name)
     n = _count(tuple(input.shape), axes)
     mu = mean_p(input, axis=axes, keepdims=True)
     d = sub_p(input, mu)
     ss = sum_p(mul(d, d), axis=axes, keepdims=keepdim)
-    return div_p(ss, builtins.max(n - c, 0))
+    dof = builtins.max(n - c, 0)
+    if dof > 0:
+        return div_p(ss, dof)
+    # No degrees of freedom left: NaN (inf for a positive sum of squares), with PyTorch's
+    # warning; the division by zero is the intended result, not an error to raise.
+    warnings.warn(
+        f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+        "reduction factor (input numel divided by output numel).",
+        UserWarning,
+        stacklevel=3,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return div_p(ss, dof)
+
+
+@public(method=True)
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as in PyTorch).
+
+    When ``correction`` is not less than the number of elements reduced (one element with the
+    default correction), the result is NaN (inf where the elements differ) and a
+    ``UserWarning`` about the degrees of freedom is issued, as in PyTorch.
+    """
+    return _var(input, dim, unbiased, keepdim, correction, "var")
 
 
 @public(method=True)
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation over ``dim``: the square root of :func:`var` (same arguments and the
+    same warning when no degrees of freedom are left)."""
+    return sqrt(_var(input, dim, unbiased, keepdim, correction, "std"))
 
 
 @public()
@@ -400,7 +424,8 @@ def var_mean(
     *,  # noqa: A002
     correction=None,
 ):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    v = _var(input, dim, unbiased, keepdim, correction, "var_mean")
+    return v, mean(input, dim, keepdim)
 
 
 @public()
@@ -412,7 +437,8 @@ def std_mean(
     *,  # noqa: A002
     correction=None,
 ):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    s = sqrt(_var(input, dim, unbiased, keepdim, correction, "std_mean"))
+    return s, mean(input, dim, keepdim)
 
 
 @public(method=True)

@@ -253,6 +253,37 @@ def test_parameter_loads_as_parameter():
     np.testing.assert_array_equal(out["p"].detach().numpy(), p.detach().numpy())
 
 
+def test_autograd_imports_nothing_from_nn_optim_data(tmp_path):
+    """The engine knows nothing of nn, optim or data: importing autograd and saving / loading
+    a file that holds a parameter (written by a process that had nn) loads none of them. The
+    parameter comes back as a plain Tensor until nn is imported."""
+    import subprocess
+
+    path = tmp_path / "p.ndg"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    writer = (
+        "import autograd, nn, sys\n"
+        f"autograd.save({{'w': nn.Parameter(autograd.ones(2))}}, {str(path)!r})\n"
+    )
+    reader = (
+        "import sys, autograd\n"
+        f"out = autograd.load({str(path)!r})\n"
+        "autograd.save(out, sys.argv[1])\n"
+        "(autograd.ones(2, requires_grad=True) * 2).sum().backward()\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('nn', 'optim', 'data'))\n"
+        "assert not bad, bad\n"
+        "assert type(out['w']) is autograd.Tensor and out['w'].requires_grad\n"
+        "import nn\n"
+        f"assert type(autograd.load({str(path)!r})['w']) is nn.Parameter\n"
+    )
+    env = {**os.environ, "PYTHONPATH": root}
+    for code, args in ((writer, []), (reader, [str(tmp_path / "q.ndg")])):
+        r = subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stderr
+
+
 def test_numpy_arrays_and_scalars():
     obj = {
         "arr": np.arange(6, dtype=np.int16).reshape(2, 3),
@@ -476,6 +507,48 @@ def _malformed():
         "data longer than declared": ({"a": _F4}, None, two + b"\0", "holds 9"),
         "truncated data": ({"a": _F4}, None, two[:5], "holds 5"),
         "metadata not strings": ({"__metadata__": {"format": 1}}, None, b"", "string values"),
+        "metadata value an object": (
+            {"__metadata__": {"format": "ndgrad-1", "a": {"b": "c"}}},
+            None,
+            b"",
+            "flat object of string values, but 'a' holds a JSON object",
+        ),
+        "metadata value null": (
+            {"__metadata__": {"a": None}},
+            None,
+            b"",
+            "'a' holds a JSON null",
+        ),
+        "metadata value a list of strings": (
+            {"__metadata__": {"a": ["x"]}},
+            None,
+            b"",
+            "'a' holds a JSON array",
+        ),
+        "metadata an array": ({"__metadata__": ["a", "b"]}, None, b"", "got a JSON array"),
+        "metadata nested 100,000 levels": (
+            b'{"__metadata__": ' + b'{"a":' * 100_000 + b'"x"' + b"}" * 100_000 + b"}",
+            None,
+            b"",
+            "header is nested too deeply (100001 levels; the limit is 64)",
+        ),
+        "metadata value nested 100,000 levels": (
+            b'{"__metadata__": {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+            None,
+            b"",
+            "the limit is 64",
+        ),
+        "structure JSON nested 100,000 levels": (
+            {
+                "__metadata__": {
+                    "format": "ndgrad-1",
+                    "ndgrad.structure": "[" * 100_000 + "]" * 100_000,
+                }
+            },
+            None,
+            b"",
+            "structure is nested too deeply (100000 levels; the limit is 302)",
+        ),
         "bad BOOL bytes": ({"a": _entry("BOOL", [2], 0, 2)}, None, b"\1\7", "other than 0 and 1"),
         "unknown format": (
             {"__metadata__": {"format": "ndgrad-9", "ndgrad.structure": "{}"}},
@@ -593,6 +666,69 @@ def test_structure_over_the_depth_limit_by_one(tmp_path):
         else:
             with pytest.raises(ValueError, match="nesting deeper than 100"):
                 ag.save(obj, tmp_path / "no.st")
+
+
+def test_deep_header_is_refused_even_with_a_raised_recursion_limit(tmp_path):
+    """The depth is measured before JSON parsing: with the recursion limit raised, a header
+    nested 100,000 levels used to crash the interpreter (C stack overflow)."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cases = {
+        "meta.st": b'{"__metadata__": {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+        "struct.st": json.dumps(
+            {"__metadata__": {"format": "ndgrad-1", "ndgrad.structure": "[" * 100_000}}
+        ).encode(),
+    }
+    for name, header in cases.items():
+        _write_raw(tmp_path / name, header)
+    code = (
+        "import sys, autograd\n"
+        "sys.setrecursionlimit(1_000_000)\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n"
+        "        autograd.load(path)\n"
+        "    except autograd.SerializationError as e:\n"
+        "        assert path in str(e) and 'nested too deeply' in str(e), str(e)\n"
+        "    else:\n"
+        "        raise AssertionError(path + ' loaded')\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, *(str(tmp_path / n) for n in cases)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+
+
+def test_structure_size_limit_on_load_and_save(tmp_path, monkeypatch):
+    obj = {"x": list(range(50))}
+    ag.save(obj, tmp_path / "ok.st")
+    monkeypatch.setattr(serialization, "_MAX_STRUCTURE_BYTES", 200)
+    _expect_error(tmp_path / "ok.st", "structure takes", "over the limit of 200")
+    with pytest.raises(ValueError, match="over the limit of 200"):
+        ag.save(obj, tmp_path / "big.st")
+    assert not (tmp_path / "big.st").exists()
+
+
+def test_header_size_limit_on_save(tmp_path, monkeypatch):
+    monkeypatch.setattr(serialization, "_MAX_HEADER_BYTES", 100)
+    with pytest.raises(ValueError, match="header takes .* over the limit of 100"):
+        ag.save({f"t{i}": ag.ones(1) for i in range(10)}, tmp_path / "big.st")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1 << 22])
+def test_json_depth_skips_strings(chunk, monkeypatch):
+    monkeypatch.setattr(serialization, "_DEPTH_CHUNK", chunk)  # runs split across chunks
+    d = serialization._json_depth
+    assert d(json.dumps({"a": ["x\\\\", {"b": '\\"[{'}], "c": "é[[["})) == 3
+    assert d(json.dumps(json.dumps({"a": [[['\\"']]]}))) == 0  # all inside one string
+    assert d("{}") == 1
+    assert d('{"a": [1, [2, {}]]}') == 4
+    assert d('{"a[[{": "]]\\"[[[", "b": "\\\\"}') == 1
+    assert d("1") == 0
 
 
 def test_huge_shape_fails_fast_without_allocating(tmp_path):

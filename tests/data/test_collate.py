@@ -14,7 +14,9 @@ Point = namedtuple("Point", ["x", "y"])
 
 def test_numbers_and_dtypes():
     b = default_collate([1.5, 2.5])
-    assert isinstance(b, Tensor) and b.dtype == autograd.get_default_dtype() == np.float32
+    # Python floats give float64, as torch.utils.data.default_collate does
+    assert isinstance(b, Tensor) and b.dtype == np.float64
+    assert autograd.get_default_dtype() == np.float32
     assert default_collate([1, 2]).dtype == np.int64
     assert default_collate([True, False]).dtype == np.bool_
     assert default_collate([np.float64(1), np.float64(2)]).dtype == np.float64
@@ -24,6 +26,7 @@ def test_numbers_and_dtypes():
         assert default_collate([1.0]).dtype == np.float64
     finally:
         autograd.set_default_dtype(autograd.float32)
+    assert default_collate([(1.0, 2)])[0].dtype == np.float64
 
 
 def test_arrays_and_tensors_stack():
@@ -53,7 +56,7 @@ def test_nested_containers():
     b = default_collate(samples)
     assert b["img"].shape == (3, 2, 2)
     assert isinstance(b["meta"], list)  # tuples become lists, as in PyTorch
-    assert b["meta"][0].tolist() == [0, 1, 2] and b["meta"][1].dtype == np.float32
+    assert b["meta"][0].tolist() == [0, 1, 2] and b["meta"][1].dtype == np.float64
     assert isinstance(b["p"], Point)
     assert b["p"].x.tolist() == [0, 1, 2]
     assert [t.tolist() for t in b["p"].y] == [[0, 1, 2], [0, -1, -2]]

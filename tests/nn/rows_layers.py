@@ -178,7 +178,18 @@ ROWS += [
         lambda a, b, pw: F.binary_cross_entropy_with_logits(a, b.sigmoid(), pos_weight=pw),
         3,
         shapes=st.just(((3, 2), (3, 2), (2,))),
-        covers=("softplus",),
+        covers=("binary_cross_entropy_with_logits", "softplus"),
+    ),
+    Row(
+        "bce_with_logits_weighted",
+        lambda a, b, w, **kw: F.binary_cross_entropy_with_logits(a, b.sigmoid(), weight=w, **kw),
+        3,
+        shapes=st.just(((2, 3), (2, 3), (3,))),
+        domain=[(-6, 6), (-2, 2), (0.5, 2)],
+        kwargs=lambda shapes: st.fixed_dictionaries(
+            {"reduction": st.sampled_from(["mean", "sum", "none"])}
+        ),
+        covers=("binary_cross_entropy_with_logits",),
     ),
     Row(
         "kl_div",

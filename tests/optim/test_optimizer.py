@@ -546,3 +546,112 @@ def test_gradient_of_the_wrong_shape_is_a_clear_error():
             p.grad = autograd.zeros(4, dtype=p.dtype)
         with pytest.raises(RuntimeError, match=r"gradient has shape \(4,\) but the parameter"):
             opt.step()
+
+
+# -- the base-class hook (NOTE [ Writing an elementwise optimizer ] in optim/optimizer.py) ------
+
+
+def _adamax_update(param, grad, bufs, scratch, *, step, lr, beta1, beta2, eps):
+    exp_avg, exp_inf = bufs
+    tmp = scratch[0]
+    exp_avg *= beta1
+    np.multiply(grad, 1 - beta1, out=tmp)
+    exp_avg += tmp
+    exp_inf *= beta2
+    np.abs(grad, out=tmp)
+    tmp += eps
+    np.maximum(exp_inf, tmp, out=exp_inf)
+    np.divide(exp_avg, exp_inf, out=tmp)
+    tmp *= -lr / (1 - beta1**step)
+    param += tmp
+
+
+class _Adamax(optim.Optimizer):
+    """An optimizer written as the base class's docstring says: hyper-parameters, state names
+    and one update function, nothing else."""
+
+    _update = staticmethod(_adamax_update)
+    _hyper_names = ("lr", "beta1", "beta2", "eps")
+    _state_names = ("exp_avg", "exp_inf")
+
+    def __init__(self, params, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps})
+
+
+def _adamax_reference(init, grads, lr=2e-3, b1=0.9, b2=0.999, eps=1e-8):
+    x, m, u = init.copy(), np.zeros_like(init), np.zeros_like(init)
+    for t, g in enumerate(grads, 1):
+        m = b1 * m + (1 - b1) * g
+        u = np.maximum(b2 * u, np.abs(g) + eps)
+        x = x - lr / (1 - b1**t) * (m / u)
+    return x, m, u
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_a_new_optimizer_is_hyper_parameters_state_names_and_an_update(flat, tmp_path):
+    rng = np.random.default_rng(0)
+    init = rng.standard_normal((3, 4))
+    grads = [rng.standard_normal((3, 4)) for _ in range(5)]
+    arr = init.copy() if flat else np.asfortranarray(init)  # Fortran order: per-parameter path
+    p = autograd.tensor(arr, requires_grad=True)
+    opt = _Adamax([p])
+    hook_calls = []
+    opt.register_step_post_hook(lambda *a: hook_calls.append(1))
+    for g in grads[:3]:
+        p.grad = autograd.tensor(g)
+        opt.step()
+    # resume through a file, then finish the run
+    autograd.save(opt.state_dict(), tmp_path / "opt.ndg")
+    opt2 = _Adamax([p])
+    opt2.load_state_dict(autograd.load(tmp_path / "opt.ndg"))
+    for g in grads[3:]:
+        p.grad = autograd.tensor(g)
+        opt2.step()
+    x, m, u = _adamax_reference(init, grads)
+    np.testing.assert_allclose(p.detach().numpy(), x, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(opt2.state[p]["exp_avg"].numpy(), m, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(opt2.state[p]["exp_inf"].numpy(), u, rtol=1e-13, atol=0)
+    assert opt2.state[p]["step"] == 5.0
+    assert len(hook_calls) == 3
+
+
+def test_the_base_optimizer_has_no_step():
+    with pytest.raises(NotImplementedError):
+        optim.Optimizer([leaf(2)], {"lr": 1.0}).step()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: optim.Adam(ps),
+        lambda ps: optim.LBFGS(ps, max_iter=2),
+    ],
+)
+def test_steps_bump_versions_through_the_tensor_method(make, monkeypatch):
+    """Version counters are the Tensor's business (Tensor._bump), not the optimizer's."""
+    from autograd.tensor import Tensor
+
+    bumped = []
+    real = Tensor._bump
+
+    def spy(self):
+        bumped.append(id(self))
+        real(self)
+
+    monkeypatch.setattr(Tensor, "_bump", spy)
+    ps = [leaf(3), leaf(2)]
+    opt = make(ps)
+
+    def closure():
+        opt.zero_grad()
+        loss = sum((p * p).sum() for p in ps)
+        loss.backward()
+        return loss
+
+    closure()
+    v0 = [p._version for p in ps]
+    bumped.clear()
+    opt.step(closure)
+    assert {id(p) for p in ps} <= set(bumped)
+    assert all(p._version > v for p, v in zip(ps, v0))
