@@ -15,6 +15,7 @@ class _State(threading.local):
         self.grad = True
         self.inference = False
         self.anomaly = False
+        self.profiler = None  # the active autograd.profiler.profile, if any
 
 
 _state = _State()
