@@ -102,7 +102,8 @@ class FunctionEvent:
     cpu_children : list of FunctionEvent
     thread : int
     sequence_nr : int
-        For a backward event, the sequence number of its node (-1 otherwise).
+        The sequence number of the graph node an op created or a backward event ran (the same
+        number links a forward op to its backward); -1 when there is none.
     """
 
     __slots__ = (
@@ -625,6 +626,9 @@ class profile:  # noqa: N801 - PyTorch's name
         finally:
             _state.profiler = self
             self._close(ev)
+        fn = getattr(out, "grad_fn", None)
+        if fn is not None:  # links the forward to its backward event, as PyTorch's does
+            ev.sequence_nr = fn.seq
         if self.profile_memory:
             n = _allocated(out, args)
             ev.self_cpu_memory_usage += n

@@ -1,7 +1,8 @@
-"""``nn.utils``: gradient clipping and parameter/vector conversion."""
+"""``nn.utils``: gradient clipping, parameter/vector conversion and the model summary."""
 
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .summary import ModelSummary, summary
 
 __all__ = [
     "clip_grad_norm_",
@@ -9,4 +10,6 @@ __all__ = [
     "clip_grad_value_",
     "parameters_to_vector",
     "vector_to_parameters",
+    "summary",
+    "ModelSummary",
 ]

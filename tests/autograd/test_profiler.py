@@ -33,10 +33,14 @@ def test_forward_and_backward_events_named_as_pytorch():
     names = _names(prof)
     assert names == ["mul", "exp", "sum", "SumBackward0", "ExpBackward0", "MulBackward0"]
     assert _state.profiler is None
-    # backward events carry the node's sequence number, ops do not
+    # the sequence number links each op to its backward event
     ev = prof.events()
-    assert all(e.sequence_nr >= 0 for e in ev[3:]) and all(e.sequence_nr == -1 for e in ev[:3])
-    assert ev[3].sequence_nr > ev[4].sequence_nr > ev[5].sequence_nr
+    assert [e.sequence_nr for e in ev[:3]] == [e.sequence_nr for e in ev[3:]][::-1]
+    assert ev[0].sequence_nr == y.grad_fn.seq - 2 >= 0
+    with profiler.profile() as prof:
+        with autograd.no_grad():
+            x * w
+    assert prof.events()[0].sequence_nr == -1
     np.testing.assert_allclose(x.grad.numpy(), (w * (x * w).exp()).detach().numpy(), rtol=1e-5)
 
 
