@@ -618,13 +618,11 @@ class profile:  # noqa: N801 - PyTorch's name
             p.cpu_memory_usage += ev.cpu_memory_usage
 
     def _op(self, op, args, kwargs):
-        """PROFILER HOOK target in ``Op.__call__``: run the op as one event."""
+        """The op call as one event (from ``_hooked_call``)."""
         ev = self._open(op.name, "op", [_shape_of(a) for a in args] if self.record_shapes else None)
-        _state.profiler = None  # the forward is NumPy: nothing to record inside
         try:
-            out = op(*args, **kwargs)
+            out = op(*args, **kwargs)  # the hooks flag is off: the plain dispatch
         finally:
-            _state.profiler = self
             self._close(ev)
         fn = getattr(out, "grad_fn", None)
         if fn is not None:  # links the forward to its backward event, as PyTorch's does
@@ -676,6 +674,39 @@ class profile:  # noqa: N801 - PyTorch's name
             return call(args, kwargs)
         finally:
             self._close(ev)
+
+
+_AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _hooked_call(op, args, kwargs):
+    """``Op.__call__`` when ``_state.hooks`` is set (anomaly mode or a profile is on).
+
+    The call itself runs through the plain dispatch with the flag off; around it, the profiler
+    records the op as one event, and anomaly mode stores the user's stack on the node it made.
+    """
+    st = _state
+    prof = st._profiler
+    st.hooks = False
+    try:
+        out = op(*args, **kwargs) if prof is None else prof._op(op, args, kwargs)
+    finally:
+        st.hooks = True
+    if st._anomaly:
+        node = getattr(out, "grad_fn", None)
+        if node is not None:
+            node.trace = _user_stack()
+    return out
+
+
+def _user_stack() -> str:
+    """The current stack, formatted, without the innermost frames inside ``autograd``."""
+    import traceback
+
+    frames = traceback.extract_stack()
+    while frames and os.path.abspath(frames[-1].filename).startswith(_AUTOGRAD_DIR + os.sep):
+        frames.pop()
+    return "".join(traceback.format_list(frames))
 
 
 _CATEGORY = {

@@ -167,6 +167,7 @@ def main(argv=None) -> dict:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="out", help="folder for the plot and the Chrome trace")
+    p.add_argument("--profile-steps", type=int, default=50, help="training steps profiled")
     p.add_argument("--quick", action="store_true", help="2 epochs (for the tests)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-plot", action="store_true")
@@ -207,9 +208,10 @@ def main(argv=None) -> dict:
         if plot_curves(hist, path):
             print(f"learning curves saved to {path}")
 
-    print("\nWhere does the time go? 10 training steps under autograd.profiler:\n")
+    n = args.profile_steps
+    print(f"\nWhere does the time go? {n} training steps under autograd.profiler:\n")
     trace = os.path.join(args.out, "mnist_mlp_trace.json")
-    prof = profile_steps(model, train_loader, loss_fn, optimizer, 10, trace)
+    prof = profile_steps(model, train_loader, loss_fn, optimizer, n, trace)
     table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
     print(table)
     print(f"Chrome trace saved to {trace} (open it in https://ui.perfetto.dev)\n")

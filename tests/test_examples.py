@@ -110,7 +110,7 @@ def test_mnist_mlp_quick(tmp_path, capsys):
     import json
 
     mod = _load("mnist_mlp")
-    res = mod.main(["--quick", "--out", str(tmp_path), "--no-progress"])
+    res = mod.main(["--quick", "--profile-steps", "10", "--out", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     h = res["history"]
     assert len(h["train_loss"]) == 2

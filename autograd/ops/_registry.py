@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..grad_mode import _state
+from ..profiler import _hooked_call
 
 # Filled in by autograd.tensor at import time (the registry must not import Tensor itself).
 _Tensor = None
@@ -141,8 +142,8 @@ class Op:
                 break
         else:  # no Tensor: straight through to NumPy (how VJPs run in a plain backward)
             return op.forward(*args, **kwargs)
-        if _state.profiler is not None:  # PROFILER HOOK: autograd/profiler.py times the call
-            return _state.profiler._op(op, args, kwargs)
+        if _state.hooks:  # HOOKS: anomaly mode or autograd.profiler is on
+            return _hooked_call(op, args, kwargs)
         vals = []
         needs_grad = False
         for a in args:
@@ -177,11 +178,7 @@ class Op:
             t._vc = None
         if needs_grad and _state.grad and op.differentiable and out.dtype.kind == "f":
             t._rg = True
-            t.grad_fn = node = _Node(op, args, vals, kwargs, t)
-            if _state.anomaly:
-                from ..anomaly import record_trace
-
-                record_trace(node)
+            t.grad_fn = _Node(op, args, vals, kwargs, t)
         else:
             t._rg = False
             t.grad_fn = None

@@ -131,7 +131,7 @@ class Module:
         )
 
     def _call_impl(self, *args, **kwargs):
-        if _state.profiler is not None:  # PROFILER HOOK: autograd.profiler records a range
+        if _state.hooks and _state.profiler is not None:  # PROFILER HOOK: one range per call
             return _state.profiler.module_call(self, self._call_with_hooks, args, kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)

@@ -346,3 +346,31 @@ def test_chrome_trace_schema(tmp_path):
         assert (
             step["ts"] - 1e-3 <= e["ts"] and e["ts"] + e["dur"] <= step["ts"] + step["dur"] + 1e-3
         )
+
+
+def test_one_hooks_flag_for_anomaly_mode_and_the_profiler():
+    import warnings
+
+    x = autograd.tensor([-1.0, 4.0], requires_grad=True)
+    assert _state.hooks is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with autograd.detect_anomaly():
+            assert _state.hooks is True
+            with profiler.profile() as prof:
+                y = x.sqrt()  # a method call
+                z = x * 2  # an operator
+            assert _state.hooks is True  # anomaly mode is still on
+            with pytest.raises(RuntimeError, match="SqrtBackward0") as e:
+                y.sum().backward()
+    assert _state.hooks is False
+    assert _names(prof) == ["sqrt", "mul"]
+    # the stored stack ends at the user's line, not inside autograd
+    for t, src in ((y, "y = x.sqrt()"), (z, "z = x * 2")):
+        last = t.grad_fn.trace.strip().splitlines()[-1]
+        assert src in last and "test_profiler.py" in t.grad_fn.trace
+    assert "y = x.sqrt()" in str(e.value)
+    with profiler.profile():
+        assert _state.hooks is True
+        w = x * 3
+    assert _state.hooks is False and not getattr(w.grad_fn, "trace", None)
