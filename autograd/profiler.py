@@ -24,15 +24,16 @@ totals of its children. With ``record_shapes=True`` an op event carries its inpu
 not tracked, so, unlike PyTorch's, the figures never go negative.
 
 Scope: the profiler records the thread that entered ``profile`` in the main process, as
-PyTorch's does by default: not other threads and not ``DataLoader`` worker processes (their
-collation is not in the table; the time the main process waits for a batch is, inside whatever
-range encloses the loop).
+PyTorch's does by default: not other threads and not ``DataLoader`` worker processes (a forked
+worker forgets the profile; the time the main process waits for a batch is in the table, inside
+whatever range encloses the loop).
 
-Cost: with no profile active, the op dispatch, the engine and ``nn.Module.__call__`` pay one
-test of a thread-local attribute each (the hooks are marked ``PROFILER HOOK`` there). While
-profiling, each event costs a few microseconds of Python, which the times include: read them as
-relative costs of the ops of one model, not as absolute op times (``python -m benchmarks``
-measures those).
+Cost: with no profile active, ``Op.__call__`` tests one thread-local flag, ``_state.hooks``,
+which it shares with anomaly mode (so recording a graph pays no more tests than before); the
+engine tests ``_state.profiler`` once per backward and ``nn.Module.__call__`` the same flag once
+per call (the hooks are marked ``HOOKS`` / ``PROFILER HOOK`` there). While profiling, each event
+costs a few microseconds of Python, which the times include: read them as relative costs of the
+ops of one model, not as absolute op times (``python -m benchmarks`` measures those).
 """
 
 from __future__ import annotations
@@ -677,6 +678,17 @@ class profile:  # noqa: N801 - PyTorch's name
 
 
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _forget_in_child() -> None:
+    # a forked process (a DataLoader worker) inherits the forking thread's profile: it records
+    # nothing (its events could never reach the parent's table)
+    if _state._profiler is not None:
+        _state.profiler = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _hooked_call(op, args, kwargs):

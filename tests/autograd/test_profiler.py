@@ -374,3 +374,31 @@ def test_one_hooks_flag_for_anomaly_mode_and_the_profiler():
         assert _state.hooks is True
         w = x * 3
     assert _state.hooks is False and not getattr(w.grad_fn, "trace", None)
+
+
+def test_dataloader_workers_are_not_profiled():
+    import multiprocessing
+
+    from data import DataLoader, Dataset
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method")
+
+    class Flags(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return autograd.tensor([float(_state.hooks), float(_state.profiler is not None)])
+
+    with profiler.profile() as prof:
+        flags = [
+            b
+            for b in DataLoader(
+                Flags(), batch_size=2, num_workers=2, multiprocessing_context="fork"
+            )
+        ]
+    assert all(float(b.sum()) == 0.0 for b in flags)  # the workers saw no profile
+    assert "tensor" not in _names(prof)
+    flags_main = list(DataLoader(Flags(), batch_size=2))
+    assert all(float(b.sum()) == 0.0 for b in flags_main)  # outside a profile
