@@ -1,7 +1,7 @@
 """ndgrad's ``autograd``: the ``torch`` namespace. Re-exports only."""
 
 from . import dtypes as _dtypes
-from . import linalg
+from . import linalg, profiler, viz
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .dtypes import (
     bool,

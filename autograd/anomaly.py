@@ -8,7 +8,6 @@ receives a zero gradient, and ``0 * inf`` in its backward is NaN).
 
 from __future__ import annotations
 
-import traceback
 import warnings
 
 import numpy as np
@@ -61,10 +60,6 @@ class set_detect_anomaly(_Mode):
 
 
 _DISCARDING = ("where", "masked_fill")
-
-
-def record_trace(node) -> None:
-    node.trace = "".join(traceback.format_stack()[:-3])
 
 
 def _nonfinite(a) -> bool:

@@ -188,6 +188,8 @@ def _execute(
     anomaly = _state.anomaly
     sources = {}
     special = capture is not None
+    # PROFILER HOOK: with autograd.profiler on, each node's VJP call is timed as one event
+    call_vjps = _call_vjps if _state.profiler is None else _state.profiler.wrap_vjps(_call_vjps)
     prev_grad = _state.grad
     _state.grad = create_graph
     try:
@@ -196,7 +198,7 @@ def _execute(
             grads = buffers.pop(node)
             if special or node.pre_hooks or node.retains:
                 _node_extras(node, grads, create_graph, capture)
-            in_grads = _call_vjps(node, grads, create_graph)
+            in_grads = call_vjps(node, grads, create_graph)
             if in_grads is None:
                 if not retain_graph:
                     node.release()

@@ -14,7 +14,30 @@ class _State(threading.local):
     def __init__(self) -> None:
         self.grad = True
         self.inference = False
-        self.anomaly = False
+        self._anomaly = False
+        self._profiler = None
+        # True while anomaly mode or the profiler is on: the one flag ``Op.__call__`` tests
+        # (see autograd/profiler.py, ``_hooked_call``)
+        self.hooks = False
+
+    @property
+    def anomaly(self):
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, value) -> None:
+        self._anomaly = value
+        self.hooks = bool(value) or self._profiler is not None
+
+    @property
+    def profiler(self):
+        """The active ``autograd.profiler.profile`` of this thread, or None."""
+        return self._profiler
+
+    @profiler.setter
+    def profiler(self, value) -> None:
+        self._profiler = value
+        self.hooks = bool(self._anomaly) or value is not None
 
 
 _state = _State()

@@ -138,3 +138,38 @@ def test_training_recipe_quick(tmp_path, capsys):
     again = mod.random_search(mod.load(), trials=3, epochs=1)
     capsys.readouterr()
     assert [t["val_acc"] for t in again] == [t["val_acc"] for t in trials]
+
+
+def test_mnist_mlp_quick(tmp_path, capsys):
+    import json
+
+    mod = _load("mnist_mlp")
+    res = mod.main(["--quick", "--profile-steps", "10", "--out", str(tmp_path), "--no-progress"])
+    out = capsys.readouterr().out
+    h = res["history"]
+    assert len(h["train_loss"]) == 2
+    assert h["train_loss"][1] < h["train_loss"][0]
+    assert h["test_acc"][-1] > 0.85, h["test_acc"]  # chance is 0.1; 2 epochs on 4,000 images
+    assert "Test accuracy" in out
+    # the profiler's table: forward ops, backward nodes, the step's ranges and the modules
+    assert "Self CPU time total" in out
+    names = {a.key: a.count for a in res["profile"].key_averages()}
+    assert names["LinearBackward0"] == names["linear"] == 30  # 3 layers x 10 steps
+    for rng in ("data", "forward", "backward", "optimizer.step", "nn.Module: Linear_0"):
+        assert names[rng] == 10, rng
+    trace = json.loads(open(res["trace"]).read())
+    assert any(e.get("name") == "LinearBackward0" for e in trace["traceEvents"])
+    # the summary
+    s = res["summary"]
+    assert s.total_params == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    assert "├─Linear: 1-2" in out and "% of step" in out
+    assert (tmp_path / "mnist_mlp.png").exists() == _has_matplotlib()
+
+
+def test_mnist_mlp_is_seeded(tmp_path, capsys):
+    mod = _load("mnist_mlp")
+    args = ["--epochs", "1", "--out", str(tmp_path), "--no-progress", "--no-plot"]
+    a = mod.main(args)["history"]
+    b = mod.main(args)["history"]
+    capsys.readouterr()
+    assert a == b

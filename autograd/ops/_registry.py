@@ -29,6 +29,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..grad_mode import _state
 from ..graph import Node
+from ..profiler import _hooked_call
 from ..tensor import Tensor, _wrap
 
 _ndarray = np.ndarray
@@ -142,6 +143,8 @@ class Op:
                 break
         else:  # no Tensor: straight through to NumPy (how VJPs run in a plain backward)
             return op.forward(*args, **kwargs)
+        if _state.hooks:  # HOOKS: anomaly mode or autograd.profiler is on
+            return _hooked_call(op, args, kwargs)
         vals = []
         needs_grad = False
         for a in args:
@@ -169,11 +172,7 @@ class Op:
             t._base = src if src._base is None else src._base
         if needs_grad and _state.grad and op.differentiable and out.dtype.kind == "f":
             t._rg = True
-            t.grad_fn = node = Node(op, args, vals, kwargs, t)
-            if _state.anomaly:
-                from ..anomaly import record_trace
-
-                record_trace(node)
+            t.grad_fn = Node(op, args, vals, kwargs, t)
         return t
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from autograd import dtypes as _dt
-from autograd.grad_mode import no_grad
+from autograd.grad_mode import _state, no_grad
 from autograd.tensor import Tensor
 
 from ..parameter import Buffer, Parameter
@@ -131,8 +131,13 @@ class Module:
         )
 
     def _call_impl(self, *args, **kwargs):
+        if _state.hooks and _state.profiler is not None:  # PROFILER HOOK: one range per call
+            return _state.profiler.module_call(self, self._call_with_hooks, args, kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 res = hook(self, args, kwargs)

@@ -1,9 +1,10 @@
-"""``nn.utils``: gradient clipping, parameter/vector conversion, and the training recipe's
-sanity checks (:mod:`nn.utils.recipe`)."""
+"""``nn.utils``: gradient clipping, parameter/vector conversion, the model summary and the
+training recipe's sanity checks (:mod:`nn.utils.recipe`)."""
 
 from . import recipe
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .summary import ModelSummary, summary
 
 __all__ = [
     "clip_grad_norm_",
@@ -12,4 +13,6 @@ __all__ = [
     "parameters_to_vector",
     "recipe",
     "vector_to_parameters",
+    "summary",
+    "ModelSummary",
 ]

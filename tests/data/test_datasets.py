@@ -137,3 +137,64 @@ def test_read_idx_other_types(tmp_path):
     assert a.dtype == np.float32 and a.dtype.isnative and a.tolist() == [[1.5, -2.0]]
     write_idx(p, np.array([-3, 300]), code=0x0B)
     assert read_idx(str(p)).tolist() == [-3, 300]
+
+
+# -- MNISTSample ---------------------------------------------------------------------------------
+
+
+def test_mnist_sample_checksums_and_split():
+    import hashlib
+
+    from data.datasets import load_mnist_sample_arrays
+    from data.datasets.mnist_sample import SHA256
+
+    a = load_mnist_sample_arrays()
+    assert a["images"].shape == (5000, 28, 28) and a["images"].dtype == np.uint8
+    assert a["targets"].shape == (5000,) and a["targets"].dtype == np.uint8
+    for k in ("images", "targets"):
+        assert hashlib.sha256(a[k].tobytes()).hexdigest() == SHA256[k], k
+    assert a["images"].max() == 255 and a["images"].min() == 0
+    assert (np.bincount(a["targets"], minlength=10) == 500).all()
+    train, test = a["train_index"], a["test_index"]
+    assert len(train) == 4000 and len(test) == 1000
+    assert (np.diff(train) > 0).all() and (np.diff(test) > 0).all()
+    assert np.union1d(train, test).tolist() == list(range(5000))
+    assert (np.bincount(a["targets"][test], minlength=10) == 100).all()
+    # the split is the one the README and _make_mnist_sample.py describe
+    rng = np.random.default_rng(0)
+    t = a["targets"]
+    expect = np.sort(
+        np.concatenate([rng.permutation(np.flatnonzero(t == c))[:100] for c in range(10)])
+    )
+    np.testing.assert_array_equal(test, expect)
+
+
+def test_mnist_sample_checksums_are_documented():
+    from pathlib import Path
+
+    import data.datasets.mnist_sample as m
+
+    readme = (Path(m.__file__).parent / "README.md").read_text()
+    for digest in m.SHA256.values():
+        assert digest in m.__doc__ and digest in readme
+
+
+def test_mnist_sample_dataset():
+    from data.datasets import MNISTSample
+
+    train, test = MNISTSample(train=True), MNISTSample(train=False)
+    assert len(train) == 4000 and len(test) == 1000
+    x, y = test[7]
+    assert x.shape == (1, 28, 28) and x.dtype == autograd.get_default_dtype()
+    assert isinstance(y, int) and 0 <= y <= 9 and y == int(test.targets.numpy()[7])
+    np.testing.assert_allclose(x.numpy()[0] * 255, test.data.numpy()[7], atol=1e-4)
+    assert 0.0 <= x.numpy().min() and x.numpy().max() <= 1.0
+    assert x.numpy().max() > 0.9  # real strokes, not an empty picture
+    assert train.data.dtype == np.uint8 and train.targets.dtype == np.int64
+    assert repr(test) == "MNISTSample(split='test', size=1000)"
+    xb, yb = next(iter(DataLoader(train, batch_size=64, shuffle=True)))
+    assert xb.shape == (64, 1, 28, 28) and yb.dtype == np.int64
+    ds = MNISTSample(train=False, transform=lambda x: x * 2, target_transform=lambda y: y + 10)
+    x2, y2 = ds[7]
+    np.testing.assert_allclose(x2.numpy(), 2 * x.numpy())
+    assert y2 == y + 10
