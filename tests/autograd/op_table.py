@@ -46,9 +46,10 @@ class Row:
     covers: tuple = ()
     grad: bool = True
     gradgrad: bool = True
-    atol: float = 1e-5
-    rtol: float = 1e-3
-    fwd_rtol: float = 1e-6
+    atol: float = 1e-8
+    rtol: float = 1e-6
+    fwd_rtol: float = 1e-12
+    fwd_atol: float = 1e-12
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):

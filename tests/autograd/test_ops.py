@@ -78,7 +78,7 @@ def test_forward_matches_numpy(row, data):
     outs = out if isinstance(out, tuple) else (out,)
     exps = expected if isinstance(expected, tuple) else (expected,)
     for o, e in zip(outs, exps):
-        np.testing.assert_allclose(o.detach().numpy(), e, rtol=row.fwd_rtol, atol=1e-12)
+        np.testing.assert_allclose(o.detach().numpy(), e, rtol=row.fwd_rtol, atol=row.fwd_atol)
 
 
 @pytest.mark.parametrize("row", GRAD_ROWS, ids=repr)

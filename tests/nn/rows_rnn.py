@@ -559,7 +559,7 @@ def _mha_ref(q, k, v, flat, **cfg):
     )
     if cfg["self_attn"]:
         k = v = q
-    if cfg["kdim"] is None:
+    if "in_proj_weight" in params:  # PyTorch packs q, k, v whenever kdim == vdim == E
         w_q, w_k, w_v = np.split(params["in_proj_weight"], 3)
     else:
         w_q, w_k, w_v = params["q_proj_weight"], params["k_proj_weight"], params["v_proj_weight"]
