@@ -332,7 +332,6 @@ def _layer_row(cls, covers):
         ref=_rnn_layer_ref(cls),
         covers=covers,
         gradgrad=False,
-        fwd_rtol=1e-10,
     )
 
 
@@ -412,7 +411,6 @@ _CELL_ROWS = [
         domain=(-1.0, 1.0),
         ref=_cell_ref(cls),
         covers=(op, "linear", "getitem", "reshape"),
-        fwd_rtol=1e-10,
     )
     for cls, op in (("LSTMCell", "lstm_seq"), ("GRUCell", "gru_seq"), ("RNNCell", "rnn_seq"))
 ]
@@ -642,7 +640,6 @@ _ATTN_ROWS = [
         shapes=_sdpa_shapes(),
         kwargs=_sdpa_kwargs,
         ref=_sdpa_ref,
-        fwd_rtol=1e-10,
         covers=("matmul", "softmax", "mul", "add", "permute"),
     ),
     Row(
@@ -653,7 +650,6 @@ _ATTN_ROWS = [
         kwargs=_mha_masks,
         domain=(-1.0, 1.0),
         ref=_mha_ref,
-        fwd_rtol=1e-10,
         covers=("linear", "matmul", "softmax", "reshape", "permute", "mean"),
     ),
 ]
@@ -820,7 +816,6 @@ _ATTN_ROWS.append(
         kwargs=_tel_masks,
         domain=(-1.0, 1.0),
         ref=_tel_ref,
-        fwd_rtol=1e-9,
         gradgrad=False,  # ~10 s; its parts (MHA, linear, layer norm) are checked to 2nd order
         covers=("linear", "matmul", "softmax", "add"),
     )
