@@ -116,12 +116,10 @@ def _cycle(e, total, pct, a0, a1, a2, anneal, three_phase=False):
     else:
         ends = [pct * total - 1, total - 1]
         legs = [(a0, a1), (a1, a2)]
-    start = 0.0
-    for i, (end, (lo, hi)) in enumerate(zip(ends, legs)):
-        if e <= end or i == len(ends) - 1:
-            frac = (e - start) / (end - start)
-            break
-        start = end
+    i = next(i for i, end in enumerate(ends) if e <= end or i == len(ends) - 1)
+    start = ends[i - 1] if i else 0.0
+    frac = (e - start) / (ends[i] - start)
+    lo, hi = legs[i]
     if anneal == "cos":
         return hi + (lo - hi) * (1 + math.cos(math.pi * frac)) / 2
     return lo + (hi - lo) * frac
