@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -18,14 +17,6 @@ def _load(name: str):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def _need_nn(*names):
-    import nn
-
-    missing = [n for n in names if not hasattr(nn, n)]
-    if missing:
-        pytest.skip(f"nn has no {', '.join(missing)} yet")
 
 
 def _has_matplotlib() -> bool:
@@ -58,7 +49,6 @@ def test_epochs_and_batches(tmp_path, capsys):
 
 
 def test_train_digits_quick(tmp_path, capsys):
-    _need_nn("Sequential", "Linear", "ReLU", "Flatten", "Conv2d", "MaxPool2d", "CrossEntropyLoss")
     mod = _load("train_digits")
     res = mod.main(["--quick", "--out", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
@@ -75,7 +65,6 @@ def test_train_digits_quick(tmp_path, capsys):
 
 
 def test_train_digits_is_seeded(tmp_path, capsys):
-    _need_nn("Sequential", "Linear", "ReLU", "Flatten", "CrossEntropyLoss")
     mod = _load("train_digits")
     args = ["--quick", "--model", "mlp", "--out", str(tmp_path), "--no-progress", "--no-plot"]
     a = mod.main(args)["mlp"]["history"]
@@ -86,7 +75,6 @@ def test_train_digits_is_seeded(tmp_path, capsys):
 
 
 def test_fit_function_quick(tmp_path, capsys):
-    _need_nn("Sequential", "Linear", "ReLU", "Tanh")
     mod = _load("fit_function")
     res = mod.main(["--quick", "--out", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out

@@ -33,18 +33,15 @@ def _leaves(arrs, dtype=np.float64):
     return [autograd.tensor(a.astype(dtype), requires_grad=True) for a in arrs]
 
 
-@pytest.mark.parametrize("row", GRAD_ROWS, ids=repr)
-@given(data=st.data())
-def test_gradcheck(row, data):
+def check_row_grad(row, arrs, kw):
     """First order through the user-facing kit (``autograd.testing.check_function``): the
     full Jacobian entry by entry against central differences (as ``autograd.gradcheck``
     compares it), plus the kit's invariants (inputs and incoming gradient untouched, gradients
-    not aliased, shapes and dtypes right, graph freed)."""
-    arrs, kw = data.draw(_case(row))
-    xs = _leaves(arrs)
-    assert check_function(
+    not aliased, shapes and dtypes right, graph freed). Tolerances: the row's (see
+    ``op_table.Row``)."""
+    return check_function(
         lambda *a: row.fn(*a, **kw),
-        *xs,
+        *_leaves(arrs),
         jacobian=True,
         atol=row.atol,
         rtol=row.rtol,
@@ -52,20 +49,32 @@ def test_gradcheck(row, data):
     )
 
 
-@pytest.mark.parametrize("row", GG_ROWS, ids=repr)
-@given(data=st.data())
-def test_gradgradcheck(row, data):
-    arrs, kw = data.draw(_case(row))
-    xs = _leaves(arrs)
-    assert check_function(
+def check_row_gradgrad(row, arrs, kw):
+    """Second order: the map (inputs, grad_outputs) -> gradients, built with
+    ``create_graph=True``, against central differences, at the row's tolerances."""
+    return check_function(
         lambda *a: row.fn(*a, **kw),
-        *xs,
+        *_leaves(arrs),
         jacobian=True,
         gradgrad="only",
         invariants=False,
         atol=row.atol,
         rtol=row.rtol,
     )
+
+
+@pytest.mark.parametrize("row", GRAD_ROWS, ids=repr)
+@given(data=st.data())
+def test_gradcheck(row, data):
+    arrs, kw = data.draw(_case(row))
+    assert check_row_grad(row, arrs, kw)
+
+
+@pytest.mark.parametrize("row", GG_ROWS, ids=repr)
+@given(data=st.data())
+def test_gradgradcheck(row, data):
+    arrs, kw = data.draw(_case(row))
+    assert check_row_gradgrad(row, arrs, kw)
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r.ref is not None], ids=repr)
@@ -78,7 +87,7 @@ def test_forward_matches_numpy(row, data):
     outs = out if isinstance(out, tuple) else (out,)
     exps = expected if isinstance(expected, tuple) else (expected,)
     for o, e in zip(outs, exps):
-        np.testing.assert_allclose(o.detach().numpy(), e, rtol=row.fwd_rtol, atol=1e-12)
+        np.testing.assert_allclose(o.detach().numpy(), e, rtol=row.fwd_rtol, atol=row.fwd_atol)
 
 
 @pytest.mark.parametrize("row", GRAD_ROWS, ids=repr)
@@ -90,6 +99,19 @@ def test_grad_shape_and_dtype_float32(row, data):
     arrs, kw = data.draw(_case(row))
     xs = _leaves(arrs, np.float32)
     assert check_function(lambda *a: row.fn(*a, **kw), *xs, mode="none")
+
+
+def test_tolerance_overrides_have_a_reason():
+    """A row that checks at other than the table's tolerances says why (``Row.tol_reason``)."""
+    from tests.autograd.op_table import ATOL, FWD_ATOL, FWD_RTOL, RTOL
+
+    unexplained = [
+        r.name
+        for r in ROWS
+        if (r.atol, r.rtol, r.fwd_atol, r.fwd_rtol) != (ATOL, RTOL, FWD_ATOL, FWD_RTOL)
+        and not r.tol_reason.strip()
+    ]
+    assert not unexplained, f"rows overriding a tolerance without tol_reason: {unexplained}"
 
 
 def test_every_registered_op_has_a_row():

@@ -243,7 +243,8 @@ def test_the_same_object_stays_one_object_but_views_are_copies():
 
 
 def test_parameter_loads_as_parameter():
-    nn_param = pytest.importorskip("nn.parameter")
+    from nn import parameter as nn_param
+
     p = nn_param.Parameter(ag.randn(2, 2))
     frozen = nn_param.Parameter(ag.randn(2), requires_grad=False)
     out = _roundtrip({"p": p, "frozen": frozen, "t": ag.ones(1)})
@@ -410,7 +411,9 @@ def test_hand_built_safetensors_file_loads(tmp_path):
 
 
 def test_cross_check_with_the_safetensors_package(tmp_path):
-    st_numpy = pytest.importorskip("safetensors.numpy")
+    # the independent reader/writer; in the test extra (pip install 'ndgrad[test]')
+    import safetensors.numpy as st_numpy
+
     arrays = {
         "w": np.arange(12, dtype=np.float32).reshape(3, 4),
         "i": np.array([5, -6], dtype=np.int64),
@@ -837,7 +840,7 @@ def test_overwrite_replaces_content_and_follows_umask(tmp_path):
         assert (tmp_path / "perm.st").stat().st_mode & 0o777 == 0o640
 
 
-@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+@pytest.mark.skipif(os.name != "posix", reason="making symlinks needs POSIX (Windows: privileges)")
 def test_save_through_a_symlink_keeps_the_link(tmp_path):
     real = tmp_path / "real.st"
     link = tmp_path / "link.st"

@@ -105,17 +105,28 @@ def test_constant_and_polynomial_lr():
     )
 
 
-def _one_cycle(b_max, e, total, pct, div, final_div, anneal):
-    init = b_max / div
-    low = init / final_div
-    up_end = pct * total - 1
-    if e <= up_end:
-        start, end, frac = init, b_max, e / up_end
+def _cycle(e, total, pct, a0, a1, a2, anneal, three_phase=False):
+    """PyTorch's one-cycle value at epoch ``e``: ``a0 -> a1`` until ``pct * total - 1``, then
+    ``a1 -> a2`` (``three_phase``: ``a1 -> a0`` until ``2 pct total - 2``, then ``a0 -> a2``);
+    cosine or linear within each phase. For the lr ``(a0, a1, a2) = (max/div, max,
+    max/div/final_div)``; for the momentum (or Adam's beta1) ``(max_m, base_m, max_m)``."""
+    if three_phase:
+        ends = [pct * total - 1, 2 * pct * total - 2, total - 1]
+        legs = [(a0, a1), (a1, a0), (a0, a2)]
     else:
-        start, end, frac = b_max, low, (e - up_end) / (total - 1 - up_end)
+        ends = [pct * total - 1, total - 1]
+        legs = [(a0, a1), (a1, a2)]
+    i = next(i for i, end in enumerate(ends) if e <= end or i == len(ends) - 1)
+    start = ends[i - 1] if i else 0.0
+    frac = (e - start) / (ends[i] - start)
+    lo, hi = legs[i]
     if anneal == "cos":
-        return end + (start - end) * (1 + math.cos(math.pi * frac)) / 2
-    return start + (end - start) * frac
+        return hi + (lo - hi) * (1 + math.cos(math.pi * frac)) / 2
+    return lo + (hi - lo) * frac
+
+
+def _one_cycle(b_max, e, total, pct, div, final_div, anneal):
+    return _cycle(e, total, pct, b_max / div, b_max, b_max / div / final_div, anneal)
 
 
 @pytest.mark.parametrize("anneal", ["cos", "linear"])
@@ -130,25 +141,57 @@ def test_one_cycle_lr(anneal):
         ]
     )
     np.testing.assert_allclose(got, want, rtol=1e-10)
-    # momentum moves the other way: max at the ends, base at the peak of the lr
-    assert opt.param_groups[0]["momentum"] == pytest.approx(0.95)
     opt.step()
     sched.step()  # epoch total_steps itself is allowed, as in PyTorch
     with pytest.raises(ValueError, match="Tried to step 52 times"):
         sched.step()
 
 
-def test_one_cycle_cycles_adams_beta1():
-    opt = make_opt(cls=optim.Adam)
-    sched = S.OneCycleLR(opt, max_lr=0.3, total_steps=20)
-    assert opt.param_groups[0]["betas"][0] == pytest.approx(0.95)
-    betas = []
-    for _ in range(19):
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("anneal", ["cos", "linear"])
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam], ids=["SGD-momentum", "Adam-beta1"])
+def test_one_cycle_momentum_schedule(cls, anneal, three_phase):
+    """The whole momentum (SGD) / beta1 (Adam) schedule, every epoch, against PyTorch's
+    formula (checked against PyTorch 2.13): it moves opposite to the lr, from ``max_momentum``
+    down to ``base_momentum`` at the lr's peak and back; the lr follows its own formula."""
+    opt = make_opt(lrs=(0.1,), cls=cls)
+    total, pct = STEPS + 1, 0.25
+    sched = S.OneCycleLR(
+        opt,
+        max_lr=2.0,
+        total_steps=total,
+        pct_start=pct,
+        anneal_strategy=anneal,
+        three_phase=three_phase,
+        base_momentum=0.8,
+        max_momentum=0.9,
+        div_factor=10.0,
+        final_div_factor=100.0,
+    )
+
+    def momentum():
+        g = opt.param_groups[0]
+        return g["momentum"] if cls is optim.SGD else g["betas"][0]
+
+    lrs, moms = [sched.get_last_lr()[0]], [momentum()]
+    for _ in range(total - 1):
         opt.step()
         sched.step()
-        betas.append(opt.param_groups[0]["betas"][0])
-    assert min(betas) == pytest.approx(0.85, abs=1e-2)
-    assert opt.param_groups[0]["betas"][1] == 0.999
+        lrs.append(sched.get_last_lr()[0])
+        moms.append(momentum())
+    epochs = range(total)
+    np.testing.assert_allclose(
+        moms,
+        [_cycle(e, total, pct, 0.9, 0.8, 0.9, anneal, three_phase) for e in epochs],
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        lrs,
+        [_cycle(e, total, pct, 0.2, 2.0, 0.002, anneal, three_phase) for e in epochs],
+        rtol=1e-12,
+    )
+    if cls is optim.Adam:
+        assert opt.param_groups[0]["betas"][1] == 0.999
 
 
 def test_sequential_lr():
