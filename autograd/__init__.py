@@ -50,3 +50,7 @@ from .tensor import Size, Tensor
 
 dtype = type(float32)
 __version__ = "0.1.0"
+
+from . import _docs  # noqa: E402 - docstrings of the ops, which cannot carry their own
+
+_docs.install()

@@ -82,6 +82,7 @@ class Op:
         "view",
         "differentiable",
         "node_name",
+        "doc",
     )
 
     def __init__(
@@ -110,6 +111,7 @@ class Op:
         self.promote = promote
         self.view = view
         self.differentiable = differentiable
+        self.doc = None  # the public op's docstring (``autograd._docs``), see _OpDoc
         self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
@@ -240,6 +242,19 @@ def _broadcast_message(name, shapes):
 # ``Tensor`` class body, each a one-line call of the op it names.
 
 
+class _OpDoc:
+    """``Op.__doc__``: the class's docstring on the class, a public op's own on the op."""
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    def __get__(self, op, cls=None):
+        return self.doc if op is None or op.doc is None else op.doc
+
+
+Op.__doc__ = _OpDoc(Op.__doc__)
+
+
 class Public:
     """How one public op is exposed (see NOTE [ How ops are exposed ])."""
 
@@ -360,4 +375,5 @@ def _inplace_method(name, fn, ufunc):
             return self
 
     method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place version of :meth:`~autograd.Tensor.{name[:-1]}`."
     return method

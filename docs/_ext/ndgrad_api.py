@@ -1,0 +1,170 @@
+"""Generate the API reference pages (one per namespace) from the live namespaces.
+
+Each page lists every public name of its namespace (``__all__`` when the module defines it,
+else every name not starting with ``_`` that is not a module), so a name added to a namespace
+gets an entry without editing the docs; a name without a docstring fails the build (numpydoc's
+``GL08`` check with warnings as errors). :func:`public_names` is also what the tests check the
+built inventory against.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pathlib
+
+import numpy as np
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+# (module, one-line description). Optional namespaces (being built on other branches) are
+# documented when they import.
+NAMESPACES = [
+    ("autograd", "Tensors, the ops, gradients and grad modes: the ``torch`` namespace."),
+    ("autograd.linalg", "Linear algebra (``torch.linalg``)."),
+    ("autograd.testing", "The gradient-checking kit for your own layers."),
+    ("autograd.profiler", "Where the time goes (``torch.autograd.profiler``)."),
+    ("autograd.distributions", "Probability distributions (``torch.distributions``)."),
+    ("autograd.utils.checkpoint", "Activation checkpointing (``torch.utils.checkpoint``)."),
+    ("autograd.viz", "Drawing the backward graph."),
+    ("autograd.distributed", "Several processes or machines (``torch.distributed``)."),
+    ("nn", "Layers and losses (``torch.nn``)."),
+    ("nn.functional", "The functional form of the layers (``torch.nn.functional``)."),
+    ("nn.init", "Parameter initialisation (``torch.nn.init``)."),
+    ("nn.utils", "Gradient clipping, parameter vectors, ``summary`` (``torch.nn.utils``)."),
+    ("nn.utils.recipe", "Checks of Karpathy's training recipe."),
+    ("nn.parallel", "Data-parallel training (``torch.nn.parallel``)."),
+    ("optim", "Optimizers (``torch.optim``)."),
+    ("optim.lr_scheduler", "Learning-rate schedules (``torch.optim.lr_scheduler``)."),
+    ("data", "Datasets, samplers and ``DataLoader`` (``torch.utils.data``)."),
+    ("data.datasets", "The bundled datasets and MNIST readers."),
+    ("benchmarks", "Micro-benchmarks with honest statistics."),
+]
+
+# Classes whose methods are all part of the reference, documented or not (a missing docstring
+# then fails the build). Other classes list their documented public methods.
+ALL_MEMBERS = {"autograd.Tensor", "nn.Module", "optim.Optimizer"}
+
+
+def namespaces() -> list[tuple[str, str]]:
+    """The namespaces that import in this checkout."""
+    out = []
+    for mod, desc in NAMESPACES:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            continue
+        out.append((mod, desc))
+    return out
+
+
+def public_names(modname: str) -> list[str]:
+    """Every public name of a namespace (``__all__``, else non-underscore non-module names)."""
+    mod = importlib.import_module(modname)
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        names = [
+            n for n in dir(mod) if not n.startswith("_") and not inspect.ismodule(getattr(mod, n))
+        ]
+    return sorted(set(names), key=lambda n: (n.lower(), n))
+
+
+def tensor_methods() -> list[str]:
+    """Public attributes of ``autograd.Tensor`` (methods and properties)."""
+    from autograd import Tensor
+
+    return sorted(n for n in dir(Tensor) if not n.startswith("_"))
+
+
+def _kind(obj) -> str:
+    if inspect.isclass(obj):
+        return "class"
+    if isinstance(obj, (np.dtype, type(np.dtype))):
+        return "dtype"
+    if callable(obj):
+        return "function"
+    return "data"
+
+
+def _page(modname: str, desc: str) -> str:
+    mod = importlib.import_module(modname)
+    title = f"``{modname}``"
+    lines = [f".. _api-{modname}:", "", title, "=" * len(title), "", desc, ""]
+    lines += [f".. py:module:: {modname}", "    :no-index:", ""]
+    lines += [f".. currentmodule:: {modname}", ""]
+    groups: dict[str, list[str]] = {"class": [], "function": [], "dtype": [], "data": []}
+    for n in public_names(modname):
+        groups[_kind(getattr(mod, n))].append(n)
+    heads = {"class": "Classes", "function": "Functions", "dtype": "Dtypes", "data": "Objects"}
+    for kind in ("class", "function", "dtype", "data"):
+        if not groups[kind]:
+            continue
+        lines += [heads[kind], "-" * len(heads[kind]), ""]
+        for n in groups[kind]:
+            obj = getattr(mod, n)
+            full = f"{modname}.{n}"
+            if kind == "class":
+                lines.append(f".. autoclass:: {full}")
+                if not issubclass(obj, BaseException):
+                    lines.append("    :members:")
+                    if full in ALL_MEMBERS or f"{obj.__module__.split('.')[0]}.{n}" in ALL_MEMBERS:
+                        lines.append("    :undoc-members:")
+                lines.append("")
+            elif kind == "function":
+                lines += [f".. autofunction:: {full}", ""]
+            elif kind == "dtype":
+                lines += [f".. py:data:: {n}", "", f"    ``numpy.{obj!r}``.", ""]
+            else:
+                text = (type(obj).__doc__ or "").strip().split("\n")[0]
+                lines += [f".. py:data:: {n}", "", f"    A ``{type(obj).__name__}``. {text}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def write_pages(app) -> None:
+    """``builder-inited``: write ``api/<namespace>.rst`` and ``api/index.rst``."""
+    out = pathlib.Path(app.srcdir) / "api"
+    out.mkdir(exist_ok=True)
+    spaces = namespaces()
+    index = [
+        "API reference",
+        "=============",
+        "",
+        "One page per namespace, generated from the docstrings.",
+        "",
+        ".. toctree::",
+        "   :maxdepth: 1",
+        "",
+    ]
+    for mod, desc in spaces:
+        text = _page(mod, desc)
+        path = out / f"{mod}.rst"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        index.append(f"   {mod}")
+    text = "\n".join(index) + "\n"
+    path = out / "index.rst"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _borrowed_doc(obj) -> bool:
+    """True when ``obj`` only has its class's docstring (an ``Op`` instance without its own)."""
+    if inspect.isclass(obj) or inspect.isroutine(obj) or isinstance(obj, property):
+        return False
+    return obj.__doc__ is type(obj).__doc__
+
+
+def check_docstring(app, what, name, obj, options, lines) -> None:
+    """``autodoc-process-docstring``: a documented public object must have its own docstring."""
+    if what in ("module", "data", "attribute"):
+        return
+    if not any(line.strip() for line in lines) or _borrowed_doc(obj):
+        logger.warning("%s %s has no docstring", what, name, type="ndgrad", subtype="nodoc")
+
+
+def setup(app):
+    app.connect("builder-inited", write_pages)
+    # before numpydoc's handler (priority 500) rewrites the lines
+    app.connect("autodoc-process-docstring", check_docstring, priority=100)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
