@@ -289,6 +289,9 @@ def max_pool1d(
     ceil_mode=False,  # noqa: A002
     return_indices=False,
 ):
+    """Max pooling over the last dimension: ``(N, C, L)`` or ``(C, L)`` in, ``(N, C, L_out)``
+    out.
+    """
     x, unb = _batched(input, 2, "max_pool1d")
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     st = None if stride is None or stride == [] else (1, one(stride))

@@ -99,14 +99,17 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 # -- activations --------------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``max(x, 0)`` elementwise (in place with ``inplace=True``); any shape."""
     return input.relu_() if inplace else _E.relu(input)
 
 
 def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    """``max(x, 0)`` written into ``input``."""
     return input.relu_()
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``min(max(x, 0), 6)`` elementwise; any shape."""
     return hardtanh(input, 0.0, 6.0)
 
 
@@ -132,14 +135,17 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x * sigmoid(x)`` elementwise; any shape."""
     return input * _E.sigmoid(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """``1 / (1 + exp(-x))`` elementwise; any shape."""
     return _E.sigmoid(input)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """``tanh(x)`` elementwise; any shape."""
     return _E.tanh(input)
 
 
@@ -158,6 +164,7 @@ def hardtanh(
     max_val: float = 1.0,  # noqa: A002
     inplace: bool = False,
 ) -> Tensor:
+    """``x`` clamped to ``[min_val, max_val]`` (gradient 0 at the bounds, as PyTorch)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _clip_flat(input, min_val, max_val)
@@ -172,14 +179,17 @@ def _clip_flat(input, lo, hi):  # noqa: A002
 
 
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """``exp(x) / exp(x).sum(dim, keepdim=True)``, computed stably; any shape."""
     return _ag.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """``log(softmax(x, dim))`` computed stably; any shape."""
     return _ag.log_softmax(input, dim, dtype=dtype)
 
 
 def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """``softmax(-x, dim)``; any shape."""
     return _ag.softmax(-input, dim, dtype=dtype)
 
 
@@ -373,6 +383,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
+    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)`` from the last one back.
+
+    ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
+    """
     return _pad(input, pad, mode, value)
 
 
@@ -389,6 +403,7 @@ def normalize(
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim`` (broadcast); that dimension removed."""
     num = (x1 * x2).sum(dim)
     den = _E.maximum(x1.norm(dim=dim) * x2.norm(dim=dim), eps)
     return num / den
@@ -430,12 +445,14 @@ def _pair(input, target, name):  # noqa: A002
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """Mean squared error ``(input - target) ** 2``, reduced by ``reduction``; same shapes in."""
     r = _reduction(size_average, reduce, reduction)
     d = input - _pair(input, target, "mse_loss")
     return _reduce(d * d, r)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """Mean absolute error ``|input - target|``, reduced by ``reduction``; same shapes in."""
     r = _reduction(size_average, reduce, reduction)
     return _reduce(_E.abs(input - _pair(input, target, "l1_loss")), r)
 

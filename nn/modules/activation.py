@@ -36,6 +36,8 @@ __all__ = [
 
 
 class ReLU(Module):
+    """``max(x, 0)`` elementwise (:func:`nn.functional.relu`); any shape."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
@@ -48,6 +50,8 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """``x`` for ``x > 0`` else ``negative_slope * x`` (:func:`nn.functional.leaky_relu`)."""
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
@@ -61,6 +65,8 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
+    """``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)`` (:func:`nn.functional.elu`)."""
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
@@ -74,6 +80,8 @@ class ELU(Module):
 
 
 class GELU(Module):
+    """``x * Phi(x)``, exact or ``approximate='tanh'`` (:func:`nn.functional.gelu`)."""
+
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
@@ -86,6 +94,8 @@ class GELU(Module):
 
 
 class SiLU(Module):
+    """``x * sigmoid(x)`` (:func:`nn.functional.silu`); any shape."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
@@ -98,16 +108,22 @@ class SiLU(Module):
 
 
 class Tanh(Module):
+    """``tanh(x)`` elementwise; any shape."""
+
     def forward(self, input):  # noqa: A002
         return F.tanh(input)
 
 
 class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` elementwise; any shape."""
+
     def forward(self, input):  # noqa: A002
         return F.sigmoid(input)
 
 
 class Softplus(Module):
+    """``log(1 + exp(beta x)) / beta`` (:func:`nn.functional.softplus`)."""
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = beta
@@ -121,6 +137,8 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
+    """``x`` clamped to ``[min_val, max_val]`` (:func:`nn.functional.hardtanh`)."""
+
     def __init__(
         self,
         min_val: float = -1.0,
@@ -146,6 +164,8 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)`` elementwise; any shape."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
@@ -168,14 +188,20 @@ class _DimActivation(Module):
 
 
 class Softmax(_DimActivation):
+    """Softmax along ``dim``: ``exp(x) / exp(x).sum(dim)``; any shape."""
+
     _fn = staticmethod(F.softmax)
 
 
 class LogSoftmax(_DimActivation):
+    """``log(softmax(x, dim))`` computed stably; any shape."""
+
     _fn = staticmethod(F.log_softmax)
 
 
 class Softmin(_DimActivation):
+    """``softmax(-x, dim)``; any shape."""
+
     _fn = staticmethod(F.softmin)
 
 
@@ -222,34 +248,50 @@ class _PlainActivation(Module):
 
 
 class SELU(_InplaceActivation):
+    """Scaled ELU with the self-normalising constants (:func:`nn.functional.selu`)."""
+
     _fn = staticmethod(F.selu)
 
 
 class Mish(_InplaceActivation):
+    """``x * tanh(softplus(x))`` elementwise; any shape."""
+
     _fn = staticmethod(F.mish)
 
 
 class Hardsigmoid(_InplaceActivation):
+    """``relu6(x + 3) / 6`` elementwise; any shape."""
+
     _fn = staticmethod(F.hardsigmoid)
 
 
 class Hardswish(_InplaceActivation):
+    """``x * relu6(x + 3) / 6`` elementwise; any shape."""
+
     _fn = staticmethod(F.hardswish)
 
 
 class LogSigmoid(_PlainActivation):
+    """``log(sigmoid(x))`` computed stably; any shape."""
+
     _fn = staticmethod(F.logsigmoid)
 
 
 class Softsign(_PlainActivation):
+    """``x / (1 + |x|)`` elementwise; any shape."""
+
     _fn = staticmethod(F.softsign)
 
 
 class Tanhshrink(_PlainActivation):
+    """``x - tanh(x)`` elementwise; any shape."""
+
     _fn = staticmethod(F.tanhshrink)
 
 
 class CELU(Module):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` (:func:`nn.functional.celu`)."""
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha

@@ -47,6 +47,10 @@ class L1Loss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """Smooth L1: quadratic for ``|x - y| < beta``, linear beyond
+    (:func:`nn.functional.smooth_l1_loss`).
+    """
+
     def __init__(
         self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0
     ) -> None:
@@ -58,6 +62,10 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """Huber loss: quadratic for ``|x - y| < delta``, linear beyond
+    (:func:`nn.functional.huber_loss`).
+    """
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -67,6 +75,10 @@ class HuberLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of class indices given log-probabilities ``(N, C, ...)``
+    (:func:`nn.functional.nll_loss`).
+    """
+
     def __init__(
         self,
         weight=None,
@@ -117,11 +129,19 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities in [0, 1]
+    (:func:`nn.functional.binary_cross_entropy`).
+    """
+
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits, fused and stable
+    (:func:`nn.functional.binary_cross_entropy_with_logits`).
+    """
+
     def __init__(
         self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None
     ) -> None:
@@ -136,6 +156,10 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence ``target * (log target - input)``; ``input`` holds
+    log-probabilities (:func:`nn.functional.kl_div`).
+    """
+
     def __init__(
         self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False
     ) -> None:

@@ -126,6 +126,9 @@ class Module:
 
     # -- forward and call ----------------------------------------------------------------------
     def forward(self, *args, **kwargs):
+        """The computation of the layer; every subclass defines it. Call the module, not
+        ``forward``.
+        """
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -261,6 +264,7 @@ class Module:
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``'0.weight'``)."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
@@ -271,6 +275,7 @@ class Module:
         return param
 
     def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``'bn.running_mean'``)."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if name not in mod._buffers:
@@ -393,17 +398,21 @@ class Module:
         )
 
     def buffers(self, recurse: bool = True):
+        """Iterate over the buffers (of submodules too when ``recurse``)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        """Iterate over ``(dotted name, buffer)`` pairs."""
         return self._named_members(lambda m: m._buffers.items(), prefix, recurse, remove_duplicate)
 
     def children(self):
+        """Iterate over the immediate submodules."""
         for _, m in self.named_children():
             yield m
 
     def named_children(self):
+        """Iterate over ``(name, submodule)`` pairs of the immediate submodules."""
         memo = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in memo:
@@ -411,6 +420,7 @@ class Module:
                 yield name, module
 
     def modules(self):
+        """Iterate over this module and all its submodules, depth first."""
         for _, m in self.named_modules():
             yield m
 
@@ -445,9 +455,11 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Evaluation mode (``train(False)``): Dropout off, BatchNorm's running stats used."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` of every parameter; returns ``self``."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -525,24 +537,31 @@ class Module:
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self) -> Module:
+        """Cast floating-point parameters and buffers to float32 in place."""
         return self.to(_dt.float32)
 
     def double(self) -> Module:
+        """Cast floating-point parameters and buffers to float64 in place."""
         return self.to(_dt.float64)
 
     def half(self) -> Module:
+        """Cast floating-point parameters and buffers to float16 in place."""
         return self.to(_dt.float16)
 
     def type(self, dst_type) -> Module:
+        """Cast parameters and buffers to ``dst_type`` in place."""
         return self._apply(lambda t: t.to(dst_type))
 
     def cpu(self) -> Module:
+        """``self`` (parameters always live on the CPU)."""
         return self
 
     def cuda(self, device=None) -> Module:
+        """Raises: there is no GPU support."""
         raise RuntimeError("ndgrad runs on the CPU only; cuda() is not available")
 
     def share_memory(self) -> Module:
+        """``self`` (a no-op here)."""
         return self
 
     # -- state dict ----------------------------------------------------------------------------
