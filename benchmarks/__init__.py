@@ -2,7 +2,7 @@
 
 From the command line, ``python -m benchmarks`` runs the suites (``ops``, ``layers``,
 ``steps``) side by side with a hand-written NumPy floor and PyTorch; see ``--help`` and
-``docs/benchmarks_and_examples.md``.
+``docs/guides/benchmarking.md``.
 
 From Python, :func:`time_module` times the forward and the backward of any ``nn.Module`` (your
 own layers included) with the same statistics, in the spirit of

@@ -104,7 +104,7 @@ def legend() -> str:
 
 
 def to_json(results: list, env: dict, settings, argv=None) -> dict:
-    """The document ``--json`` writes (fields in ``docs/benchmarks_and_examples.md``)."""
+    """The document ``--json`` writes (fields in ``docs/guides/benchmarking.md``)."""
     return {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

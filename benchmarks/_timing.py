@@ -69,7 +69,7 @@ class Measurement:
         return self.iqr / self.median if self.median > 0 else math.inf
 
     def to_dict(self, with_times: bool = True) -> dict:
-        """A JSON-ready dict (the fields documented in ``docs/benchmarks_and_examples.md``)."""
+        """A JSON-ready dict (the fields documented in ``docs/guides/benchmarking.md``)."""
         d = asdict(self)
         if not with_times:
             d.pop("times")

@@ -49,15 +49,15 @@ def _fill(tensor: Tensor, values) -> Tensor:
 def calculate_gain(nonlinearity: str, param=None) -> float:
     """The recommended gain for a nonlinearity (PyTorch's table).
 
-    ======================  ===================================
-    nonlinearity            gain
-    ======================  ===================================
-    linear / conv / sigmoid 1
-    tanh                    5/3
-    relu                    sqrt(2)
-    leaky_relu              sqrt(2 / (1 + negative_slope ** 2))
-    selu                    3/4
-    ======================  ===================================
+    =======================  ===================================
+    nonlinearity             gain
+    =======================  ===================================
+    linear / conv / sigmoid  1
+    tanh                     5/3
+    relu                     sqrt(2)
+    leaky_relu               sqrt(2 / (1 + negative_slope ** 2))
+    selu                     3/4
+    =======================  ===================================
     """
     linear_fns = [
         "linear",

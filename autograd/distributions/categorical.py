@@ -28,9 +28,9 @@ class Categorical(Distribution):
 
     Parameters
     ----------
-    probs : Tensor, shape (*batch, K), optional
+    probs : Tensor, shape (batch..., K), optional
         Non-negative weights (normalised to sum to 1 over the last dim).
-    logits : Tensor, shape (*batch, K), optional
+    logits : Tensor, shape (batch..., K), optional
         Unnormalised log-probabilities (normalised with ``logsumexp``). Exactly one is given.
 
     Samples are int64 tensors of shape ``sample_shape + batch_shape``. No ``rsample``.

@@ -21,7 +21,7 @@ class Dirichlet(Distribution):
 
     Parameters
     ----------
-    concentration : Tensor, shape (*batch, K)
+    concentration : Tensor, shape (batch..., K)
         ``> 0``.
 
     Samples have shape ``sample_shape + batch_shape + (K,)`` and lie on the simplex.

@@ -39,12 +39,12 @@ class MultivariateNormal(Distribution):
 
     Parameters
     ----------
-    loc : Tensor, shape (*batch, n)
-    covariance_matrix : Tensor, shape (*batch, n, n), optional
+    loc : Tensor, shape (batch..., n)
+    covariance_matrix : Tensor, shape (batch..., n, n), optional
         Symmetric positive-definite.
-    precision_matrix : Tensor, shape (*batch, n, n), optional
+    precision_matrix : Tensor, shape (batch..., n, n), optional
         Inverse covariance, symmetric positive-definite.
-    scale_tril : Tensor, shape (*batch, n, n), optional
+    scale_tril : Tensor, shape (batch..., n, n), optional
         ``L`` with ``covariance = L L^T``.
 
     Exactly one matrix is given; internally everything goes through ``L`` (a Cholesky factor).

@@ -474,14 +474,14 @@ def cholesky(A, *, upper: bool = False):  # noqa: N803
 
     Parameters
     ----------
-    A : Tensor, shape (*, n, n)
+    A : Tensor, shape (..., n, n)
         Only the lower triangle is read, as in PyTorch.
     upper : bool
         Return the upper factor ``U = L^T`` (``A = U^T U``) instead of ``L``.
 
     Returns
     -------
-    Tensor, shape (*, n, n)
+    Tensor, shape (..., n, n)
         ``L`` lower-triangular with positive diagonal, ``A = L L^T``.
 
     Raises

@@ -32,6 +32,8 @@ def _rel(a, b) -> float:
 
 @dataclass
 class LayerPrecision:
+    """One row of :class:`PrecisionReport`: a layer's relative errors in the checked dtype."""
+
     name: str  # dotted module name (with "#k" for the k-th call of a module called repeatedly)
     kind: str  # the module's class name
     forward: float  # relative error of its output

@@ -1,4 +1,4 @@
-"""The worked example of docs/testing_kit.md, kept as a test so it cannot rot: a small RMSNorm
+"""The worked example of docs/guides/testing_kit.md, kept as a test so it cannot rot: a small RMSNorm
 layer with a hand-written backward, a deliberately wrong version caught by a ten-line hypothesis
 test, and the fix.
 
