@@ -180,6 +180,7 @@ OPS["round"] = """round(input, decimals=0) -> Tensor
     """
 
 _RED = """
+
     Parameters
     ----------
     input : Tensor
