@@ -28,7 +28,6 @@ html_static_path: list[str] = []
 autodoc_docstring_signature = True
 autodoc_member_order = "alphabetical"
 autodoc_typehints = "none"
-autodoc_preserve_defaults = True
 add_module_names = False
 
 # numpydoc: no member tables (the pages list members themselves). A public name without a

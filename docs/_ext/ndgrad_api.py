@@ -163,7 +163,39 @@ def check_docstring(app, what, name, obj, options, lines) -> None:
         logger.warning("%s %s has no docstring", what, name, type="ndgrad", subtype="nodoc")
 
 
+def _cache_numpydoc_template() -> None:
+    """numpydoc compiles its Jinja template for every docstring (about half of this site's
+    build time); compile it once. Same template, same output."""
+    import os
+
+    from jinja2 import FileSystemLoader
+    from jinja2.sandbox import SandboxedEnvironment
+    from numpydoc import docscrape_sphinx as ds
+    from numpydoc import numpydoc as nd
+
+    dirs = [os.path.join(os.path.dirname(ds.__file__), "templates")]
+    template = SandboxedEnvironment(loader=FileSystemLoader(dirs)).get_template(
+        "numpydoc_docstring.rst"
+    )
+
+    def get_doc_object(obj, what=None, doc=None, config=None, builder=None):
+        config = {} if config is None else config
+        config["template"] = template
+        return ds.get_doc_object_orig(
+            obj,
+            what=what,
+            doc=doc,
+            config=config,
+            class_doc=ds.SphinxClassDoc,
+            func_doc=ds.SphinxFunctionDoc,
+            obj_doc=ds.SphinxObjDoc,
+        )
+
+    nd.get_doc_object = get_doc_object
+
+
 def setup(app):
+    _cache_numpydoc_template()
     app.connect("builder-inited", write_pages)
     # before numpydoc's handler (priority 500) rewrites the lines
     app.connect("autodoc-process-docstring", check_docstring, priority=100)

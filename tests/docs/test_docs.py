@@ -129,7 +129,8 @@ def test_site_builds_with_every_public_name(tmp_path):
 
     with open(out / "objects.inv", "rb") as f:
         inv = InventoryFile.load(f, "", lambda base, uri: uri)
-    entries = {name for kind, items in inv.data.items() if kind.startswith("py:") for name in items}
+    inv = getattr(inv, "data", inv)  # a dict in Sphinx >= 8
+    entries = {name for kind, items in inv.items() if kind.startswith("py:") for name in items}
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
         import ndgrad_api
