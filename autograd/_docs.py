@@ -21,7 +21,7 @@ _SEEN: set[int] = set()
 
 def add_docstr(obj, doc: str, name: str = "") -> None:
     """Give ``obj`` (an op, a function or a property) the docstring ``doc`` if it has none."""
-    if id(obj) in _SEEN:  # an alias of a name documented here already (the first one wins)
+    if id(obj) in _SEEN:  # an alias (``autograd.absolute is autograd.abs``): documented already
         return
     _SEEN.add(id(obj))
     doc = inspect.cleandoc(doc)
@@ -39,7 +39,6 @@ def add_docstr(obj, doc: str, name: str = "") -> None:
 
 _UNARY = {
     "abs": "absolute value :math:`|x|`",
-    "absolute": "absolute value (alias of :func:`abs`)",
     "acos": "arc cosine",
     "asin": "arc sine",
     "atan": "arc tangent",
@@ -59,7 +58,6 @@ _UNARY = {
     "log1p": ":math:`\\log(1 + x)`, accurate near 0",
     "log2": "base-2 logarithm",
     "neg": "negation :math:`-x`",
-    "negative": "negation (alias of :func:`neg`)",
     "reciprocal": ":math:`1 / x`",
     "relu": "rectified linear unit :math:`\\max(x, 0)`",
     "rsqrt": ":math:`1 / \\sqrt{x}`",
@@ -82,16 +80,13 @@ _UNARY_BOOL = {
     "bitwise_not": "bitwise NOT of an integer or bool tensor",
 }
 _BINARY = {
-    "arctan2": "``atan2(input, other)`` (alias of :func:`atan2`)",
     "atan2": "the angle of the point ``(other, input)``, quadrant-aware",
-    "float_power": "``input ** exponent`` computed in float64",
     "floor_divide": "``input // other`` rounded down (zero gradient, see the differences table)",
     "fmod": "C-style remainder: the sign of ``input``",
     "logaddexp": ":math:`\\log(e^x + e^y)` without overflow",
     "maximum": "elementwise maximum (the gradient goes to the larger; ties split evenly)",
     "minimum": "elementwise minimum (the gradient goes to the smaller; ties split evenly)",
     "mul": "``input * other``",
-    "multiply": "``input * other`` (alias of :func:`mul`)",
     "pow": "``input ** exponent``",
     "remainder": "Python-style remainder: the sign of ``other``",
 }
@@ -101,18 +96,13 @@ _BINARY_BOOL = {
     "bitwise_xor": "bitwise XOR of integer or bool tensors",
     "eq": "``input == other``",
     "ge": "``input >= other``",
-    "greater": "``input > other`` (alias of :func:`gt`)",
-    "greater_equal": "``input >= other`` (alias of :func:`ge`)",
     "gt": "``input > other``",
     "le": "``input <= other``",
-    "less": "``input < other`` (alias of :func:`lt`)",
-    "less_equal": "``input <= other`` (alias of :func:`le`)",
     "logical_and": "logical AND (nonzero is True)",
     "logical_or": "logical OR (nonzero is True)",
     "logical_xor": "logical XOR (nonzero is True)",
     "lt": "``input < other``",
     "ne": "``input != other``",
-    "not_equal": "``input != other`` (alias of :func:`ne`)",
 }
 
 _SHAPE = "Same shape as ``input``."
@@ -224,7 +214,6 @@ FUNCTIONS: dict[str, str] = {
     "mm": "Matrix product of two 2-D tensors: ``(n, m) @ (m, p) -> (n, p)``.",
     "mv": "Matrix-vector product: ``(n, m) @ (m,) -> (n,)``.",
     "outer": "Outer product of two 1-D tensors: ``(n,), (m,) -> (n, m)``.",
-    "ger": "Outer product of two 1-D tensors (alias of :func:`outer`).",
     # shape
     "broadcast_tensors": "The tensors broadcast to their common shape (views).",
     "broadcast_to": "A view of ``input`` broadcast to ``size``.",
@@ -240,7 +229,6 @@ FUNCTIONS: dict[str, str] = {
     "vstack": "Concatenate along dimension 0, 1-D tensors taken as rows.",
     "index_select": "The entries of ``input`` at the 1-D ``index`` along ``dim``.",
     "masked_select": "The elements where the bool ``mask`` (broadcast) is True, as a 1-D tensor.",
-    "moveaxis": "Move dimensions ``source`` to ``destination`` (alias of :func:`movedim`).",
     "movedim": "Move dimensions ``source`` to ``destination`` (a view).",
     "narrow": "A view of ``length`` entries from ``start`` along ``dim``.",
     "permute": "A view with the dimensions reordered as ``dims``.",
@@ -252,8 +240,6 @@ FUNCTIONS: dict[str, str] = {
     "squeeze": "Remove dimensions of size 1 (only ``dim`` when given); a view.",
     "unsqueeze": "Insert a dimension of size 1 at ``dim``; a view.",
     "sum_to_size": "Sum broadcast dimensions so the result has shape ``size``.",
-    "swapaxes": "Swap two dimensions (alias of :func:`transpose`).",
-    "swapdims": "Swap two dimensions (alias of :func:`transpose`).",
     "transpose": "A view with dimensions ``dim0`` and ``dim1`` swapped.",
     "t": "Transpose a tensor of at most 2 dimensions.",
     "take_along_dim": "Gather values at ``indices`` along ``dim`` (flattened when None).",
@@ -353,9 +339,7 @@ def install() -> None:
     import autograd
     from autograd import Tensor, linalg
 
-    # the docstring of an aliased object is its primary name's, not an "(alias of ...)" one
-    items = sorted({**OPS, **FUNCTIONS}.items(), key=lambda kv: "(alias of" in kv[1])
-    for name, doc in items:
+    for name, doc in {**OPS, **FUNCTIONS}.items():
         if hasattr(autograd, name):
             add_docstr(getattr(autograd, name), doc, name)
     for name, doc in LINALG.items():

@@ -87,6 +87,25 @@ def _kind(obj) -> str:
     return "data"
 
 
+def _primary_names(mod, names) -> dict[str, str]:
+    """``{alias: primary}`` for names bound to the same callable as another public name: the
+    primary is the object's own name (an op's ``name``, a function's ``__name__``)."""
+    by_obj: dict[int, list[str]] = {}
+    for n in names:
+        obj = getattr(mod, n)
+        if callable(obj) and not inspect.isclass(obj):
+            by_obj.setdefault(id(obj), []).append(n)
+    out = {}
+    for group in by_obj.values():
+        if len(group) < 2:
+            continue
+        obj = getattr(mod, group[0])
+        own = getattr(obj, "__name__", None) or getattr(obj, "name", None)
+        primary = own if own in group else group[0]
+        out.update({n: primary for n in group if n != primary})
+    return out
+
+
 def _page(modname: str, desc: str) -> str:
     mod = importlib.import_module(modname)
     title = f"``{modname}``"
@@ -94,6 +113,7 @@ def _page(modname: str, desc: str) -> str:
     lines += [f".. py:module:: {modname}", "    :no-index:", ""]
     lines += [f".. currentmodule:: {modname}", ""]
     groups: dict[str, list[str]] = {"class": [], "function": [], "dtype": [], "data": []}
+    aliases = _primary_names(mod, public_names(modname))
     for n in public_names(modname):
         groups[_kind(getattr(mod, n))].append(n)
     heads = {"class": "Classes", "function": "Functions", "dtype": "Dtypes", "data": "Objects"}
@@ -111,6 +131,13 @@ def _page(modname: str, desc: str) -> str:
                     if full in ALL_MEMBERS or f"{obj.__module__.split('.')[0]}.{n}" in ALL_MEMBERS:
                         lines.append("    :undoc-members:")
                 lines.append("")
+            elif kind == "function" and n in aliases:
+                lines += [
+                    f".. py:function:: {n}(*args, **kwargs)",
+                    "",
+                    f"    Alias of :func:`{aliases[n]}`.",
+                    "",
+                ]
             elif kind == "function":
                 lines += [f".. autofunction:: {full}", ""]
             elif kind == "dtype":
@@ -136,6 +163,10 @@ def write_pages(app) -> None:
         "   :maxdepth: 1",
         "",
     ]
+    keep = {"index.rst"} | {f"{mod}.rst" for mod, _ in spaces}
+    for stale in out.glob("*.rst"):  # a namespace that no longer imports
+        if stale.name not in keep:
+            stale.unlink()
     for mod, desc in spaces:
         text = _page(mod, desc)
         path = out / f"{mod}.rst"
