@@ -204,6 +204,10 @@ def _cache_numpydoc_template() -> None:
     from numpydoc import docscrape_sphinx as ds
     from numpydoc import numpydoc as nd
 
+    if not all(hasattr(ds, a) for a in ("get_doc_object_orig", "SphinxObjDoc")) or not hasattr(
+        nd, "get_doc_object"
+    ):
+        return  # another numpydoc: keep its own (slower) path
     dirs = [os.path.join(os.path.dirname(ds.__file__), "templates")]
     template = SandboxedEnvironment(loader=FileSystemLoader(dirs)).get_template(
         "numpydoc_docstring.rst"
