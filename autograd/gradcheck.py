@@ -135,7 +135,7 @@ def gradcheck(
     eps, atol, rtol : float
         Finite-difference step and tolerances (``|a - n| <= atol + rtol * |n|``).
     raise_exception : bool
-        Raise :class:`GradcheckError` on failure (else return False).
+        Raise ``GradcheckError`` on failure (else return False).
 
     Returns
     -------

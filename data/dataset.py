@@ -38,7 +38,7 @@ class Dataset:
     ``__len__``. They may implement ``__getitems__(indices)`` to fetch a whole batch at once;
     it must return a list of samples.
 
-    See NOTE [ Lack of Default __len__ ] in :mod:`data.sampler` for why there is no default
+    See NOTE [ Lack of Default __len__ ] in ``data/sampler.py`` for why there is no default
     ``__len__``.
     """
 

@@ -36,3 +36,8 @@ numpydoc_show_class_members = False
 
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]
+
+# Every cross-reference must resolve (-W turns a broken one into an error), except to the
+# standard library's and NumPy's objects: the build is offline, so no intersphinx.
+nitpicky = True
+nitpick_ignore_regex = [(r"py:.*", r"(numpy|np|os|builtins)\..*")]

@@ -130,7 +130,7 @@ class LRScheduler:
     Raises
     ------
     TypeError
-        When ``optimizer`` is not an :class:`Optimizer`.
+        When ``optimizer`` is not an :class:`~optim.Optimizer`.
     KeyError
         When resuming (``last_epoch >= 0``) and a group has no ``'initial_lr'``.
     """
@@ -170,7 +170,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the attributes saved by :meth:`state_dict`."""
+        """Restore the attributes saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
 
     def get_last_lr(self) -> list:

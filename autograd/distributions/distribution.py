@@ -103,12 +103,12 @@ class Distribution:
 
     @property
     def arg_constraints(self) -> dict:
-        """Name -> :class:`~constraints.Constraint` for each parameter."""
+        """Name -> ``constraints.Constraint`` for each parameter."""
         raise NotImplementedError
 
     @property
     def support(self):
-        """The :class:`~constraints.Constraint` that samples satisfy."""
+        """The ``constraints.Constraint`` that samples satisfy."""
         raise NotImplementedError
 
     @property

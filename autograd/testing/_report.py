@@ -121,7 +121,7 @@ class GradientCheckReport:
 
     @property
     def invariant_failures(self) -> list:
-        """Alias of :attr:`violations`."""
+        """Alias of ``violations``."""
         return self.violations
 
     @property

@@ -77,6 +77,23 @@ def tensor_methods() -> list[str]:
     return sorted(n for n in dir(Tensor) if not n.startswith("_"))
 
 
+def _tensor_entries() -> list[str]:
+    """``autograd.Tensor`` and each of its public attributes, listed one by one (autodoc's
+    ``:members:`` skips the methods that are ``Op`` instances)."""
+    from autograd import Tensor
+
+    lines = [".. autoclass:: autograd.Tensor", ""]
+    for n in tensor_methods():
+        static = inspect.getattr_static(Tensor, n)
+        if isinstance(static, property):
+            lines += [f"    .. autoproperty:: {n}", ""]
+        elif callable(static) or hasattr(static, "__get__") and callable(getattr(Tensor, n)):
+            lines += [f"    .. automethod:: {n}", ""]
+        else:
+            lines += [f"    .. autoattribute:: {n}", ""]
+    return lines
+
+
 def _kind(obj) -> str:
     if inspect.isclass(obj):
         return "class"
@@ -124,7 +141,9 @@ def _page(modname: str, desc: str) -> str:
         for n in groups[kind]:
             obj = getattr(mod, n)
             full = f"{modname}.{n}"
-            if kind == "class":
+            if kind == "class" and full == "autograd.Tensor":
+                lines += _tensor_entries()
+            elif kind == "class":
                 lines.append(f".. autoclass:: {full}")
                 if not issubclass(obj, BaseException):
                     lines.append("    :members:")

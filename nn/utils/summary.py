@@ -191,7 +191,7 @@ def summary(
     Returns
     -------
     ModelSummary
-        ``str()`` is the table; ``.rows`` holds one :class:`SummaryRow` per shown layer.
+        ``str()`` is the table; ``.rows`` holds one ``SummaryRow`` per shown layer.
 
     Notes
     -----
