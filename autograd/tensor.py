@@ -26,7 +26,18 @@ class Tensor:
     also works and, like ``torch.Tensor(data)``, makes a tensor of the default float dtype.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_oi", "_vc", "_hooks", "_base", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_rg",
+        "grad",
+        "grad_fn",
+        "_oi",
+        "_vc",
+        "_hooks",
+        "_base",
+        "_post_hooks",  # set on first use (read with getattr): register_post_accumulate_grad_hook
+        "__weakref__",
+    )
     __array_priority__ = 1000
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
@@ -321,6 +332,21 @@ class Tensor:
             if node.pre_hooks is None:
                 node.pre_hooks = {}
             lst = node.pre_hooks.setdefault(self._oi, [])
+        lst.append(hook)
+        return _RemovableHandle(lst, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward has added into this leaf's ``.grad``.
+        Returns a handle with ``remove()``."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        lst = getattr(self, "_post_hooks", None)
+        if lst is None:
+            lst = self._post_hooks = []
         lst.append(hook)
         return _RemovableHandle(lst, hook)
 
