@@ -9,9 +9,7 @@ from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
 __all__ = ["ASGD", "asgd_update"]
 
 
-def asgd_update(
-    param, grad, bufs, scratch, *, step, lr, lambd, alpha, t0, weight_decay, maximize
-):
+def asgd_update(param, grad, bufs, scratch, *, step, lr, lambd, alpha, t0, weight_decay, maximize):
     """One ASGD update of ``param`` and the state ``bufs`` = (ax, eta, mu) in place (``eta``
     and ``mu`` are 0-d), at step number ``step`` (already incremented); ``grad`` and
     ``scratch`` are overwritten.

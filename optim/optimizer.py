@@ -663,9 +663,7 @@ class Optimizer:
                     st[n] = Tensor._wrap(new)
             p._bump()
 
-    def _flat_step(
-        self, group, params, names, fills, update, hyper, with_step, scalars=()
-    ) -> bool:
+    def _flat_step(self, group, params, names, fills, update, hyper, with_step, scalars=()) -> bool:
         """The update, on flat buffers, of ``params`` (the parameters of ``group`` that have a
         gradient); False (nothing done) when they can't be laid out flat."""
         if names or with_step or scalars:
@@ -704,8 +702,12 @@ class Optimizer:
             self._flat[key] = fg
         g, t1, t2 = fg.scratch
         try:
-            np.concatenate([p.grad._data for p in params], axis=None, out=g, casting="same_kind")
-        except (ValueError, TypeError):
+            grads = [p.grad._data for p in params]
+            for p, ga in zip(params, grads):
+                if ga.shape != p._data.shape:  # (a transposed gradient has the right size)
+                    raise ValueError("gradient shape")
+            np.concatenate(grads, axis=None, out=g, casting="same_kind")
+        except (ValueError, TypeError, AttributeError):
             _check_grads(params)
             raise
         step = None
