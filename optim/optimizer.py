@@ -684,9 +684,10 @@ class Optimizer:
                     st.setdefault("step", 0.0)
                 ts.append(_scalar_state(st, n, init))
             first = ts[0]._data
-            for t in ts:
+            dt, value = first.dtype, float(first)
+            for t in ts:  # (a NaN never compares equal: such a group runs per parameter)
                 v = t._data
-                if v.dtype != first.dtype or not np.array_equal(v, first, equal_nan=True):
+                if v.dtype != dt or float(v) != value:
                     return False
             shared.append((first.copy(), ts))
         key = id(group)
