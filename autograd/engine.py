@@ -12,6 +12,7 @@ nothing; ``create_graph=True`` hands them Tensors, so the gradients are differen
 
 from __future__ import annotations
 
+import threading
 from heapq import heappop, heappush
 
 import numpy as np
@@ -152,10 +153,55 @@ def _accumulate(leaf, g, create_graph, shared, given=None):
             leaf.grad = Tensor._wrap(od + g)
 
 
+def _post_accumulate(leaf):
+    """Run ``leaf``'s post-accumulate-grad hooks (``hook(leaf)``, after ``.grad`` was updated)."""
+    hooks = getattr(leaf, "_post_acc_hooks", None)  # an unset slot: no hooks
+    if hooks:
+        for h in list(hooks):
+            h(leaf)
+
+
+# NOTE [ Final callbacks ]
+# ``queue_callback(fn)`` (PyTorch: ``Variable._execution_engine.queue_callback``), called while a
+# backward runs (from a hook), makes ``fn()`` run once that backward has walked its whole graph,
+# before it returns. Each running backward has its own list (a thread-local stack, since a hook
+# may itself run a backward); callbacks run in the order queued, and a callback may queue more.
+# Distributed data parallel waits for its outstanding all-reduces there.
+_callbacks = threading.local()
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` when the backward now running finishes (see NOTE [ Final callbacks ]).
+
+    Raises
+    ------
+    RuntimeError
+        When no backward is running on this thread.
+    """
+    stack = getattr(_callbacks, "stack", None)
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
+
+
 def _execute(
     outputs, root_grads, retain_graph, create_graph, capture=None, accumulate=True, only_leaves=None
 ):
     """The engine proper. ``capture`` maps (node_or_leaf, index) keys to slots for ``grad()``."""
+    stack = getattr(_callbacks, "stack", None)
+    if stack is None:
+        stack = _callbacks.stack = []
+    queued = []
+    stack.append(queued)
+    try:
+        _walk(outputs, root_grads, retain_graph, create_graph, capture, accumulate, only_leaves)
+        while queued:
+            queued.pop(0)()
+    finally:
+        stack.pop()
+
+
+def _walk(outputs, root_grads, retain_graph, create_graph, capture, accumulate, only_leaves):
     from .anomaly import check_vjp_outputs
 
     buffers = {}
@@ -168,6 +214,7 @@ def _execute(
                 capture[key] = _add(capture[key], g)
             elif accumulate and (only_leaves is None or id(o) in only_leaves):
                 _accumulate(o, g, create_graph, True, given)
+                _post_accumulate(o)
             continue
         n = o.grad_fn
         buf = buffers.get(n)
@@ -232,6 +279,7 @@ def _execute(
                     if accumulate and (only_leaves is None or id(target) in only_leaves):
                         shared = any(g is x for x in grads) or node in roots_set
                         _accumulate(target, g, create_graph, shared, given)
+                        _post_accumulate(target)
                     continue
                 if anomaly:
                     sources.setdefault(target, []).append(node)

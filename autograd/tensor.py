@@ -27,7 +27,18 @@ class Tensor:
     also works and, like ``torch.Tensor(data)``, makes a tensor of the default float dtype.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_oi", "_vc", "_hooks", "_base", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_rg",
+        "grad",
+        "grad_fn",
+        "_oi",
+        "_vc",
+        "_hooks",
+        "_base",
+        "_post_acc_hooks",  # left unset until a hook is registered (read with getattr)
+        "__weakref__",
+    )
     __array_priority__ = 1000
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
@@ -335,6 +346,30 @@ class Tensor:
             if node.pre_hooks is None:
                 node.pre_hooks = {}
             lst = node.pre_hooks.setdefault(self._oi, [])
+        lst.append(hook)
+        return _RemovableHandle(lst, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward has accumulated into this leaf's ``.grad``.
+
+        The hook sees the updated ``.grad`` and returns None. Returns a handle with
+        ``remove()``. Unlike PyTorch, where a leaf's incoming gradients are summed before the
+        one accumulation, a leaf that several ops use gets one call per accumulation.
+
+        Raises
+        ------
+        RuntimeError
+            On a tensor that does not require grad or is not a leaf.
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        lst = getattr(self, "_post_acc_hooks", None)
+        if lst is None:
+            lst = self._post_acc_hooks = []
         lst.append(hook)
         return _RemovableHandle(lst, hook)
 
