@@ -7,9 +7,13 @@ array per bucket and dtype, the first capped at 1 MiB so the last layers' gradie
 early, the others at ``bucket_cap_mb`` (PyTorch's sizes). A post-accumulate-grad hook on every
 parameter copies its gradient into its bucket once the gradient is final: the forward walks the
 graph it recorded to count, per parameter, the edges backward will accumulate through (a shared
-weight gets several). When a bucket is full its sum is started with a non-blocking
-``Iallreduce``; buckets start strictly in bucket order, the same on every rank, as MPI requires
-of collectives. A final callback (``autograd.engine.queue_callback``) starts what is left, fills
+weight gets several). Buckets' sums are non-blocking ``Iallreduce`` calls started strictly in
+bucket order, the same on every rank, as MPI requires of collectives. Starting a bucket as soon
+as it is full (``_overlap = True``) did not pay here: Open MPI progresses a non-blocking
+collective only inside MPI calls, and with one rank per core there is no idle core to do it, so
+the measured step (``python -m benchmarks.distributed``) was 6-15 % slower than starting every
+bucket at the end; the default starts them at the end. A final callback
+(``autograd.engine.queue_callback``) starts what is left, fills
 the slots of parameters that got no gradient (their current ``.grad``, else zeros) so that no
 rank waits for a gradient that will not come, waits for every bucket, divides by the world size
 and writes the averages back into ``.grad``, all before ``backward()`` returns.
@@ -129,7 +133,7 @@ class DistributedDataParallel(Module):
                 p = self._params[i]
                 self._where[i] = (b, b.buf[off : off + p._data.size].reshape(p._data.shape))
         self._handles = [p.register_post_accumulate_grad_hook(self._on_grad) for p in self._params]
-        self._overlap = True  # start a bucket's all-reduce as soon as it is full
+        self._overlap = False  # start a bucket as soon as it is full (NOTE [ DDP buckets ])
         self._armed = False
         self._comm_stats = {"bytes": 0, "seconds": 0.0}
         self._reset()

@@ -212,3 +212,13 @@ def test_sync_batchnorm_converts_and_falls_back():
     assert np.allclose(y.detach().numpy(), r.detach().numpy())
     with pytest.raises(ValueError, match="2D"):
         sync[1](ag.randn(3))
+
+
+def test_train_digits_ddp_example(tmp_path):
+    r = run_mpi("../../../examples/train_digits_ddp.py", 2, "--quick", "--out", str(tmp_path))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "2 rank(s), batch 16 per rank" in out and "same predictions: True" in out, out
+    acc = float(out.split("test accuracy after 3 epochs: ")[1].split("%")[0])
+    assert acc > 60, out  # chance is 10 %
+    assert (tmp_path / "digits_cnn_ddp.safetensors").exists()

@@ -70,6 +70,7 @@ for name, make_opt in (
     model = DDP(local)
     opt_ref, opt = make_opt(ref.parameters()), make_opt(model.parameters())
     for k in range(STEPS):
+        model._overlap = bool(k % 2)  # buckets started when full, or all at the end
         mine = shards[rank][k * B : (k + 1) * B]
         every = sum((s[k * B : (k + 1) * B] for s in shards), [])
         opt.zero_grad()
@@ -120,6 +121,7 @@ class Branchy(nn.Module):
 
 ag.manual_seed(0)
 model = DDP(Branchy().double(), find_unused_parameters=True, bucket_cap_mb=1e-4)
+model._overlap = True
 x = ag.tensor(np.full((2, 3), rank + 1.0))
 model(x, rank == 0).sum().backward()
 g = model.module.shared.weight.grad.numpy().copy()
