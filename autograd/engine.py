@@ -25,6 +25,8 @@ nothing; ``create_graph=True`` hands them Tensors, so the gradients are differen
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from heapq import heappop, heappush
 
 import numpy as np
@@ -328,6 +330,44 @@ def _accumulate(t: Tensor, g, state, create_graph: bool, given: set) -> None:
             h(t)
 
 
+# NOTE [ Final callbacks ]
+# ``queue_callback(fn)`` (PyTorch: ``Variable._execution_engine.queue_callback``), called while a
+# backward runs (from a hook), makes ``fn()`` run once that backward has walked its whole graph
+# and accumulated into the leaves, before it returns. Each running backward has its own list (a
+# thread-local stack, since a hook may itself run a backward); callbacks run in the order queued,
+# and a callback may queue more. Distributed data parallel waits for its all-reduces there.
+_callbacks = threading.local()
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` when the backward now running finishes (NOTE [ Final callbacks ]).
+
+    Raises
+    ------
+    RuntimeError
+        When no backward is running on this thread.
+    """
+    stack = getattr(_callbacks, "stack", None)
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
+
+
+@contextlib.contextmanager
+def _final_callbacks():
+    stack = getattr(_callbacks, "stack", None)
+    if stack is None:
+        stack = _callbacks.stack = []
+    queued = []
+    stack.append(queued)
+    try:
+        yield
+        while queued:
+            queued.pop(0)()
+    finally:
+        stack.pop()
+
+
 # NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of a
 # node was created after it, so when a node is popped from the max-heap every node that can
 # still send it a gradient has already run. No separate dependency-counting walk.
@@ -367,7 +407,7 @@ def backward(
         _check_inputs(inputs)
         inputs = list(dict.fromkeys(inputs))  # each once (by identity)
     walk = _Walk(create_graph, retain_graph, inputs)
-    with set_grad_enabled(create_graph):
+    with _final_callbacks(), set_grad_enabled(create_graph):
         walk.seed(outputs, grads)
         walk.run()
         given = set()
@@ -414,7 +454,7 @@ def grad(
     _check_inputs(ins)
     grads = _root_grads(outs, _as_list(grad_outputs), create_graph)
     walk = _Walk(create_graph, retain_graph, ins)
-    with set_grad_enabled(create_graph):
+    with _final_callbacks(), set_grad_enabled(create_graph):
         walk.seed(outs, grads)
         walk.run()
     result = []
