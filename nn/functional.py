@@ -443,9 +443,17 @@ def normalize(
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    num = (x1 * x2).sum(dim)
-    den = _E.maximum(x1.norm(dim=dim) * x2.norm(dim=dim), eps)
-    return num / den
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim``, PyTorch's formula:
+    each input divided by its own norm (the result stays in [-1, 1]); the clamp to ``eps``
+    passes gradients through unchanged, as PyTorch's no-grad clamp does."""
+
+    def unit(x):
+        n = x.norm(dim=dim, keepdim=True)
+        v = n.detach().numpy()
+        lift = np.maximum(v, eps) - v
+        return x / (n + lift.astype(v.dtype)) if lift.any() else x / n
+
+    return (unit(x1) * unit(x2)).sum(dim)
 
 
 # -- losses --------------------------------------------------------------------------------------
