@@ -1,7 +1,7 @@
 """``nn.utils``: gradient clipping, parameter/vector conversion, and the training recipe's
 sanity checks (:mod:`nn.utils.recipe`)."""
 
-from . import recipe
+from . import parametrizations, parametrize, recipe, rnn
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
@@ -10,6 +10,9 @@ __all__ = [
     "clip_grad_norm",
     "clip_grad_value_",
     "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
     "recipe",
+    "rnn",
     "vector_to_parameters",
 ]
