@@ -10,15 +10,13 @@ and ``ctc_loss`` (the fused ``ctc_loss`` primitive of ``autograd/ops/nn.py``).
 from __future__ import annotations
 
 import math
-import numbers
-import warnings
 
 import numpy as np
 
 import autograd as _ag
 from autograd.ops.indexing import getitem_p
 from autograd.ops.linalg import matmul_p
-from autograd.ops.nn import ctc_loss_p, embedding_p
+from autograd.ops.nn import ctc_loss_p
 from autograd.ops.nn_conv import fold_p, unfold_p
 from autograd.ops.shape import index_select_p
 from autograd.random import _rng
@@ -261,8 +259,7 @@ def instance_norm(
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError(
-                "Expected running_mean and running_var to be defined when use_input_stats is "
-                "false"
+                "Expected running_mean and running_var to be defined when use_input_stats is false"
             )
         scale = _ag.rsqrt(running_var + eps)
         if weight is not None:
@@ -541,8 +538,10 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     """Sliding local blocks (im2col): ``(N, C, H, W) -> (N, C * kh * kw, L)`` (or unbatched
     ``(C, H, W) -> (C * kh * kw, L)``), channel-major within each block, as PyTorch."""
     k = _pair_arg(kernel_size, "kernel_size", "unfold")
-    d, p, s = (_pair_arg(v, n, "unfold") for v, n in ((dilation, "dilation"), (padding,
-               "padding"), (stride, "stride")))
+    d, p, s = (
+        _pair_arg(v, n, "unfold")
+        for v, n in ((dilation, "dilation"), (padding, "padding"), (stride, "stride"))
+    )
     if input.ndim not in (3, 4):
         raise RuntimeError(
             f"Expected 3D or 4D (batch mode) tensor for input with possibly 0 batch size and "
@@ -572,8 +571,10 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     ``(N, C * kh * kw, L) -> (N, C, *output_size)`` (or unbatched)."""
     o = _pair_arg(output_size, "output_size", "fold")
     k = _pair_arg(kernel_size, "kernel_size", "fold")
-    d, p, s = (_pair_arg(v, n, "fold") for v, n in ((dilation, "dilation"), (padding,
-               "padding"), (stride, "stride")))
+    d, p, s = (
+        _pair_arg(v, n, "fold")
+        for v, n in ((dilation, "dilation"), (padding, "padding"), (stride, "stride"))
+    )
     if input.ndim not in (2, 3):
         raise RuntimeError(
             f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
@@ -687,7 +688,9 @@ def embedding_bag(
     )  # (n, D)
     n = flat.size
     bag = np.repeat(np.arange(nb), np.maximum(ends - starts, 0))
-    pos = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if nb else np.zeros(0, int)
+    pos = (
+        np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if nb else np.zeros(0, int)
+    )
     keep = np.ones(n, dtype=bool) if padding_idx is None else flat != padding_idx
     if mode == "max":
         counts = np.zeros(nb, dtype=np.int64)
@@ -976,7 +979,9 @@ def triplet_margin_loss(
             f"of dimensions, but got: anchor {a}D, positive {po}D, and negative {ne}D inputs"
         )
     if margin <= 0:
-        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
+        raise ValueError(
+            f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead"
+        )
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -1033,10 +1038,24 @@ def ctc_loss(
         )
     T, N, C = lp.shape
     tg = np.asarray(_t(targets).numpy())
-    il = np.asarray(_t(input_lengths).numpy() if not isinstance(input_lengths, (list, tuple))
-                    else input_lengths).reshape(-1).astype(np.int64)
-    tl = np.asarray(_t(target_lengths).numpy() if not isinstance(target_lengths, (list, tuple))
-                    else target_lengths).reshape(-1).astype(np.int64)
+    il = (
+        np.asarray(
+            _t(input_lengths).numpy()
+            if not isinstance(input_lengths, (list, tuple))
+            else input_lengths
+        )
+        .reshape(-1)
+        .astype(np.int64)
+    )
+    tl = (
+        np.asarray(
+            _t(target_lengths).numpy()
+            if not isinstance(target_lengths, (list, tuple))
+            else target_lengths
+        )
+        .reshape(-1)
+        .astype(np.int64)
+    )
     if unbatched:
         tg = tg.reshape(1, -1) if tg.ndim <= 1 else tg
     if tg.dtype.kind not in "iu":
@@ -1054,7 +1073,9 @@ def ctc_loss(
     if not 0 <= blank < C:
         raise RuntimeError("blank must be in label range")
     if il.size and (il.max() > T or il.min() < 0):
-        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {il.max()}")
+        raise RuntimeError(
+            f"Expected input_lengths to have value at most {T}, but got value {il.max()}"
+        )
     S = int(tl.max()) if tl.size else 0
     padded = np.zeros((N, max(S, 1)), dtype=np.int64)
     if tg.ndim == 1 and not unbatched:
@@ -1080,8 +1101,14 @@ def ctc_loss(
             padded[b, : tl[b]] = tg[b, : tl[b]]
     if S and ((padded < 0) | (padded >= C)).any():
         raise RuntimeError("ctc_loss: target labels must be in [0, C)")
-    nll = ctc_loss_p(lp, targets=padded, input_lengths=il, target_lengths=tl, blank=blank,
-                     zero_infinity=bool(zero_infinity))
+    nll = ctc_loss_p(
+        lp,
+        targets=padded,
+        input_lengths=il,
+        target_lengths=tl,
+        blank=blank,
+        zero_infinity=bool(zero_infinity),
+    )
     if unbatched:
         nll = nll.squeeze(0)
     if reduction == "none":

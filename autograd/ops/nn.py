@@ -322,9 +322,7 @@ def _ctc_vjp(grad, ans, lp, targets, input_lengths, target_lengths, blank, zero_
 
     if type(lp) is not np.ndarray:
         raise RuntimeError("ctc_loss: double backward (create_graph=True) is not supported")
-    nll, alpha, beta, ext = _ctc_alpha_beta(
-        lp, targets, input_lengths, target_lengths, blank, True
-    )
+    nll, alpha, beta, ext = _ctc_alpha_beta(lp, targets, input_lengths, target_lengths, blank, True)
     T, N, C = lp.shape
     em = np.take_along_axis(lp, np.broadcast_to(ext[None], (T, N, ext.shape[1])), axis=2)
     with np.errstate(invalid="ignore", over="ignore"):

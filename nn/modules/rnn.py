@@ -293,7 +293,9 @@ class RNNBase(Module):
         data = out[tt, bb]
         if uns is not None:
             hn = tuple(h[:, uns] for h in hn) if lstm else hn[:, uns]
-        return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), hn
+        return PackedSequence(
+            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        ), hn
 
     def forward(self, input, hx=None):  # noqa: A002
         """Run the layer over a sequence.

@@ -240,7 +240,9 @@ class _Orthogonal(Module):
             )
         if n == k:
             eye = np.eye(n)
-            ok = np.allclose(np.swapaxes(q, -1, -2) @ q, eye, atol=1e-3 if q.dtype == np.float32 else 1e-6)
+            ok = np.allclose(
+                np.swapaxes(q, -1, -2) @ q, eye, atol=1e-3 if q.dtype == np.float32 else 1e-6
+            )
             q = q.copy() if ok else _make_orthogonal(q)
         else:
             extra = ag.randn(*(q.shape[:-2] + (n, n - k)), dtype=Q.dtype).numpy()

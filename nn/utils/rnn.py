@@ -144,8 +144,7 @@ def pack_padded_sequence(
     B = input.shape[0 if batch_first else 1]
     if ln.size != B:
         raise RuntimeError(
-            f"Expected `len(lengths)` to be equal to batch_size, but got {ln.size} (batch_size="
-            f"{B})"
+            f"Expected `len(lengths)` to be equal to batch_size, but got {ln.size} (batch_size={B})"
         )
     if ls.size and ls[0] > T:
         raise RuntimeError(
