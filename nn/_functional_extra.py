@@ -64,10 +64,6 @@ def _t(x, like=None):
     return _ag.tensor(x, dtype=None if like is None else like.dtype)
 
 
-def _where(cond, a, b):
-    return _ag.where(_ag.tensor(np.asarray(cond)) if not isinstance(cond, Tensor) else cond, a, b)
-
-
 # -- activations -----------------------------------------------------------------------------------
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x`` where ``x > threshold``, else ``value``."""
@@ -123,7 +119,7 @@ def rrelu(
     element in training (from ndgrad's generator), times ``(lower + upper) / 2`` otherwise."""
     if training:
         a = _rng(None).uniform(lower, upper, tuple(input.shape)).astype(input.dtype)
-        slope = np.where(input.numpy() >= 0, 1.0, a).astype(input.dtype)
+        slope = np.where(input.detach().numpy() >= 0, 1.0, a).astype(input.dtype)
         return input * _ag.tensor(slope)
     return _ag.where(input >= 0, input, input * ((lower + upper) / 2))
 
@@ -777,7 +773,7 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``."""
     reduction = _red(size_average, reduce, reduction)
-    y = _t(target).numpy()
+    y = _t(target).detach().numpy()
     zero = _ag.tensor(0.0, dtype=input.dtype)
     m = _ag.where(_ag.tensor(y != 1), (margin - input).clamp_min(0), zero)
     s = _ag.where(_ag.tensor(y != -1), input, zero)
@@ -801,7 +797,7 @@ def cosine_embedding_loss(
             f"cosine_embedding_loss: expected 1D or 2D inputs of the same shape, got "
             f"{tuple(input1.shape)} and {tuple(input2.shape)}"
         )
-    y = _t(target).numpy()
+    y = _t(target).detach().numpy()
     if y.ndim != input1.ndim - 1:
         raise RuntimeError(
             f"{input1.ndim - 1}D target tensor expects {input1.ndim}D input tensors, but found "
@@ -935,7 +931,7 @@ def multi_margin_loss(
             f"{list(input.shape)}"
         )
     x = input if input.ndim == 2 else input.unsqueeze(0)
-    y = np.asarray(_t(target).numpy()).reshape(-1).astype(np.int64)
+    y = np.asarray(_t(target).detach().numpy()).reshape(-1).astype(np.int64)
     n, c = x.shape
     if y.shape[0] != n:
         raise RuntimeError(
@@ -1037,10 +1033,10 @@ def ctc_loss(
             f"{list(log_probs.shape)}"
         )
     T, N, C = lp.shape
-    tg = np.asarray(_t(targets).numpy())
+    tg = np.asarray(_t(targets).detach().numpy())
     il = (
         np.asarray(
-            _t(input_lengths).numpy()
+            _t(input_lengths).detach().numpy()
             if not isinstance(input_lengths, (list, tuple))
             else input_lengths
         )
@@ -1049,7 +1045,7 @@ def ctc_loss(
     )
     tl = (
         np.asarray(
-            _t(target_lengths).numpy()
+            _t(target_lengths).detach().numpy()
             if not isinstance(target_lengths, (list, tuple))
             else target_lengths
         )

@@ -37,7 +37,7 @@ _PackedSequenceBase = namedtuple(
 
 
 def _np(x):
-    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+    return x.detach().numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def invert_permutation(permutation: Tensor | None) -> Tensor | None:
