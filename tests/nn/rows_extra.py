@@ -148,8 +148,8 @@ def _interp(mode, **kw):
     return lambda x: F.interpolate(x, mode=mode, **kw)
 
 
-X4 = st.just(((2, 2, 3, 4),))
-X3 = st.just(((2, 3, 5),))
+X4 = st.just(((1, 2, 3, 4),))
+X3 = st.just(((1, 2, 5),))
 
 ROWS = [
     Row("threshold", lambda a: F.threshold(a, 0.1, 2.0), shapes=same_shapes(1), kinks=(0.1,)),
@@ -212,10 +212,10 @@ ROWS = [
     Row("interpolate_bilinear", _interp("bilinear", scale_factor=(1.5, 0.8)), shapes=X4),
     Row(
         "interpolate_bilinear_ac",
-        _interp("bilinear", size=(4, 6), align_corners=True),
+        _interp("bilinear", size=(4, 3), align_corners=True),
         shapes=X4,
     ),
-    Row("interpolate_bicubic", _interp("bicubic", size=(5, 5)), shapes=X4),
+    Row("interpolate_bicubic", _interp("bicubic", size=(4, 3)), shapes=X4),
     Row("interpolate_linear", _interp("linear", scale_factor=2.5), shapes=X3),
     Row(
         "interpolate_trilinear",
@@ -223,12 +223,12 @@ ROWS = [
         shapes=st.just(((1, 1, 2, 3, 2),)),
     ),
     Row("interpolate_area", _interp("area", size=(2, 3)), shapes=X4),
-    Row("pixel_shuffle", lambda a: F.pixel_shuffle(a, 2), shapes=st.just(((2, 8, 2, 3),))),
+    Row("pixel_shuffle", lambda a: F.pixel_shuffle(a, 2), shapes=st.just(((1, 8, 2, 2),))),
     Row("pixel_unshuffle", lambda a: F.pixel_unshuffle(a, 2), shapes=st.just(((1, 2, 4, 2),))),
     Row(
         "unfold",
         lambda a, **kw: F.unfold(a, **kw),
-        shapes=st.sampled_from([((2, 2, 4, 6),), ((3, 5, 6),)]),
+        shapes=st.sampled_from([((1, 2, 4, 6),), ((1, 5, 6),)]),
         kwargs=lambda s: st.fixed_dictionaries(
             {
                 "kernel_size": st.sampled_from([2, (2, 3)]),
@@ -242,7 +242,7 @@ ROWS = [
     Row(
         "fold",
         lambda a: F.fold(a, (4, 5), (2, 3), padding=1, stride=(2, 1)),
-        shapes=st.sampled_from([((2, 12, 15),), ((6, 15),)]),
+        shapes=st.sampled_from([((1, 12, 15),), ((6, 15),)]),
         covers=("col2im",),
     ),
     Row(
