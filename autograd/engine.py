@@ -275,7 +275,7 @@ def _check_anomaly(node, in_grads, sources) -> None:
 
 
 def _run_hooks(hooks, g, create_graph):
-    for h in list(hooks):
+    for h in list(hooks.values()):
         r = h(g if isinstance(g, Tensor) else _tensor(g))
         if r is not None:
             if not isinstance(r, Tensor):
@@ -326,7 +326,7 @@ def _accumulate(t: Tensor, g, state, create_graph: bool, given: set) -> None:
                 t.grad = _tensor(od + g)
     hooks = getattr(t, "_post_hooks", None)
     if hooks:
-        for h in list(hooks):
+        for h in list(hooks.values()):
             h(t)
 
 

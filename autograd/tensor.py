@@ -17,6 +17,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .grad_mode import _state
+from .hooks import RemovableHandle
 
 
 class Tensor:
@@ -325,15 +326,16 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             if self._hooks is None:
-                self._hooks = []
-            lst = self._hooks
+                self._hooks = {}
+            hooks = self._hooks
         else:
             node = self.grad_fn
             if node.pre_hooks is None:
                 node.pre_hooks = {}
-            lst = node.pre_hooks.setdefault(self._oi, [])
-        lst.append(hook)
-        return _RemovableHandle(lst, hook)
+            hooks = node.pre_hooks.setdefault(self._oi, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after a backward has added into this leaf's ``.grad``.
@@ -344,11 +346,12 @@ class Tensor:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
             )
-        lst = getattr(self, "_post_hooks", None)
-        if lst is None:
-            lst = self._post_hooks = []
-        lst.append(hook)
-        return _RemovableHandle(lst, hook)
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
+            hooks = self._post_hooks = {}
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # -- in-place machinery -----------------------------------------------------------------
     def _check_inplace(self) -> None:
@@ -715,20 +718,6 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
-
-
-class _RemovableHandle:
-    __slots__ = ("_lst", "_fn")
-
-    def __init__(self, lst, fn):
-        self._lst = lst
-        self._fn = fn
-
-    def remove(self) -> None:
-        try:
-            self._lst.remove(self._fn)
-        except ValueError:
-            pass
 
 
 def _wrap_dim(dim, ndim: int, name: str = "") -> int:

@@ -12,7 +12,6 @@ dict lookup and reading an ordinary attribute costs nothing extra.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from autograd import dtypes as _dt
 from autograd.grad_mode import _state, no_grad
+from autograd.hooks import RemovableHandle
 from autograd.tensor import Tensor
 
 from ..parameter import Buffer, Parameter
@@ -38,26 +38,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, *hooks_dicts) -> None:
-        self.hooks_dicts = hooks_dicts
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        for d in self.hooks_dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def _addindent(s_: str, num_spaces: int) -> str:
