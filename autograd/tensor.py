@@ -572,22 +572,32 @@ class Tensor:
         _I.setitem(self, key, value)
 
     # -- new tensors like this one ------------------------------------------------------------
-    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().full(
-            size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().tensor(
+            data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
         )
 
-    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().zeros(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().ones(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
+
+    def new_full(
+        self, size, fill_value, dtype=None, device=None, requires_grad: bool = False
+    ) -> Tensor:
+        return _factories().full(
+            size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().empty(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     # -- Python protocol ----------------------------------------------------------------------
     def __len__(self) -> int:
