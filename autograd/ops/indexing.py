@@ -140,8 +140,12 @@ def _normalize_index(t, key):
             continue
         if isinstance(k, Tensor):
             k = k._data
-        if isinstance(k, (list, tuple)):
+        if isinstance(k, range):  # logits[range(n), target]
+            k = np.arange(k.start, k.stop, k.step)
+        elif isinstance(k, (list, tuple)):
             k = np.asarray([v._data if isinstance(v, Tensor) else v for v in k])
+            if k.size == 0:
+                k = k.astype(np.int64)
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         if isinstance(k, np.ndarray):
