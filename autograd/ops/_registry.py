@@ -67,6 +67,10 @@ class Op:
     function, method, inplace, aliases
         How the op is exposed when it is itself the public function (see :func:`public`).
         Primitives that only a public wrapper calls (named ``foo_p``) leave them unset.
+    node_name : str or callable, optional
+        The ``grad_fn`` name PyTorch shows for the same operation (``'MmBackward0'``), or a rule
+        ``node_name(node) -> str`` reading ``node.shapes`` (None for a non-tensor input) and
+        ``node.kw``. Default: the op's name in CamelCase + ``'Backward0'``.
     """
 
     __slots__ = (
@@ -98,6 +102,7 @@ class Op:
         method=False,
         inplace=False,
         aliases=(),
+        node_name=None,
     ):
         self.name = name
         self.forward = forward
@@ -109,7 +114,9 @@ class Op:
         self.promote = promote
         self.view = view
         self.differentiable = differentiable
-        self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        self.node_name = node_name or (
+            "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        )
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
         REGISTRY[name] = self
