@@ -47,7 +47,7 @@ class finfo:  # noqa: N801 - PyTorch's name
         self.max = builtins.float(fi.max)
         self.min = builtins.float(fi.min)
         self.tiny = self.smallest_normal = builtins.float(fi.smallest_normal)
-        self.resolution = builtins.float(fi.resolution)
+        self.resolution = 10.0 ** -builtins.int(fi.precision)  # 1e-06, not float32(1e-06)
         self.dtype = d.name
 
     def __repr__(self) -> str:
