@@ -85,6 +85,8 @@ def _permute_vjp(grad, ans, x, dims):
 
 
 def _permute_node_name(node) -> str:
+    # transpose and permute are one op here: a single swap is named as transpose (the common
+    # call); PyTorch names an explicit permute((0, 2, 1)) PermuteBackward0
     dims = tuple(node.kw["dims"])
     moved = [i for i, d in enumerate(dims) if d != i]
     return "TransposeBackward0" if len(moved) == 2 else "PermuteBackward0"
