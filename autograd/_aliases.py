@@ -24,9 +24,7 @@ Two pieces do it, both lazy:
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
-import importlib.util
 import sys
 from types import ModuleType
 
@@ -50,8 +48,10 @@ def _target(fullname: str) -> str | None:
     return None
 
 
-class _AliasLoader(importlib.abc.Loader):
-    """Loads an alias by importing the real module and returning that very object."""
+class _AliasLoader:
+    """Loads an alias by importing the real module and returning that very object. (Loader and
+    finder classes here follow the importlib protocols without subclassing ``importlib.abc``,
+    whose import costs more than the rest of this module.)"""
 
     def __init__(self, target: str) -> None:
         self.target = target
@@ -68,11 +68,11 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self._spec
 
 
-class _ParentLoader(importlib.abc.Loader):
+class _ParentLoader:
     """Loads a package that holds aliases: the real one when it exists, else an empty one, and
     adds the ``__getattr__`` that reaches its children lazily."""
 
-    def __init__(self, real: importlib.abc.Loader | None) -> None:
+    def __init__(self, real: object | None) -> None:
         self.real = real
 
     def create_module(self, spec):
@@ -105,7 +105,7 @@ def _add_child_getattr(module: ModuleType) -> None:
     module.__getattr__ = __getattr__  # type: ignore[method-assign]
 
 
-class _AliasFinder(importlib.abc.MetaPathFinder):
+class _AliasFinder:
     """Finds the aliases of :data:`ALIASES` and the packages of ``_PARENTS``."""
 
     def find_spec(self, fullname, path=None, target=None):
@@ -113,7 +113,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
             return None
         real = _target(fullname)
         if real is not None:
-            return importlib.util.spec_from_loader(fullname, _AliasLoader(real))
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(real))
         if fullname in _PARENTS:
             spec = importlib.machinery.PathFinder.find_spec(fullname, path)
             if spec is None:
