@@ -122,7 +122,8 @@ class Node:
         self.vcs = vcs
 
     def name(self) -> str:
-        return self.op.node_name
+        n = self.op.node_name
+        return n if type(n) is str else n(self)  # a rule (see ``Op``'s ``node_name``)
 
     @property
     def next_functions(self):

@@ -640,22 +640,18 @@ def cross_entropy(
     t, valid, _ = _class_targets(input, target, weight, ignore_index, "cross_entropy")
     w = None if weight is None else np.asarray(_t(weight)._data, dtype=input.dtype)
     x = input if input.ndim >= 2 else input.reshape(1, C)
+    # the reduction (PyTorch's 'mean': over the summed weight of the kept targets) is in the op
     loss = cross_entropy_p(
         x,
         target=t.reshape(x.shape[:1] + x.shape[2:]),
         weight=w,
         ignore_index=ignore_index,
         label_smoothing=float(label_smoothing),
+        reduction=r,
     )
-    if input.ndim < 2:
+    if input.ndim < 2 and r == "none":
         loss = loss.reshape(())
-    if r == "none":
-        return loss
-    if r == "sum":
-        return loss.sum()
-    # PyTorch's 'mean': divide by the summed weight of the targets that are not ignored
-    denom = float(valid.sum()) if w is None else float(w[np.where(valid, t, 0)][valid].sum())
-    return loss.sum() / denom
+    return loss
 
 
 def binary_cross_entropy(

@@ -41,9 +41,20 @@ def _linear_vjp_b(grad, ans, x, w, b=None):
     return sum_p(grad, axis=tuple(range(grad.ndim - 1)), keepdims=False)
 
 
-linear_p = Op("linear", _linear_fwd, save_for=((1,), (0,), ()), promote="arith").defvjp(
-    _linear_vjp_x, _linear_vjp_w, _linear_vjp_b
-)
+def _linear_node_name(node) -> str:
+    # PyTorch's linear on a matrix is addmm (mm without a bias); other ranks keep our name
+    if len(node.shapes[0]) == 2:
+        return "AddmmBackward0" if len(node.shapes) > 2 else "MmBackward0"
+    return "LinearBackward0"
+
+
+linear_p = Op(
+    "linear",
+    _linear_fwd,
+    save_for=((1,), (0,), ()),
+    promote="arith",
+    node_name=_linear_node_name,
+).defvjp(_linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
 
 
 def _softplus_fwd(x):
@@ -94,8 +105,9 @@ embedding_p = Op("embedding", _embedding_fwd, save=(1,)).defvjp(_embedding_vjp, 
 #     l_i = -m_i * sum_c a_ic * log_softmax(x_i)_c,
 #     a_ic = (1 - eps) * w[t_i] * [c == t_i] + eps / C * w_c,
 # with m_i = 0 for an ignored target; so dl_i/dx_i = m_i * (A_i * softmax(x_i) - a_i), where
-# A_i = sum_c a_ic. The reduction ('mean' divides by the summed weight of the kept targets,
-# PyTorch's rule) is done by the caller on the per-element losses.
+# A_i = sum_c a_ic. The reduction is part of the op, as in PyTorch's nll_loss (whose name its
+# grad_fn shows): 'sum' adds the l_i, 'mean' divides that by the summed weight w[t_i] of the kept
+# targets (PyTorch's rule); the VJP spreads the scalar gradient back over the elements.
 
 
 def _ce_coefs(target, weight, ignore_index, eps, c):
@@ -108,7 +120,22 @@ def _ce_coefs(target, weight, ignore_index, eps, c):
     return mask, t, coef_t, big_a
 
 
-def _cross_entropy_fwd(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+def _ce_scale(target, weight, ignore_index, reduction):
+    """d(reduced loss)/d(l_i): 1 for 'sum', 1/(summed kept target weight) for 'mean'."""
+    if reduction == "sum":
+        return 1.0
+    mask = target != ignore_index
+    if weight is None:
+        denom = float(np.count_nonzero(mask))
+    else:
+        denom = float(np.sum(weight[np.where(mask, target, 0)][mask]))
+    with np.errstate(divide="ignore"):
+        return np.float64(1.0) / denom  # all targets ignored: nan loss, as in PyTorch
+
+
+def _cross_entropy_fwd(
+    x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="none"
+):
     lsm = x - np.amax(x, axis=1, keepdims=True)
     from .elementwise import _exp
 
@@ -121,13 +148,25 @@ def _cross_entropy_fwd(x, target, weight=None, ignore_index=-100, label_smoothin
         if weight is not None:
             lsm *= weight.reshape((1, c) + (1,) * (x.ndim - 2))
         out -= mask * (eps / c) * np.sum(lsm, axis=1)
-    return out.astype(x.dtype, copy=False)
+    if reduction != "none":
+        with np.errstate(invalid="ignore"):
+            out = np.sum(out) * _ce_scale(target, weight, ignore_index, reduction)
+    return np.asarray(out, dtype=x.dtype)
 
 
-def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+def _cross_entropy_vjp(
+    grad, ans, x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="none"
+):
     from .elementwise import mul, sub_p
     from .reduction import _softmax_fwd, softmax_p
+    from .shape import broadcast_to_p
 
+    if reduction != "none":  # the scalar gradient, spread over the per-element losses
+        g = grad * float(_ce_scale(target, weight, ignore_index, reduction))
+        if isinstance(g, np.ndarray):
+            grad = np.broadcast_to(g, target.shape)
+        else:
+            grad = broadcast_to_p(g, shape=tuple(target.shape))
     eps = label_smoothing
     c = x.shape[1]
     dt = x.dtype
@@ -155,7 +194,9 @@ def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, lab
     return sub_p(mul(mul(g, big), softmax_p(x, axis=1)), mul(g, a))
 
 
-cross_entropy_p = Op("cross_entropy", _cross_entropy_fwd, save=(0,)).defvjp(_cross_entropy_vjp)
+cross_entropy_p = Op(
+    "cross_entropy", _cross_entropy_fwd, save=(0,), node_name="NllLossBackward0"
+).defvjp(_cross_entropy_vjp)
 
 
 # GELU is fused: composed it is five elementwise passes forward and more backward (it sits in

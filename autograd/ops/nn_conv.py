@@ -131,9 +131,13 @@ def _conv2d_vjp_b(grad, ans, x, w, b=None, **kw):
     return sum_p(grad, axis=(0, 2, 3))
 
 
-conv2d_p = Op("conv2d", _conv2d_fwd, save_for=((1,), (0,), ()), promote="arith").defvjp(
-    _conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b
-)
+conv2d_p = Op(
+    "conv2d",
+    _conv2d_fwd,
+    save_for=((1,), (0,), ()),
+    promote="arith",
+    node_name="ConvolutionBackward0",
+).defvjp(_conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b)
 
 
 def _input_grad_vjp_gy(grad, ans, gy, w, xshape, **kw):
@@ -250,7 +254,9 @@ def _avg_pool2d_vjp(grad, ans, x, **kw):
     return avg_pool2d_grad_p(grad, in_hw=tuple(x.shape[2:]), **kw)
 
 
-avg_pool2d_p = Op("avg_pool2d", _avg_pool2d_fwd).defvjp(_avg_pool2d_vjp)
+avg_pool2d_p = Op("avg_pool2d", _avg_pool2d_fwd, node_name="AvgPool2DBackward0").defvjp(
+    _avg_pool2d_vjp
+)
 
 
 def _avg_pool2d_grad_vjp(grad, ans, gy, in_hw, **kw):
