@@ -1,8 +1,19 @@
-"""ndgrad's ``autograd``: the ``torch`` namespace. Re-exports only."""
+"""ndgrad's ``autograd``: the ``torch`` namespace. Re-exports only.
 
+``import autograd as torch`` is all a PyTorch script changes: ``torch.nn``, ``torch.optim``,
+``torch.utils.data``, ``torch.autograd``, ``torch.cuda``, ... load on first use (NOTE [ The
+torch namespace ] in ``_aliases.py``); ``import autograd`` itself imports no layer code.
+"""
+
+import math as _math
+
+import numpy as _np
+
+from . import _aliases, linalg, profiler, viz
 from . import dtypes as _dtypes
-from . import linalg, profiler, viz
+from ._printing import get_printoptions, set_printoptions
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .devices import device, get_default_device, set_default_device
 from .dtypes import (
     bool,
     double,
@@ -34,6 +45,32 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import gradcheck, gradgradcheck
+from .legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from .numerics import (
+    are_deterministic_algorithms_enabled,
+    broadcast_shapes,
+    can_cast,
+    finfo,
+    get_num_interop_threads,
+    get_num_threads,
+    iinfo,
+    is_deterministic_algorithms_warn_only_enabled,
+    promote_types,
+    result_type,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from .ops import *
 from .ops import __all__ as _ops_all  # noqa: F401
 from .random import (
@@ -48,9 +85,51 @@ from .random import (
 from .serialization import SerializationError, load, save
 from .tensor import Size, Tensor
 
-dtype = type(float32)
+#: the class of the dtype objects (``isinstance(autograd.float32, autograd.dtype)``).
+dtype = _np.dtype
+inf = _math.inf
+nan = _math.nan
+pi = _math.pi
+e = _math.e
+newaxis = None
 __version__ = "0.1.0"
+
+_aliases.install()
 
 from . import _docs  # noqa: E402 - docstrings of the ops, which cannot carry their own
 
 _docs.install()
+
+# Loaded on first use (PEP 562): the aliases of NOTE [ The torch namespace ] and the
+# submodules that scripts reach as ``torch.<name>`` without importing them.
+_LAZY = frozenset(
+    {
+        "nn",
+        "optim",
+        "utils",
+        "autograd",
+        "cuda",
+        "backends",
+        "accelerator",
+        "distributions",
+        "distributed",
+        "profiler",
+        "testing",
+    }
+)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)

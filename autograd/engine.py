@@ -1,10 +1,23 @@
 """``backward`` and ``grad``: run the recorded graph in reverse.
 
-The walk is iterative (no recursion, so chains of any length work): count, for every node
-reachable from the roots, how many edges lead into it; start from the roots; run a node once all
-its consumers have handed it their gradients (its count reaches zero). For each edge the VJP's
-result is reduced to the input's shape (``sum_to``, itself an op, so this step is differentiable
-too) and cast to the input's dtype, here and nowhere else.
+Both run one walk (:class:`_Walk`), in three steps and without recursion (chains of any length
+work):
+
+* **seed**: each output's gradient goes to the node that made it (or, for an output that is a
+  leaf, to that leaf's sum);
+* **run one node**: nodes come off a max-heap by creation number (NOTE [ Engine order ]), so a
+  node runs once every node that can still send it a gradient has run. Its summed output
+  gradients pass its tensor hooks, ``retain_grad`` and ``grad()``'s captures, then its VJPs
+  (:meth:`~autograd.graph.Node.apply`); without ``retain_graph`` it then drops its saved values;
+* **deliver along one edge**: a VJP's result is reduced to the input's shape and cast to the
+  input's dtype (``_reduce``, here and nowhere else; ``sum_to`` is an op, so this step is
+  differentiable too), then added to the input node's buffer, or to the leaf's sum.
+
+A leaf's contributions are summed over the whole walk; at its end each sum passes the leaf's
+hooks once and is added to ``.grad`` once (``_accumulate``, PyTorch's AccumulateGrad), so each
+of several retained backward passes adds exactly the same value. Which gradients a walk hands
+back is its ``inputs``: every leaf it reaches (``backward``), or only the given tensors
+(``grad``, ``backward(inputs=...)``), a non-leaf one being captured when its node runs.
 
 VJPs run with grad mode set to ``create_graph``: a plain backward hands them arrays and records
 nothing; ``create_graph=True`` hands them Tensors, so the gradients are differentiable.
@@ -12,17 +25,23 @@ nothing; ``create_graph=True`` hands them Tensors, so the gradients are differen
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from heapq import heappop, heappush
 
 import numpy as np
 
-from .grad_mode import _state
-from .graph import Meta
+from .grad_mode import _state, set_grad_enabled
 from .ops.elementwise import cast
-from .ops.shape import _sum_to_fwd, sum_to
+from .ops.shape import sum_to
 from .tensor import Tensor
 
 _ndarray = np.ndarray
+
+
+def _tensor(a) -> Tensor:
+    """The engine's one way to make a Tensor (of a gradient array)."""
+    return Tensor._wrap(a)
 
 
 def _as_list(x):
@@ -56,11 +75,12 @@ def _root_grads(outputs, grads, create_graph):
                     f"grad can be implicitly created only for scalar outputs (output {i} has "
                     f"shape {tuple(o.shape)}); pass gradient= of that shape"
                 )
-            ga = np.ones_like(o._data)
-            g = Tensor._wrap(ga) if create_graph else ga
+            g = np.ones_like(o._data)
+            if create_graph:
+                g = _tensor(g)
         else:
             if not isinstance(g, Tensor):
-                g = Tensor._wrap(np.asarray(g, dtype=o.dtype))
+                g = _tensor(np.asarray(g, dtype=o.dtype))
             if g.shape != o.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
@@ -75,10 +95,10 @@ def _root_grads(outputs, grads, create_graph):
 
 
 def _reduce(g, shape, dtype, create_graph):
-    """Bring a VJP's result to its input's shape and dtype."""
+    """Bring a VJP's result to its input's shape and dtype (a Tensor when ``create_graph``)."""
     if create_graph:
         if not isinstance(g, Tensor):
-            g = Tensor._wrap(np.asarray(g))
+            g = _tensor(np.asarray(g))
         if g._data.shape != shape:
             g = sum_to(g, shape=shape)
         if g._data.dtype != dtype:
@@ -93,16 +113,170 @@ def _reduce(g, shape, dtype, create_graph):
     return g
 
 
-def _add(a, b):
-    if a is None:
-        return b
-    return a + b
+# Whether a gradient array may become a ``.grad`` (or a ``grad()`` result) without a copy:
+_SHARED = 0  # no: it may be another array in flight (an incoming gradient passed through by a
+#              VJP, the user's root gradient, a hook's return value, a captured gradient)
+_FRESH = 1  # a VJP's own result: yes, unless a second leaf got the same array (``given``)
+_OWNED = 2  # a sum this walk allocated: yes, and later contributions are added in place
+
+
+class _Walk:
+    """One backward or ``grad()`` call: the gradients in flight and where they end up.
+
+    Parameters
+    ----------
+    create_graph, retain_graph : bool
+        As in :func:`backward`.
+    inputs : sequence of Tensor or None
+        The tensors whose gradient to collect; ``None`` collects every leaf reached.
+    """
+
+    __slots__ = (
+        "create_graph",
+        "retain_graph",
+        "buffers",
+        "heap",
+        "leaf_sums",
+        "keep",
+        "captures",
+        "captured",
+        "sources",
+    )
+
+    def __init__(self, create_graph: bool, retain_graph: bool, inputs=None):
+        self.create_graph = create_graph
+        self.retain_graph = retain_graph
+        self.buffers = {}  # node -> its output gradients, summed so far
+        self.heap = []  # (-seq, node): the nodes holding a gradient, latest-created first
+        self.leaf_sums = {}  # leaf -> [its gradient summed over this walk, _SHARED/_FRESH/_OWNED]
+        self.keep = None  # the leaves whose sum to collect; None: all
+        self.captures = {}  # node -> indices of its outputs whose gradient to capture
+        self.captured = {}  # (node, index) -> captured gradient
+        self.sources = {} if _state.anomaly else None  # node -> nodes that sent it a gradient
+        if inputs is not None:
+            self.keep = {t for t in inputs if t.grad_fn is None}
+            for t in inputs:
+                if t.grad_fn is not None:
+                    self.captures.setdefault(t.grad_fn, []).append(t._oi)
+
+    def seed(self, outputs, grads) -> None:
+        """Hand each output's gradient to the node that made it, or to the leaf itself."""
+        for o, g in zip(outputs, grads):
+            edge = (o, -1) if o.grad_fn is None else (o.grad_fn, o._oi)
+            self.deliver(edge, g, (g,))  # the user's gradient: never handed over as .grad
+
+    def run(self) -> None:
+        """Run the nodes in order until no gradient is left in flight; then pass each leaf's
+        sum through the leaf's hooks."""
+        create_graph = self.create_graph
+        heap = self.heap
+        buffers = self.buffers
+        captures = self.captures
+        sources = self.sources
+        # with autograd.profiler on, each node's VJPs are timed as one event
+        timed = None if _state.profiler is None else _state.profiler.wrap_vjps(_apply)
+        while heap:
+            node = heappop(heap)[1]
+            grads = buffers.pop(node)
+            if node.pre_hooks is not None or node.retains is not None or node in captures:
+                self.before_vjps(node, grads)
+            if timed is None:
+                in_grads = node.apply(grads, create_graph)
+            else:
+                in_grads = timed(node, grads, create_graph)
+            if not self.retain_graph:
+                node.release()
+            if in_grads is None:
+                continue
+            if sources is not None:
+                _check_anomaly(node, in_grads, sources)
+            for edge, g, shape, dtype in zip(node.next, in_grads, node.shapes, node.dtypes):
+                if edge is None or g is None:
+                    continue
+                if create_graph or type(g) is not _ndarray or g.shape != shape or g.dtype != dtype:
+                    g = _reduce(g, shape, dtype, create_graph)
+                self.deliver(edge, g, grads)
+        for leaf, entry in self.leaf_sums.items():
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, entry[0], create_graph)
+                if g is not entry[0]:
+                    entry[:] = (g, _SHARED)
+
+    def deliver(self, edge, g, incoming) -> None:
+        """Add ``g`` (already in the input's shape and dtype) to what flows along ``edge``.
+        ``incoming`` are the sending node's own output gradients (which a VJP may pass on)."""
+        target, oi = edge
+        if oi >= 0:  # a node: into its buffer, and onto the heap the first time
+            buf = self.buffers.get(target)
+            if buf is None:
+                buf = self.buffers[target] = [None] * target.nout
+                heappush(self.heap, (-target.seq, target))
+            prev = buf[oi]
+            buf[oi] = g if prev is None else prev + g
+            return
+        if self.keep is not None and target not in self.keep:
+            return
+        entry = self.leaf_sums.get(target)
+        if entry is None:
+            shared = any(g is x for x in incoming)
+            self.leaf_sums[target] = [g, _SHARED if shared else _FRESH]
+        elif entry[1] == _OWNED:
+            np.add(entry[0], g, out=entry[0])
+        else:
+            s = entry[0] + g
+            if type(s) is _ndarray:
+                entry[:] = (s, _OWNED)
+            elif isinstance(s, Tensor):
+                entry[:] = (s, _SHARED)
+            else:  # NumPy made a scalar of two 0-d arrays
+                entry[:] = (np.asarray(s), _OWNED)
+
+    def before_vjps(self, node, grads) -> None:
+        """A node's tensor hooks, ``retain_grad`` and ``grad()``'s captures, in PyTorch's
+        order; hooks may replace entries of ``grads``."""
+        create_graph = self.create_graph
+        if node.pre_hooks:
+            for oi, hooks in node.pre_hooks.items():
+                if grads[oi] is not None:
+                    grads[oi] = _run_hooks(hooks, grads[oi], create_graph)
+        if node.retains:
+            for oi, ref in node.retains.items():
+                t = ref()
+                g = grads[oi]
+                if t is not None and g is not None:
+                    if not create_graph:
+                        g = _tensor(np.array(g)) if t.grad is None else _tensor(t.grad._data + g)
+                    elif t.grad is not None:
+                        g = t.grad + g
+                    t.grad = g
+        for oi in self.captures.get(node, ()):
+            if grads[oi] is not None:
+                self.captured[(node, oi)] = grads[oi]
+
+    def gradient_of(self, t: Tensor):
+        """``(gradient, _SHARED/_FRESH/_OWNED)`` collected for ``t``, or ``(None, _SHARED)``."""
+        if t.grad_fn is None:
+            entry = self.leaf_sums.get(t)
+            return (None, _SHARED) if entry is None else entry
+        return self.captured.get((t.grad_fn, t._oi)), _SHARED
+
+
+def _apply(node, grads, create_graph):
+    return node.apply(grads, create_graph)
+
+
+def _check_anomaly(node, in_grads, sources) -> None:
+    from .anomaly import check_vjp_outputs
+
+    check_vjp_outputs(node, in_grads, sources)
+    for edge, g in zip(node.next, in_grads):
+        if edge is not None and g is not None and edge[1] >= 0:
+            sources.setdefault(edge[0], []).append(node)
 
 
 def _run_hooks(hooks, g, create_graph):
-    for h in list(hooks):
-        gt = g if isinstance(g, Tensor) else Tensor._wrap(g)
-        r = h(gt)
+    for h in list(hooks.values()):
+        r = h(g if isinstance(g, Tensor) else _tensor(g))
         if r is not None:
             if not isinstance(r, Tensor):
                 raise TypeError(f"a hook must return a Tensor or None, got {type(r).__name__}")
@@ -110,194 +284,93 @@ def _run_hooks(hooks, g, create_graph):
     return g
 
 
-def _accumulate(leaf, g, create_graph, shared, given=None):
-    """Add ``g`` into ``leaf.grad`` (the AccumulateGrad step)."""
-    if leaf._hooks:
-        g = _run_hooks(leaf._hooks, g, create_graph)
+def _handover(g, state, given: set):
+    """``g`` itself, or a copy where handing it out could alias another gradient, a view or
+    the user's array: a fresh, writable, C-ordered array (a Fortran-order gradient slows every
+    optimizer update). ``given`` holds the ids of arrays already handed out by this call
+    (alive, so their ids are not reused meanwhile)."""
+    if (
+        state == _SHARED
+        or g.base is not None
+        or not g.flags.c_contiguous
+        or not g.flags.writeable
+        or id(g) in given
+    ):
+        g = np.array(g, order="C")
+    given.add(id(g))
+    return g
+
+
+def _accumulate(t: Tensor, g, state, create_graph: bool, given: set) -> None:
+    """Add one walk's gradient ``g`` into ``t.grad`` (PyTorch's AccumulateGrad), then run the
+    post-accumulate-grad hooks."""
+    old = t.grad
     if create_graph:
         if not isinstance(g, Tensor):
-            g = Tensor._wrap(np.array(g))
-        if leaf.grad is None:
-            leaf.grad = g
-        else:
-            leaf.grad = leaf.grad + g
-        return
-    if isinstance(g, Tensor):
-        g = g._data
-    old = leaf.grad
-    if old is None:
-        # Hand back a fresh, writable array in the parameter's memory order: a gradient that
-        # is the incoming gradient passed through (add, clone), a view of one, or the user's
-        # root gradient would alias; a Fortran-order gradient slows every optimizer update.
-        if (
-            shared
-            or g.base is not None
-            or not g.flags.c_contiguous
-            or not g.flags.writeable
-            or (given is not None and id(g) in given)
-        ):
-            g = np.array(g, order="C")
-        if given is not None:
-            given.add(id(g))  # alive as leaf.grad, so its id is not reused in this backward
-        leaf.grad = Tensor._wrap(g)
+            g = _tensor(np.array(g))
+        t.grad = g if old is None else old + g
     else:
-        od = old._data
-        if od.shape != g.shape:
-            raise RuntimeError(
-                f"accumulating gradient of shape {g.shape} into .grad of shape {od.shape}"
-            )
-        if old.grad_fn is None and od.flags.writeable:
-            np.add(od, g, out=od, casting="unsafe")
+        if isinstance(g, Tensor):
+            g = g._data
+        if old is None:
+            t.grad = _tensor(_handover(g, state, given))
         else:
-            leaf.grad = Tensor._wrap(od + g)
-
-
-def _execute(
-    outputs, root_grads, retain_graph, create_graph, capture=None, accumulate=True, only_leaves=None
-):
-    """The engine proper. ``capture`` maps (node_or_leaf, index) keys to slots for ``grad()``."""
-    from .anomaly import check_vjp_outputs
-
-    buffers = {}
-    roots = []
-    given = set()  # ids of arrays handed to leaves as .grad in this backward
-    for o, g in zip(outputs, root_grads):
-        if o.grad_fn is None:  # a leaf as the root
-            key = (o, -1)
-            if capture is not None and key in capture:
-                capture[key] = _add(capture[key], g)
-            elif accumulate and (only_leaves is None or id(o) in only_leaves):
-                _accumulate(o, g, create_graph, True, given)
-            continue
-        n = o.grad_fn
-        buf = buffers.get(n)
-        if buf is None:
-            buf = buffers[n] = [None] * n.nout
-        buf[o._oi] = _add(buf[o._oi], g)
-        roots.append(n)
-    # NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of
-    # a node was created after it, so when a node is popped from the max-heap every node that
-    # can still send it a gradient has already run. No separate dependency-counting walk.
-    roots_set = set(roots)  # their incoming gradient may be the user's own array
-    heap = []
-    queued = set()
-    for n in roots:
-        if n not in queued:
-            queued.add(n)
-            heappush(heap, (-n.seq, n))
-    anomaly = _state.anomaly
-    sources = {}
-    special = capture is not None
-    # PROFILER HOOK: with autograd.profiler on, each node's VJP call is timed as one event
-    call_vjps = _call_vjps if _state.profiler is None else _state.profiler.wrap_vjps(_call_vjps)
-    prev_grad = _state.grad
-    _state.grad = create_graph
-    try:
-        while heap:
-            node = heappop(heap)[1]
-            grads = buffers.pop(node)
-            if special or node.pre_hooks or node.retains:
-                _node_extras(node, grads, create_graph, capture)
-            in_grads = call_vjps(node, grads, create_graph)
-            if in_grads is None:
-                if not retain_graph:
-                    node.release()
-                continue
-            if anomaly:
-                check_vjp_outputs(node, in_grads, sources)
-            shapes = node.shapes
-            dtypes = node.dtypes
-            i = -1
-            for e in node.next:
-                i += 1
-                if e is None:
-                    continue
-                g = in_grads[i]
-                if g is None:
-                    continue
-                if create_graph:
-                    g = _reduce(g, shapes[i], dtypes[i], True)
-                else:
-                    if type(g) is not _ndarray:
-                        g = g._data if isinstance(g, Tensor) else np.asarray(g)
-                    if g.shape != shapes[i]:
-                        g = _sum_to_fwd(g, shapes[i])
-                    if g.dtype != dtypes[i]:
-                        g = g.astype(dtypes[i])
-                target, oi = e
-                if oi < 0:  # a leaf
-                    if special:
-                        key = (target, -1)
-                        if key in capture:
-                            capture[key] = _add(capture[key], g)
-                            continue
-                    if accumulate and (only_leaves is None or id(target) in only_leaves):
-                        shared = any(g is x for x in grads) or node in roots_set
-                        _accumulate(target, g, create_graph, shared, given)
-                    continue
-                if anomaly:
-                    sources.setdefault(target, []).append(node)
-                buf = buffers.get(target)
-                if buf is None:
-                    buf = buffers[target] = [None] * target.nout
-                    heappush(heap, (-target.seq, target))
-                prev = buf[oi]
-                if prev is None:
-                    buf[oi] = g
-                else:
-                    buf[oi] = prev + g
-            if not retain_graph:
-                node.release()
-    finally:
-        _state.grad = prev_grad
-
-
-def _node_extras(node, grads, create_graph, capture):
-    """Hooks on non-leaf tensors, retain_grad, and grad()'s captures for this node."""
-    if node.pre_hooks:
-        for oi, hooks in node.pre_hooks.items():
-            if grads[oi] is not None:
-                grads[oi] = _run_hooks(hooks, grads[oi], create_graph)
-    if node.retains:
-        for oi, ref in node.retains.items():
-            t = ref()
-            if t is not None and grads[oi] is not None:
-                gi = grads[oi]
-                t.grad = gi if isinstance(gi, Tensor) else Tensor._wrap(np.array(gi))
-    if capture is not None:
-        for oi in range(node.nout):
-            key = (node, oi)
-            if key in capture and grads[oi] is not None:
-                capture[key] = _add(capture[key], grads[oi])
-
-
-def _call_vjps(node, grads, create_graph):
-    """Each input's gradient (``None`` where no gradient flows), or None for all."""
-    ctx = node.ctx
-    if ctx is not None:  # a user autograd.Function
-        return ctx._backward(grads, create_graph)
-    g = grads[0]
-    if g is None:
-        return None
-    if create_graph or node.freed or node.vcs:
-        ans, args = node.unpack(create_graph)
-    else:  # nothing to check: the common case of a plain backward, inlined
-        ans = node.out
-        args = []
-        i = 0
-        for s in node.saved:
-            if s is None:
-                args.append(Meta(node.shapes[i], node.dtypes[i]))
-            elif isinstance(s, Tensor):
-                args.append(s._data)
+            od = old._data
+            if od.shape != g.shape:
+                raise RuntimeError(
+                    f"accumulating gradient of shape {g.shape} into .grad of shape {od.shape}"
+                )
+            if old.grad_fn is None and od.flags.writeable:
+                np.add(od, g, out=od, casting="unsafe")
             else:
-                args.append(s)
-            i += 1
-    op = node.op
-    kw = node.kw
-    if op.vjp_all is not None:
-        return op.vjp_all(g, ans, *args, **kw)
-    return [None if e is None else vjp(g, ans, *args, **kw) for e, vjp in zip(node.next, op.vjps)]
+                t.grad = _tensor(od + g)
+    hooks = getattr(t, "_post_hooks", None)
+    if hooks:
+        for h in list(hooks.values()):
+            h(t)
+
+
+# NOTE [ Final callbacks ]
+# ``queue_callback(fn)`` (PyTorch: ``Variable._execution_engine.queue_callback``), called while a
+# backward runs (from a hook), makes ``fn()`` run once that backward has walked its whole graph
+# and accumulated into the leaves, before it returns. Each running backward has its own list (a
+# thread-local stack, since a hook may itself run a backward); callbacks run in the order queued,
+# and a callback may queue more. Distributed data parallel waits for its all-reduces there.
+_callbacks = threading.local()
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` when the backward now running finishes (NOTE [ Final callbacks ]).
+
+    Raises
+    ------
+    RuntimeError
+        When no backward is running on this thread.
+    """
+    stack = getattr(_callbacks, "stack", None)
+    if not stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    stack[-1].append(callback)
+
+
+@contextlib.contextmanager
+def _final_callbacks():
+    stack = getattr(_callbacks, "stack", None)
+    if stack is None:
+        stack = _callbacks.stack = []
+    queued = []
+    stack.append(queued)
+    try:
+        yield
+        while queued:
+            queued.pop(0)()
+    finally:
+        stack.pop()
+
+
+# NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of a
+# node was created after it, so when a node is popped from the max-heap every node that can
+# still send it a gradient has already run. No separate dependency-counting walk.
 
 
 def backward(
@@ -321,19 +394,37 @@ def backward(
     create_graph : bool
         Record the backward itself, for higher-order derivatives.
     inputs : sequence of Tensor, optional
-        Accumulate only into these leaves.
+        Accumulate only into these tensors' ``.grad`` (leaves or not).
     """
     outputs = _as_list(tensors)
     if retain_graph is None:
         retain_graph = create_graph
     grads = _root_grads(outputs, _as_list(grad_tensors), create_graph)
-    only = None
     if inputs is not None:
         inputs = _as_list(inputs)
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        only = {id(t) for t in inputs}
-    _execute(outputs, grads, retain_graph, create_graph, only_leaves=only)
+        _check_inputs(inputs)
+        inputs = list(dict.fromkeys(inputs))  # each once (by identity)
+    walk = _Walk(create_graph, retain_graph, inputs)
+    with _final_callbacks(), set_grad_enabled(create_graph):
+        walk.seed(outputs, grads)
+        walk.run()
+        given = set()
+        for t in walk.leaf_sums if inputs is None else inputs:
+            g, state = walk.gradient_of(t)
+            if g is not None:
+                _accumulate(t, g, state, create_graph, given)
+
+
+def _check_inputs(inputs) -> None:
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (inputs[{i}]) does not require grad"
+            )
 
 
 def grad(
@@ -360,23 +451,19 @@ def grad(
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    for i, t in enumerate(ins):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")
-        if not t._rg:
-            raise RuntimeError(
-                f"One of the differentiated Tensors (inputs[{i}]) does not require grad"
-            )
+    _check_inputs(ins)
     grads = _root_grads(outs, _as_list(grad_outputs), create_graph)
-    keys = [(t, -1) if t.grad_fn is None else (t.grad_fn, t._oi) for t in ins]
-    capture = dict.fromkeys(keys)
-    _execute(outs, grads, retain_graph, create_graph, capture=capture, accumulate=False)
+    walk = _Walk(create_graph, retain_graph, ins)
+    with _final_callbacks(), set_grad_enabled(create_graph):
+        walk.seed(outs, grads)
+        walk.run()
     result = []
-    for i, (t, k) in enumerate(zip(ins, keys)):
-        g = capture[k]
+    given = set()
+    for i, t in enumerate(ins):
+        g, state = walk.gradient_of(t)
         if g is None:
             if materialize_grads:
-                result.append(Tensor._wrap(np.zeros_like(t._data)))
+                result.append(_tensor(np.zeros_like(t._data)))
                 continue
             if not allow_unused:
                 raise RuntimeError(
@@ -384,8 +471,8 @@ def grad(
                     "used in the graph. Set allow_unused=True if this is the desired behavior."
                 )
             result.append(None)
-            continue
-        if not isinstance(g, Tensor):
-            g = Tensor._wrap(np.array(g) if id(g) else g)
-        result.append(g)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(_tensor(_handover(g, state, given)))
     return tuple(result)

@@ -11,6 +11,7 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
+from .devices import _check_device
 from .random import _rng
 from .tensor import Tensor
 
@@ -110,6 +111,8 @@ def tensor(
     requires_grad : bool
         Record operations on the tensor for backward (floating dtypes only).
     """
+    if device is not None:
+        _check_device(device, "tensor()")
     arr = _to_array(data, _dt.to_dtype(dtype), copy=True)
     t = Tensor._wrap(arr)
     if requires_grad:
@@ -119,6 +122,8 @@ def tensor(
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor` but shares memory with ``data`` when it already is a suitable array."""
+    if device is not None:
+        _check_device(device, "as_tensor()")
     dtype = _dt.to_dtype(dtype)
     if isinstance(data, Tensor):
         return data if dtype is None or dtype == data.dtype else data.to(dtype)
@@ -153,7 +158,9 @@ def _size(size, name: str) -> tuple:
     return tuple(out)
 
 
-def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+def _finish(arr: np.ndarray, requires_grad: bool, device=None) -> Tensor:
+    if device is not None:
+        _check_device(device, "the device= argument")
     t = Tensor._wrap(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -165,15 +172,15 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
+    return _finish(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad)
+    return _finish(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -181,13 +188,15 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _dt.scalar_dtype(fill_value)
-    return _finish(np.full(_size((size,), "full"), fill_value, _dt.to_dtype(dtype)), requires_grad)
+    return _finish(
+        np.full(_size((size,), "full"), fill_value, _dt.to_dtype(dtype)), requires_grad, device
+    )
 
 
 def eye(
     n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
-    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -204,33 +213,39 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
             if all(isinstance(v, (builtins.int, np.integer)) for v in vals)
             else _dt.get_default_dtype()
         )
-    return _finish(np.arange(*vals, dtype=_dt.to_dtype(dtype)), requires_grad)
+    return _finish(np.arange(*vals, dtype=_dt.to_dtype(dtype)), requires_grad, device)
 
 
 def linspace(
     start, end, steps: int, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
-    return _finish(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def logspace(
-    start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False
+    start,
+    end,
+    steps: int,
+    base: float = 10.0,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
 ) -> Tensor:
     return _finish(
-        np.logspace(start, end, steps, base=base, dtype=_float_dtype(dtype)), requires_grad
+        np.logspace(start, end, steps, base=base, dtype=_float_dtype(dtype)), requires_grad, device
     )
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
     arr = _rng(generator).random(_size(size, "rand"), dtype=np.float64)
-    return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad)
+    return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     arr = _rng(generator).standard_normal(_size(size, "randn"))
-    return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad)
+    return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
 
 
 def randint(
@@ -256,7 +271,7 @@ def randint(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     arr = _rng(generator).integers(low, high, _size((size,), "randint"))
-    return _finish(arr.astype(_dt.to_dtype(dtype) or _dt.int64, copy=False), requires_grad)
+    return _finish(arr.astype(_dt.to_dtype(dtype) or _dt.int64, copy=False), requires_grad, device)
 
 
 def randperm(
@@ -266,11 +281,18 @@ def randperm(
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     arr = _rng(generator).permutation(n)
-    return _finish(arr.astype(_dt.to_dtype(dtype) or _dt.int64, copy=False), requires_grad)
+    return _finish(arr.astype(_dt.to_dtype(dtype) or _dt.int64, copy=False), requires_grad, device)
 
 
 def normal(
-    mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad: bool = False
+    mean=0.0,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
     m = mean._data if isinstance(mean, Tensor) else mean
@@ -290,7 +312,7 @@ def normal(
             if isinstance(std, Tensor)
             else _dt.get_default_dtype()
         )
-    return _finish(np.asarray(arr, dtype=_dt.to_dtype(dtype)), requires_grad)
+    return _finish(np.asarray(arr, dtype=_dt.to_dtype(dtype)), requires_grad, device)
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:  # noqa: A002
@@ -333,7 +355,9 @@ def multinomial(
 
 def _like(name, fn):
     def like(input: Tensor, *, dtype=None, requires_grad: bool = False, **kw) -> Tensor:  # noqa: A002
-        kw.pop("device", None)
+        device = kw.pop("device", None)
+        if device is not None:
+            _check_device(device, f"{name}()")
         kw.pop("memory_format", None)
         d = _dt.to_dtype(dtype) or input.dtype
         return fn(input.shape, d, requires_grad, **kw)
@@ -363,6 +387,7 @@ def full_like(
     requires_grad: bool = False,  # noqa: A002
     **kw,
 ) -> Tensor:
+    _check_device(kw.get("device"), "full_like()")
     d = _dt.to_dtype(dtype) or input.dtype
     return _finish(np.full(input.shape, fill_value, d), requires_grad)
 
@@ -376,6 +401,7 @@ def randint_like(
     generator=None,  # noqa: A002
     **kw,
 ) -> Tensor:
+    _check_device(kw.get("device"), "randint_like()")
     if high is None:
         low, high = 0, low
     d = _dt.to_dtype(dtype) or input.dtype

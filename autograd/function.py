@@ -92,6 +92,13 @@ class FunctionCtx:
         self._materialize = bool(value)
 
     # -- used by the engine -----------------------------------------------------------------
+    def _release(self) -> None:
+        """Drop the saved tensors (after a backward without ``retain_graph``)."""
+        if self._saved:
+            self._saved = ()
+            self._saved_versions = ()
+            self._freed = True
+
     def _backward(self, grads, create_graph):
         cls = self._cls
         if self._freed:

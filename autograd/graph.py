@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 from .tensor import Tensor
 
 # Creation order of nodes: a node's consumers are always created after it, so running nodes by
@@ -65,8 +67,7 @@ class Node:
         nxt = []
         shapes = []
         dtypes = []
-        i = 0
-        for a in args:
+        for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 d = a._data
                 shapes.append(d.shape)
@@ -80,15 +81,12 @@ class Node:
                 nxt.append(None)
                 shapes.append(None)
                 dtypes.append(None)
-            i += 1
         save_for = op.save_for
         if save_for is not None:
             save = ()
-            i = 0
-            for e in nxt:
+            for e, reads in zip(nxt, save_for):
                 if e is not None:
-                    save += save_for[i]
-                i += 1
+                    save += reads
         else:
             save = op.save
             if save == "all":
@@ -96,8 +94,7 @@ class Node:
         vcs = []
         if save:
             saved = []
-            i = 0
-            for a in args:
+            for i, a in enumerate(args):
                 if not isinstance(a, Tensor):
                     saved.append(a)
                 elif i in save:
@@ -105,10 +102,9 @@ class Node:
                     vc = a._vc
                     if vc is None:
                         vc = a._vc = [0]
-                    vcs.append((vc, vc[0], a))
+                    vcs.append((vc, vc[0], a._data.shape))
                 else:
                     saved.append(None)
-                i += 1
         else:
             saved = [None if isinstance(a, Tensor) else a for a in args]
         self.next = nxt
@@ -126,7 +122,8 @@ class Node:
         self.vcs = vcs
 
     def name(self) -> str:
-        return self.op.node_name
+        n = self.op.node_name
+        return n if type(n) is str else n(self)  # a rule (see ``Op``'s ``node_name``)
 
     @property
     def next_functions(self):
@@ -149,49 +146,85 @@ class Node:
 
     # -- used by the engine ------------------------------------------------------------
     def unpack(self, differentiable: bool):
-        """The (ans, args) to hand to the VJPs: arrays, or Tensors when ``differentiable``."""
+        """The (ans, args) to hand to the VJPs: arrays, or Tensors when ``differentiable``.
+
+        Raises if the saved values were freed or modified in place since they were saved.
+        Inputs that were not saved arrive as :class:`Meta` (shape and dtype only).
+        """
         if self.freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward."
-            )
-        for vc, ver, t in self.vcs:
+            raise RuntimeError(_FREED)
+        for vc, ver, shape in self.vcs:
             if vc[0] != ver:
-                what = "its output" if t is None else f"a tensor of shape {tuple(t.shape)}"
+                what = "its output" if shape is None else f"a tensor of shape {shape}"
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: {what}, saved by {self.op.name} "
                     f"({self.name()}), is at version {vc[0]}; expected version {ver} instead."
                 )
-        args = []
-        i = 0
-        for s in self.saved:
-            if s is None:
-                args.append(Meta(self.shapes[i], self.dtypes[i]))
-            elif isinstance(s, Tensor):
-                args.append(s if differentiable else s._data)
-            else:
-                args.append(s)
-            i += 1
+        args = [
+            Meta(shape, dtype)
+            if s is None
+            else (s if differentiable else s._data)
+            if isinstance(s, Tensor)
+            else s
+            for s, shape, dtype in zip(self.saved, self.shapes, self.dtypes)
+        ]
         ans = self.out
         if differentiable and ans is not None:
             ans = Tensor._make(ans, self)
         return ans, args
 
+    def apply(self, grads: list, differentiable: bool):
+        """Run the VJPs on the output gradients ``grads``: one gradient per input (``None``
+        where none flows, in the broadcast output shape), or ``None`` when nothing flows."""
+        if self.ctx is not None:  # a user autograd.Function
+            return self.ctx._backward(grads, differentiable)
+        g = grads[0]
+        if g is None:
+            return None
+        ans, args = self.unpack(differentiable)
+        op = self.op
+        kw = self.kw
+        if op.vjp_all is not None:
+            return op.vjp_all(g, ans, *args, **kw)
+        return [
+            None if e is None else vjp(g, ans, *args, **kw) for e, vjp in zip(self.next, op.vjps)
+        ]
+
     def release(self) -> None:
-        """Free the saved values (after a backward without ``retain_graph``)."""
+        """Drop what the VJPs would read (after a backward without ``retain_graph``): saved
+        tensors, the output, array arguments. The node and its edges stay, for introspection;
+        running it again raises. A node that holds none of these can run again, as in PyTorch.
+        """
         if self.ctx is not None:
-            if self.ctx._saved:
-                self.ctx._saved = ()
-                self.ctx._freed = True
+            self.ctx._release()
             return
-        if self.vcs or self.out is not None:
+        if self.vcs or self.out is not None or _holds_array(self.saved, self.kw):
             self.saved = None
             self.out = None
+            self.kw = None
+            self.vcs = ()
             self.freed = True
+
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+def _holds_array(saved, kw) -> bool:
+    """Whether a node that saved no tensor still holds an array argument (an index, a mask),
+    directly or in a tuple or list (an index tuple)."""
+    for v in (*saved, *kw.values()):
+        if isinstance(v, np.ndarray) or (
+            isinstance(v, (tuple, list)) and any(isinstance(x, np.ndarray) for x in v)
+        ):
+            return True
+    return False
 
 
 class AccumulateGrad:

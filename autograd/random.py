@@ -18,6 +18,9 @@ class Generator:
     __slots__ = ("_seed", "_rng")
 
     def __init__(self, device: str = "cpu") -> None:
+        from .devices import _check_device
+
+        _check_device(device, "Generator()")
         self._seed = _DEFAULT_SEED
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 

@@ -224,6 +224,13 @@ class _Encoder:
                 for i, v in enumerate(obj)
             ]
             return {"type": kind, "items": items}
+        if callable(getattr(obj, "state_dict", None)):  # a Module or an Optimizer
+            raise TypeError(
+                f"{path}: cannot save object of type {type(obj).__name__}: ndgrad saves no "
+                f"pickled objects, so save its state instead: "
+                f"autograd.save(model.state_dict(), f), then model.load_state_dict("
+                f"autograd.load(f)) on a freshly built {type(obj).__name__}"
+            )
         raise TypeError(f"{path}: cannot save object of type {type(obj).__name__}")
 
 
@@ -770,3 +777,38 @@ def load(
     name = os.fsdecode(os.fspath(f))
     with open(f, "rb") as fh:
         return _load_from(fh, name, os.fstat(fh.fileno()).st_size)
+
+
+# -- torch.serialization's allow-list of classes for weights_only loading ------------------------
+# ndgrad never unpickles, so there is nothing to allow: these accept what PyTorch scripts pass and
+# remember it (``get_safe_globals`` returns it), with no effect on loading.
+_SAFE_GLOBALS: list = []
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Accepted for ``torch.serialization`` compatibility: with no pickle, nothing to allow."""
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """What :func:`add_safe_globals` was given."""
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:  # noqa: N801 - PyTorch's name
+    """Context manager form of :func:`add_safe_globals` (undone on exit)."""
+
+    def __init__(self, safe_globals: list) -> None:
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self) -> None:
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc: object) -> None:
+        for g in self.safe_globals:
+            if g in _SAFE_GLOBALS:
+                _SAFE_GLOBALS.remove(g)

@@ -17,27 +17,38 @@ import numpy as np
 
 from . import dtypes as _dt
 from .grad_mode import _state
+from .hooks import RemovableHandle
 
 
 class Tensor:
     """A multi-dimensional array that can record operations for reverse-mode autodiff.
 
-    Build tensors with :func:`autograd.tensor` and the other factories; ``Tensor(data)``
-    also works and, like ``torch.Tensor(data)``, makes a tensor of the default float dtype.
+    Build tensors with :func:`autograd.tensor` and the other factories. As in PyTorch,
+    ``Tensor(data)`` makes a tensor of the default float dtype holding ``data`` and
+    ``Tensor(3, 4)`` one of shape ``(3, 4)`` (zero-filled); see ``legacy.py``.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_oi", "_vc", "_hooks", "_base", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_rg",
+        "grad",
+        "grad_fn",
+        "_oi",
+        "_vc",
+        "_hooks",
+        "_base",
+        "_post_hooks",  # set on first use (read with getattr): register_post_accumulate_grad_hook
+        "__weakref__",
+    )
     __array_priority__ = 1000
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
-    def __init__(self, data: Any = None, requires_grad: bool = False) -> None:
-        if data is None:
-            data = []
-        if isinstance(data, Tensor):
-            data = data._data
-        _init(self, np.array(data, dtype=_dt.get_default_dtype()))
-        if requires_grad:
-            self.requires_grad_(True)
+    def __init__(self, *args: Any, device: Any = None) -> None:
+        # ``Tensor(3, 4)`` (sizes), ``Tensor([1, 2])`` (data) or ``Tensor(t)`` (shares ``t``):
+        # PyTorch's legacy constructor, in ``legacy.py``.
+        from .legacy import new_array
+
+        _init(self, new_array(args, None, device))
 
     # -- construction (internal): every Tensor is made by ``_wrap`` or ``__init__``, both
     # through ``_init``; ``_make`` is ``_wrap`` for an output of a graph node.
@@ -70,8 +81,17 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Any:
+        """``device(type='cpu')``: ndgrad computes on the CPU (NOTE [ One device ])."""
+        return _CPU
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    def get_device(self) -> int:
+        """``-1``, PyTorch's answer for a CPU tensor."""
+        return -1
 
     @property
     def is_cuda(self) -> bool:
@@ -230,22 +250,12 @@ class Tensor:
         return _E.clone(self)
 
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(other)``, or ``to('cpu')`` (the only device)."""
-        dtype = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        device = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or a is None:
-                device = a
-            else:
-                dtype = a
-        if device not in (None, "cpu") and not str(device).startswith("cpu"):
-            raise RuntimeError(f"ndgrad runs on the CPU only; got device {device!r}")
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``, with
+        ``non_blocking=`` and ``copy=``: returns ``self`` when nothing changes and ``copy`` is
+        False. A device other than the CPU raises (NOTE [ One device ])."""
+        from .devices import parse_to
+
+        dtype, copy = parse_to(args, kwargs, "to")
         if dtype is None:
             return _E.clone(self) if copy else self
         dtype = _dt.to_dtype(dtype)
@@ -253,13 +263,23 @@ class Tensor:
             return self
         return _E.cast(self, dtype=dtype)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format: Any = None) -> Tensor:
         return self
 
-    def type(self, dtype=None):
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None):
+        """Raises: ndgrad runs on the CPU (NOTE [ One device ])."""
+        from .devices import _check_device
+
+        _check_device("cuda" if device is None else _cuda_name(device), "Tensor.cuda()")
+
+    def type(self, dtype: Any = None, non_blocking: bool = False):
+        """No argument: the legacy type name PyTorch prints (``'torch.FloatTensor'``); else
+        ``to`` the dtype of a dtype, a legacy type or its name."""
+        from .legacy import TYPE_NAMES, type_to_dtype
+
         if dtype is None:
-            return f"autograd.{self.dtype.name}"
-        return self.to(dtype)
+            return TYPE_NAMES[self.dtype]
+        return self.to(type_to_dtype(dtype))
 
     def float(self) -> Tensor:
         return self.to(_dt.float32)
@@ -314,15 +334,32 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             if self._hooks is None:
-                self._hooks = []
-            lst = self._hooks
+                self._hooks = {}
+            hooks = self._hooks
         else:
             node = self.grad_fn
             if node.pre_hooks is None:
                 node.pre_hooks = {}
-            lst = node.pre_hooks.setdefault(self._oi, [])
-        lst.append(hook)
-        return _RemovableHandle(lst, hook)
+            hooks = node.pre_hooks.setdefault(self._oi, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward has added into this leaf's ``.grad``.
+        Returns a handle with ``remove()``."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
+            hooks = self._post_hooks = {}
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # -- in-place machinery -----------------------------------------------------------------
     def _check_inplace(self) -> None:
@@ -564,22 +601,32 @@ class Tensor:
         _I.setitem(self, key, value)
 
     # -- new tensors like this one ------------------------------------------------------------
-    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().full(
-            size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().tensor(
+            data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
         )
 
-    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
-        return _factories().empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().zeros(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().ones(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
+
+    def new_full(
+        self, size, fill_value, dtype=None, device=None, requires_grad: bool = False
+    ) -> Tensor:
+        return _factories().full(
+            size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return _factories().empty(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     # -- Python protocol ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -617,7 +664,9 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        return _format(self)
+        from ._printing import tensor_repr
+
+        return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0 and spec:
@@ -691,20 +740,6 @@ class Size(tuple):
         return n
 
 
-class _RemovableHandle:
-    __slots__ = ("_lst", "_fn")
-
-    def __init__(self, lst, fn):
-        self._lst = lst
-        self._fn = fn
-
-    def remove(self) -> None:
-        try:
-            self._lst.remove(self._fn)
-        except ValueError:
-            pass
-
-
 def _wrap_dim(dim, ndim: int, name: str = "") -> int:
     """Normalise a possibly negative ``dim`` for a tensor of ``ndim`` dims, or raise IndexError
     naming the valid range (0-d tensors accept dims -1 and 0, as in PyTorch)."""
@@ -729,60 +764,8 @@ def operator_index(v) -> int:
     return operator.index(v)
 
 
-# -- repr -------------------------------------------------------------------------------------
-def _format(t: Tensor) -> str:
-    a = t._data
-    body = _format_array(a)
-    extras = []
-    default_ok = a.dtype in (_dt.get_default_dtype(), _dt.int64, _dt.bool)
-    if a.size == 0 and a.ndim != 1:
-        extras.append(f"size={tuple(a.shape)}")
-    if not default_ok:
-        extras.append(f"dtype=autograd.{a.dtype.name}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._rg:
-        extras.append("requires_grad=True")
-    inner = body if not extras else body + ", " + ", ".join(extras)
-    return f"tensor({inner})"
-
-
-def _format_array(a: np.ndarray) -> str:
-    if a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-
-            def fmt(x):
-                return f"{x:.0f}." if np.isfinite(x) else str(x)
-
-        else:
-            amax = np.abs(finite).max() if finite.size else 0.0
-            nz = np.abs(finite[finite != 0])
-            amin = nz.min() if nz.size else 0.0
-            if amax >= 1e8 or (amin and amin < 1e-4) or (amin and amax / amin > 1000):
-
-                def fmt(x):
-                    return f"{x:.4e}" if np.isfinite(x) else str(x)
-
-            else:
-
-                def fmt(x):
-                    return f"{x:.4f}" if np.isfinite(x) else str(x)
-
-        formatter = {"float_kind": fmt}
-    elif a.dtype.kind == "b":
-        formatter = {"bool": lambda x: "True" if x else "False"}
-    else:
-        formatter = None
-    return np.array2string(
-        a,
-        separator=", ",
-        formatter=formatter,
-        prefix="tensor(",
-        threshold=1000,
-        edgeitems=3,
-        max_line_width=80,
-    )
+def _cuda_name(device: Any) -> Any:
+    return f"cuda:{device}" if isinstance(device, builtins.int) else device
 
 
 def _factories():
@@ -793,5 +776,6 @@ def _factories():
 
 # The ops import Tensor, so they are imported after it is defined.
 from . import ops as _F  # noqa: E402
+from .devices import CPU as _CPU  # noqa: E402
 from .ops import elementwise as _E  # noqa: E402
 from .ops import indexing as _I  # noqa: E402

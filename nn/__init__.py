@@ -1,5 +1,5 @@
 """ndgrad's ``nn``: the ``torch.nn`` namespace."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules import *
 from .parameter import Buffer, Parameter

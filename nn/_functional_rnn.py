@@ -35,11 +35,33 @@ def _dropout(x, p, training):
 # --------------------------------------------------------------------------- recurrences
 
 
-def _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+def _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, lengths=None):
     """One layer, one direction over time-major ``x`` ``(T, B, in)``.
+
+    With ``lengths`` (``(B,)`` ints, a packed batch), sequence ``b`` ends at step
+    ``lengths[b] - 1``: the final states are taken there, and the reverse direction runs each
+    sequence backwards from its own last step (a per-sequence time reversal, which is its own
+    inverse); outputs past a sequence's end are unspecified.
 
     Returns ``(output (T, B, H), h_n (B, H), c_n (B, H) or None)``.
     """
+    if lengths is not None:
+        T, B = x.shape[0], x.shape[1]
+        t = np.arange(T)[:, None]
+        rev = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t) if reverse else None
+        bidx = np.arange(B)[None, :]
+        if reverse:
+            x = getitem_p(x, idx=(rev, bidx))
+        last = (lengths - 1, np.arange(B))
+        cn = None
+        if mode == "LSTM":
+            out, cn = _lstm_states(x, h0, c0, w_ih, w_hh, b_ih, b_hh, last)
+        else:
+            out = _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, False)[0]
+        hn = getitem_p(out, idx=last)
+        if reverse:
+            out = getitem_p(out, idx=(rev, bidx))
+        return out, hn, cn
     xg = linear_p(x, w_ih, b_ih) if b_ih is not None else linear_p(x, w_ih)
     last = 0 if reverse else x.shape[0] - 1
     if mode == "LSTM":
@@ -59,7 +81,27 @@ def _run_direction(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     return out, getitem_p(out, idx=(last,)), None
 
 
-def _rnn(mode, input, hx, weights, bias, num_layers, dropout, training, bidirectional):  # noqa: A002
+def _lstm_states(x, h0, c0, w_ih, w_hh, b_ih, b_hh, last):
+    """LSTM over ``x``: all h ``(T, B, H)`` and the c at the steps ``last`` ``(B, H)``."""
+    xg = linear_p(x, w_ih, b_ih) if b_ih is not None else linear_p(x, w_ih)
+    args = (xg, h0, c0, w_hh) if b_hh is None else (xg, h0, c0, w_hh, b_hh)
+    s = getitem_p(lstm_seq(*args), idx=(_ALL, slice(5, 7)))  # (T, 2, B, H): (c, h)
+    c_last = getitem_p(s, idx=(last[0], 0, last[1]))
+    return getitem_p(s, idx=(_ALL, 1)), c_last
+
+
+def _rnn(
+    mode,
+    input,  # noqa: A002
+    hx,
+    weights,
+    bias,
+    num_layers,
+    dropout,
+    training,
+    bidirectional,
+    lengths=None,
+):
     """A stacked recurrence over time-major ``input`` ``(T, B, in)``.
 
     Parameters
@@ -70,6 +112,8 @@ def _rnn(mode, input, hx, weights, bias, num_layers, dropout, training, bidirect
         In PyTorch's order: per layer, per direction ``w_ih, w_hh[, b_ih, b_hh]``.
     dropout : float
         Applied to the output of every layer but the last, in training.
+    lengths : ndarray, optional
+        ``(B,)`` sequence lengths of a packed batch (see :func:`_run_direction`).
 
     Returns
     -------
@@ -95,7 +139,7 @@ def _rnn(mode, input, hx, weights, bias, num_layers, dropout, training, bidirect
             hk = getitem_p(h0, idx=(k,))
             ck = getitem_p(c0, idx=(k,)) if lstm else None
             out, hn, cn = _run_direction(
-                mode, layer_input, hk, ck, w_ih, w_hh, b_ih, b_hh, reverse=d == 1
+                mode, layer_input, hk, ck, w_ih, w_hh, b_ih, b_hh, d == 1, lengths
             )
             outs.append(out)
             h_n.append(hn)

@@ -55,6 +55,7 @@ __all__ = [
     "dropout",
     "dropout1d",
     "dropout2d",
+    "dropout3d",
     "embedding",
     "one_hot",
     "pad",
@@ -279,6 +280,8 @@ def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
     _check_p(p)
     if not training or p == 0.0:
         return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if p == 1.0:
         return input * 0.0
     lead = 2 if batched else 1
@@ -318,11 +321,19 @@ def dropout2d(
     As in PyTorch, a 3-D input is taken as ``(N, C, L)`` (channel-wise 1-D dropout), with a
     warning; use :func:`dropout1d` for that.
     """
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"dropout2d: expected a 3D or 4D input, got shape {tuple(input.shape)}")
-    if input.ndim == 3:
-        import warnings
+    import warnings
 
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior "
+            "and silence this warning, please use dropout instead. Note that dropout2d "
+            "exists to provide channel-wise dropout on inputs with 2 spatial dimensions, "
+            "a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim == 3:
         warnings.warn(
             "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
             "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
@@ -332,6 +343,28 @@ def dropout2d(
             stacklevel=2,
         )
     return _feature_dropout(input, p, training, generator, True)
+
+
+def dropout3d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,  # noqa: A002
+    inplace: bool = False,
+    generator=None,
+) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``) inputs."""
+    import warnings
+
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior "
+            "and silence this warning, please use dropout instead. Note that dropout3d "
+            "exists to provide channel-wise dropout on inputs with 3 spatial dimensions, "
+            "a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, generator, input.ndim != 4)
 
 
 def embedding(
@@ -383,11 +416,29 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:  # noqa: A002
-    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)`` from the last one back.
+    """Pad the trailing dims: ``pad = (left, right[, top, bottom[, front, back]])`` from the
+    last dim backwards. ``mode``: 'constant' (``value``, default 0; negative pads crop),
+    'reflect', 'replicate' or 'circular' (1 to 3 trailing dims of a batched or unbatched
+    input, as PyTorch)."""
+    if mode == "constant":
+        return _pad(input, pad, mode, value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pad) // 2
+    if len(pad) % 2 or k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+    from ._functional_conv import _pad_mode
 
-    ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
-    """
-    return _pad(input, pad, mode, value)
+    pairs = tuple((int(pad[2 * i]), int(pad[2 * i + 1])) for i in range(k))[::-1]
+    return _pad_mode(input, pairs, mode)
 
 
 def normalize(
@@ -403,10 +454,17 @@ def normalize(
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim`` (broadcast); that dimension removed."""
-    num = (x1 * x2).sum(dim)
-    den = _E.maximum(x1.norm(dim=dim) * x2.norm(dim=dim), eps)
-    return num / den
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim``, PyTorch's formula:
+    each input divided by its own norm (the result stays in [-1, 1]); the clamp to ``eps``
+    passes gradients through unchanged, as PyTorch's no-grad clamp does."""
+
+    def unit(x):
+        n = x.norm(dim=dim, keepdim=True)
+        v = n.detach().numpy()
+        lift = np.maximum(v, eps) - v
+        return x / (n + lift.astype(v.dtype)) if lift.any() else x / n
+
+    return (unit(x1) * unit(x2)).sum(dim)
 
 
 # -- losses --------------------------------------------------------------------------------------
@@ -594,22 +652,18 @@ def cross_entropy(
     t, valid, _ = _class_targets(input, target, weight, ignore_index, "cross_entropy")
     w = None if weight is None else np.asarray(_t(weight)._data, dtype=input.dtype)
     x = input if input.ndim >= 2 else input.reshape(1, C)
+    # the reduction (PyTorch's 'mean': over the summed weight of the kept targets) is in the op
     loss = cross_entropy_p(
         x,
         target=t.reshape(x.shape[:1] + x.shape[2:]),
         weight=w,
         ignore_index=ignore_index,
         label_smoothing=float(label_smoothing),
+        reduction=r,
     )
-    if input.ndim < 2:
+    if input.ndim < 2 and r == "none":
         loss = loss.reshape(())
-    if r == "none":
-        return loss
-    if r == "sum":
-        return loss.sum()
-    # PyTorch's 'mean': divide by the summed weight of the targets that are not ignored
-    denom = float(valid.sum()) if w is None else float(w[np.where(valid, t, 0)][valid].sum())
-    return loss.sum() / denom
+    return loss
 
 
 def binary_cross_entropy(
@@ -700,7 +754,9 @@ def kl_div(
 
 from ._functional_conv import *  # noqa: E402,F403
 from ._functional_conv import __all__ as _conv_all  # noqa: E402
+from ._functional_extra import *  # noqa: E402,F403
+from ._functional_extra import __all__ as _extra_all  # noqa: E402
 from ._functional_rnn import *  # noqa: E402,F403
 from ._functional_rnn import __all__ as _rnn_all  # noqa: E402
 
-__all__ += [*_conv_all, *_rnn_all]
+__all__ += [*_conv_all, *_rnn_all, *_extra_all]

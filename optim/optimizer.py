@@ -32,6 +32,16 @@ therefore only:
    arrays in the order of the state names; ``scratch``, two arrays of ``param``'s size -- and
    must be elementwise (the same call serves one parameter or a whole group's flat buffer).
 
+Optimizers with **scalar state** (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) list it in
+``_scalar_names`` (override ``_scalar_spec(group)`` for initial values other than 0). Each
+parameter's scalar state is a 0-d tensor of PyTorch's scalar dtype (float64 when the default
+dtype is float64, else float32, as ``torch.optim``'s ``_get_scalar_dtype``), created before the
+tensor state; the update receives it as 0-d arrays after the tensor state in ``bufs`` and
+updates them in place (``mu_product *= mu`` rounds to that dtype, as in PyTorch). The flat path
+runs when every parameter of the group holds the same scalar values; it writes the new values
+back to each parameter's tensor. ``load_state_dict`` keeps their dtype (PyTorch casts them to the
+parameter's dtype, so a resumed run can round differently from an uninterrupted one).
+
 For example, a sign-SGD::
 
     def signsgd_update(param, grad, bufs, scratch, *, step, lr, maximize):
@@ -52,6 +62,8 @@ Optimizers that are not elementwise (LBFGS) override ``step`` instead.
 
 NOTE [ Differences from torch.optim ]
 - ``state[p]['step']`` is a Python float, not a 0-d tensor; ``load_state_dict`` accepts either.
+- Scalar state other than ``'step'`` (``mu_product``, ``eta``, ``mu``) keeps its dtype when
+  loaded, where PyTorch casts it to the parameter's dtype: resuming is then bit-identical.
 - ``load_state_dict`` copies the state tensors it is given (PyTorch shares them when the dtype
   already matches), so a state dict can be loaded into several optimizers.
 - A parameter listed twice in one group is a ``ValueError`` (PyTorch warns that it will be one);
@@ -72,7 +84,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from autograd.dtypes import get_default_dtype
 from autograd.grad_mode import enable_grad, no_grad
+from autograd.hooks import RemovableHandle
 from autograd.tensor import Tensor
 
 from . import _flat
@@ -88,26 +102,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-class _RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: OrderedDict) -> None:
-        self._hooks = hooks
-        self.id = _RemovableHandle._next_id
-        _RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def _typename(x) -> str:
@@ -149,6 +143,22 @@ def _maximize_and_l2_(param, grad, tmp, weight_decay: float, maximize: bool) -> 
         grad += tmp
 
 
+def _scalar_dtype() -> np.dtype:
+    """The dtype of 0-d optimizer state: float64 when the default dtype is float64, else
+    float32 (PyTorch's ``_get_scalar_dtype``)."""
+    d = np.dtype(get_default_dtype())
+    return d if d == np.float64 else np.dtype(np.float32)
+
+
+def _scalar_state(st: dict, name: str, init: float) -> Tensor:
+    """``st[name]``, the 0-d state tensor, created from ``init`` when missing (a loaded Python
+    number becomes a 0-d tensor)."""
+    t = st.get(name)
+    if not isinstance(t, Tensor):
+        t = st[name] = Tensor._wrap(np.array(init if t is None else t, dtype=_scalar_dtype()))
+    return t
+
+
 def _run_closure(closure):
     if closure is None:
         return None
@@ -182,6 +192,7 @@ class Optimizer:
     _hyper_names: ClassVar[tuple[str, ...]] = ()
     _flag_names: ClassVar[tuple[str, ...]] = ()
     _state_names: ClassVar[tuple[str, ...]] = ()
+    _scalar_names: ClassVar[tuple[str, ...]] = ()
     _count_steps: ClassVar[bool] = True
     _group_defaults: ClassVar[dict[str, Any]] = {}
 
@@ -276,41 +287,41 @@ class Optimizer:
         if not getattr(cls.step, "hooked", False):
             cls.step = self._hook_step(cls.step)
 
-    def register_step_pre_hook(self, hook) -> _RemovableHandle:
+    def register_step_pre_hook(self, hook) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return new
         ``(args, kwargs)``."""
-        handle = _RemovableHandle(self._optimizer_step_pre_hooks)
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[handle.id] = hook
         return handle
 
-    def register_step_post_hook(self, hook) -> _RemovableHandle:
+    def register_step_post_hook(self, hook) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` after each ``step``."""
-        handle = _RemovableHandle(self._optimizer_step_post_hooks)
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle
 
-    def _register(self, hooks: OrderedDict, hook, prepend: bool) -> _RemovableHandle:
-        handle = _RemovableHandle(hooks)
+    def _register(self, hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
         if prepend:
             hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(optimizer)`` before ``state_dict`` builds the dict."""
         return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
-    def register_state_dict_post_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+    def register_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(optimizer, state_dict)`` on the result of ``state_dict``; a non-None
         return value replaces it."""
         return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
 
-    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(optimizer, state_dict)`` before loading; a non-None return value is
         loaded instead."""
         return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
-    def register_load_state_dict_post_hook(self, hook, prepend: bool = False) -> _RemovableHandle:
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(optimizer)`` after ``load_state_dict``."""
         return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
@@ -443,7 +454,10 @@ class Optimizer:
                 names = tuple(name for name, _ in spec)
                 fills = tuple(fill for _, fill in spec)
                 hyper = self._hyper(group)
-                self._elementwise_step(group, names, fills, update, hyper, self._count_steps)
+                scalars = self._scalar_spec(group)
+                self._elementwise_step(
+                    group, names, fills, update, hyper, self._count_steps, scalars
+                )
         return loss
 
     def _hyper(self, group: dict[str, Any]) -> dict[str, Any]:
@@ -458,6 +472,11 @@ class Optimizer:
         """``(name, initial fill)`` of each state tensor of ``group``'s parameters, in the
         order of ``_update``'s ``bufs`` (fill None: the update creates the buffer)."""
         return tuple((name, 0.0) for name in self._state_names)
+
+    def _scalar_spec(self, group: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+        """``(name, initial value)`` of each 0-d state tensor of ``group``'s parameters, in
+        the order in which they follow the tensor state in ``_update``'s ``bufs``."""
+        return tuple((name, 0.0) for name in self._scalar_names)
 
     # -- state dict --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -498,20 +517,23 @@ class Optimizer:
         return state_dict
 
     @staticmethod
-    def _cast(param: Tensor, value, key=None):
-        """A copy of a loaded state value: tensors copied (floating ones to ``param``'s dtype),
-        a tensor ``step`` as a Python float, containers recursively."""
+    def _cast(param: Tensor, value, key=None, keep: tuple[str, ...] = ()):
+        """A copy of a loaded state value: tensors copied (floating ones to ``param``'s dtype,
+        except the scalar state named in ``keep``), a tensor ``step`` as a Python float,
+        containers recursively."""
         if isinstance(value, Tensor):
             if key == "step":
                 return float(value)
             arr = value._data
-            if param._data.dtype.kind == "f" and arr.dtype.kind == "f":
+            if key in keep:
+                arr = arr.copy()
+            elif param._data.dtype.kind == "f" and arr.dtype.kind == "f":
                 arr = arr.astype(param._data.dtype, copy=True)
             else:
                 arr = arr.copy()
             return Tensor._wrap(arr)
         if isinstance(value, dict):
-            return {k: Optimizer._cast(param, v, key=k) for k, v in value.items()}
+            return {k: Optimizer._cast(param, v, key=k, keep=keep) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return type(value)(Optimizer._cast(param, v) for v in value)
         return value
@@ -555,7 +577,7 @@ class Optimizer:
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
-                state[param] = self._cast(param, v)
+                state[param] = self._cast(param, v, keep=self._scalar_names)
             else:
                 state[k] = v
 
@@ -571,7 +593,9 @@ class Optimizer:
             post_hook(self)
 
     # -- the shared elementwise step ------------------------------------------------------------
-    def _elementwise_step(self, group, names, fills, update, hyper, with_step: bool) -> None:
+    def _elementwise_step(
+        self, group, names, fills, update, hyper, with_step: bool, scalars=()
+    ) -> None:
         """Run ``update`` over the parameters of ``group`` that have a gradient.
 
         ``update(param, grad, bufs, scratch, step=..., **hyper)`` updates NumPy arrays in
@@ -581,12 +605,13 @@ class Optimizer:
         the parameter's size. It runs once over the group's flat buffers when the layout
         allows (NOTE [ Flat parameter buffers ]), else once per parameter. ``fills`` give the
         initial value of each state (None: created by the update); ``with_step`` keeps a
-        per-parameter ``'step'`` count, incremented before the update.
+        per-parameter ``'step'`` count, incremented before the update; ``scalars`` give the
+        ``(name, initial value)`` of the 0-d state, passed after the others in ``bufs``.
         """
         params = [p for p in group["params"] if p.grad is not None]
         if not params:
             return
-        if self._flat_step(group, params, names, fills, update, hyper, with_step):
+        if self._flat_step(group, params, names, fills, update, hyper, with_step, scalars):
             return
         state = self.state
         _check_grads(params)
@@ -594,13 +619,14 @@ class Optimizer:
             g = p.grad
             a = p._data
             gc = np.array(g._data, dtype=a.dtype)
-            if names or with_step:
+            if names or with_step or scalars:
                 st = state[p]
                 if with_step:
                     step = float(st.get("step", 0.0)) + 1.0
                     st["step"] = step
                 else:
                     step = None
+                sbufs = [_scalar_state(st, n, init)._data for n, init in scalars]
                 bufs = []
                 for n, fill in zip(names, fills):
                     t = st.get(n)
@@ -608,19 +634,20 @@ class Optimizer:
                         t = st[n] = Tensor._wrap(np.full(a.shape, fill, a.dtype))
                     bufs.append(None if t is None else t._data)
             else:
-                st, step, bufs = None, None, []
+                st, step, bufs, sbufs = None, None, [], []
             made = list(bufs)
             scratch = (np.empty_like(gc), np.empty_like(gc))
+            bufs += sbufs
             update(a, gc, bufs, scratch, step=step, **hyper)
             for n, old, new in zip(names, made, bufs):
                 if new is not old:
                     st[n] = Tensor._wrap(new)
             p._bump()
 
-    def _flat_step(self, group, params, names, fills, update, hyper, with_step) -> bool:
+    def _flat_step(self, group, params, names, fills, update, hyper, with_step, scalars=()) -> bool:
         """The update, on flat buffers, of ``params`` (the parameters of ``group`` that have a
         gradient); False (nothing done) when they can't be laid out flat."""
-        if names or with_step:
+        if names or with_step or scalars:
             state = self.state
             states = [state[p] for p in params]
         else:
@@ -630,6 +657,20 @@ class Optimizer:
             for st in states:
                 if st.get("step", 0.0) != s0:
                     return False
+        shared = []
+        for n, init in scalars:
+            ts = []
+            for st in states:
+                if with_step:
+                    st.setdefault("step", 0.0)
+                ts.append(_scalar_state(st, n, init))
+            first = ts[0]._data
+            dt, value = first.dtype, float(first)
+            for t in ts:  # (a NaN never compares equal: such a group runs per parameter)
+                v = t._data
+                if v.dtype != dt or float(v) != value:
+                    return False
+            shared.append((first.copy(), ts))
         key = id(group)
         fg = self._flat.get(key)
         if fg is None or not fg.valid(params, states, names):
@@ -643,8 +684,12 @@ class Optimizer:
             self._flat[key] = fg
         g, t1, t2 = fg.scratch
         try:
-            np.concatenate([p.grad._data for p in params], axis=None, out=g, casting="same_kind")
-        except (ValueError, TypeError):
+            grads = [p.grad._data for p in params]
+            for p, ga in zip(params, grads):
+                if ga.shape != p._data.shape:  # (a transposed gradient has the right size)
+                    raise ValueError("gradient shape")
+            np.concatenate(grads, axis=None, out=g, casting="same_kind")
+        except (ValueError, TypeError, AttributeError):
             _check_grads(params)
             raise
         step = None
@@ -652,11 +697,14 @@ class Optimizer:
             step = float(s0) + 1.0
             for st in states:
                 st["step"] = step
-        bufs = list(fg.bufs)
+        bufs = list(fg.bufs) + [arr for arr, _ in shared]
         update(fg.flat, g, bufs, (t1, t2), step=step, **hyper)
         for i, (old, new) in enumerate(zip(fg.bufs, bufs)):
             if new is not old:
                 fg.adopt(i, new, states)
+        for arr, ts in shared:
+            for t in ts:
+                t._data[...] = arr
         for p in params:
             p._bump()
         return True

@@ -21,9 +21,10 @@ from . import (
     shape,
     sorting,
 )
-from ._registry import PUBLIC, REGISTRY, Op, install_methods, public
+from ._registry import PUBLIC, REGISTRY, Op, install_methods, public, with_out
 
-globals().update({name: p.fn for name, p in PUBLIC.items() if p.function})
+# each function takes ``out=`` (NOTE [ out= ] in _registry.py); the methods are the bare ops
+globals().update({name: with_out(name, p.fn) for name, p in PUBLIC.items() if p.function})
 __all__ = sorted(name for name, p in PUBLIC.items() if p.function)
 
 install_methods()

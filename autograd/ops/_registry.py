@@ -68,6 +68,10 @@ class Op:
     function, method, inplace, aliases
         How the op is exposed when it is itself the public function (see :func:`public`).
         Primitives that only a public wrapper calls (named ``foo_p``) leave them unset.
+    node_name : str or callable, optional
+        The ``grad_fn`` name PyTorch shows for the same operation (``'MmBackward0'``), or a rule
+        ``node_name(node) -> str`` reading ``node.shapes`` (None for a non-tensor input) and
+        ``node.kw``. Default: the op's name in CamelCase + ``'Backward0'``.
     """
 
     __slots__ = (
@@ -100,6 +104,7 @@ class Op:
         method=False,
         inplace=False,
         aliases=(),
+        node_name=None,
     ):
         self.name = name
         self.forward = forward
@@ -112,7 +117,9 @@ class Op:
         self.view = view
         self.differentiable = differentiable
         self.doc = None  # the public op's docstring (``autograd._docs``), see _OpDoc
-        self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        self.node_name = node_name or (
+            "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        )
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
         REGISTRY[name] = self
@@ -319,6 +326,84 @@ def public(
         return f
 
     return register if fn is None else register(fn)
+
+
+# NOTE [ out= ]
+# PyTorch's functions take ``out=``: the result is written into a given tensor, which is returned.
+# Every function that ``autograd.ops`` exports from :data:`PUBLIC` is wrapped once, here, by
+# :func:`with_out`; Tensor methods and operators call the ops directly, so their hot path never
+# sees the argument. As in PyTorch: an ``out`` of another shape is resized (with a warning when it
+# was not empty), the result must be castable to ``out``'s dtype (by category: no float into an
+# integer tensor), a tuple result needs a tuple of outs, and in grad mode no argument (nor ``out``)
+# may require grad, since the write is not recorded.
+
+
+def with_out(name: str, fn: Callable) -> Callable:
+    """``fn`` with PyTorch's ``out=`` keyword (NOTE [ out= ])."""
+
+    def function(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        return _write_out(name, fn, args, kwargs, out)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = getattr(fn, "__doc__", None) if not isinstance(fn, Op) else None
+    function.__wrapped__ = fn
+    return function
+
+
+def _requires_grad(v) -> bool:
+    if isinstance(v, Tensor):
+        return v._rg
+    if isinstance(v, (list, tuple)):
+        return any(isinstance(a, Tensor) and a._rg for a in v)
+    return False
+
+
+def _write_out(name, fn, args, kwargs, out):
+    outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(o).__name__}")
+    if _state.grad and (
+        any(_requires_grad(a) for a in args)
+        or any(_requires_grad(v) for v in kwargs.values())
+        or any(o._rg for o in outs)
+    ):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    r = fn(*args, **kwargs)
+    results = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+    if isinstance(r, (tuple, list)) != isinstance(out, (tuple, list)) or len(outs) != len(results):
+        want = f"a tuple of {len(results)} Tensors" if isinstance(r, (tuple, list)) else "a Tensor"
+        raise TypeError(f"{name}(): out must be {want} (the result's structure)")
+    for o, v in zip(outs, results):
+        vd = v._data if isinstance(v, Tensor) else np.asarray(v)
+        od = o._data
+        if _dt._category(vd.dtype) > _dt._category(od.dtype):
+            raise RuntimeError(
+                f"result type {vd.dtype} can't be cast to the desired output type {od.dtype}"
+            )
+        if od.shape != vd.shape:
+            if od.size:
+                import warnings
+
+                warnings.warn(
+                    f"An output with one or more elements was resized since it had shape "
+                    f"{list(od.shape)}, which does not match the required output shape "
+                    f"{list(vd.shape)}. This behavior is deprecated, and in a future PyTorch "
+                    "release outputs will not be resized unless they have zero elements. You "
+                    "can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                    "elements with t.resize_(0).",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            o._data = od = np.empty(vd.shape, dtype=od.dtype)
+        np.copyto(od, vd, casting="unsafe")
+        o._bump()
+    return out
 
 
 def install_methods(cls: type = Tensor) -> None:

@@ -34,7 +34,12 @@ def _sub_vjp_y(grad, ans, x, y):
     return neg(grad)
 
 
-sub_p = Op("sub", np.subtract, promote="arith").defvjp(_sub_vjp_x, _sub_vjp_y)
+sub_p = Op(
+    "sub",
+    np.subtract,
+    promote="arith",
+    node_name=lambda n: "RsubBackward1" if n.shapes[0] is None else "SubBackward0",
+).defvjp(_sub_vjp_x, _sub_vjp_y)
 
 
 def _mul_vjp_x(grad, ans, x, y):
@@ -157,6 +162,13 @@ def _may_be_zero(v):
 pow = Op(
     "pow",
     _pow_fwd,
+    node_name=lambda n: (
+        "PowBackward2"
+        if n.shapes[0] is None
+        else "PowBackward0"
+        if n.shapes[1] is None
+        else "PowBackward1"
+    ),
     save=(0, 1),
     save_out=True,
     promote="arith",
@@ -552,7 +564,7 @@ def _clamp_vjp(grad, ans, x, min=None, max=None):  # noqa: A002
     return mul(grad, le(x, max))
 
 
-clamp_p = Op("clamp", _clamp_fwd, save=(0,)).defvjp(_clamp_vjp)
+clamp_p = Op("clamp", _clamp_fwd, save=(0,), node_name="ClampBackward1").defvjp(_clamp_vjp)
 
 
 def _maximum_vjp_x(grad, ans, x, y):
@@ -614,7 +626,7 @@ def _cast_vjp(grad, ans, x, dtype):
     return grad  # the engine casts it back to x's dtype
 
 
-cast = Op("cast", _cast_fwd).defvjp(_cast_vjp)
+cast = Op("cast", _cast_fwd, node_name="ToCopyBackward0").defvjp(_cast_vjp)
 
 
 def _clone_fwd(x):

@@ -28,7 +28,20 @@ def _getitem_vjp(grad, ans, x, idx):
     return index_grad(grad, idx=idx, shape=x.shape)
 
 
-getitem_p = Op("getitem", _getitem_fwd, view=True).defvjp(_getitem_vjp)
+def _getitem_node_name(node) -> str:
+    # PyTorch applies an index left to right; its node is the last step that does something
+    for k in reversed(node.kw["idx"]):
+        if k is Ellipsis or k == slice(None):
+            continue
+        if k is None:
+            return "UnsqueezeBackward0"
+        return "SliceBackward0" if isinstance(k, slice) else "SelectBackward0"
+    return "AliasBackward0"
+
+
+getitem_p = Op("getitem", _getitem_fwd, view=True, node_name=_getitem_node_name).defvjp(
+    _getitem_vjp
+)
 
 
 def _is_basic(idx) -> bool:
@@ -140,8 +153,12 @@ def _normalize_index(t, key):
             continue
         if isinstance(k, Tensor):
             k = k._data
-        if isinstance(k, (list, tuple)):
+        if isinstance(k, range):  # logits[range(n), target]
+            k = np.arange(k.start, k.stop, k.step)
+        elif isinstance(k, (list, tuple)):
             k = np.asarray([v._data if isinstance(v, Tensor) else v for v in k])
+            if k.size == 0:
+                k = k.astype(np.int64)
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         if isinstance(k, np.ndarray):

@@ -58,9 +58,17 @@ def _matmul_vjp_b(grad, ans, a, b):
     return matmul_p(_mT(a), grad)
 
 
-matmul_p = Op("matmul", np.matmul, save_for=((1,), (0,)), promote="arith").defvjp(
-    _matmul_vjp_a, _matmul_vjp_b
-)
+def _matmul_node_name(node) -> str:
+    # PyTorch dispatches matmul by rank: mm, mv, dot (batched ranks show a view's name there)
+    ranks = tuple(len(s) for s in node.shapes)
+    names = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
+    names[3, 3] = "BmmBackward0"
+    return names.get(ranks, "MatmulBackward0")
+
+
+matmul_p = Op(
+    "matmul", np.matmul, save_for=((1,), (0,)), promote="arith", node_name=_matmul_node_name
+).defvjp(_matmul_vjp_a, _matmul_vjp_b)
 
 
 def _einsum_fwd(*ops, eq):

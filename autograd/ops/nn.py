@@ -41,9 +41,20 @@ def _linear_vjp_b(grad, ans, x, w, b=None):
     return sum_p(grad, axis=tuple(range(grad.ndim - 1)), keepdims=False)
 
 
-linear_p = Op("linear", _linear_fwd, save_for=((1,), (0,), ()), promote="arith").defvjp(
-    _linear_vjp_x, _linear_vjp_w, _linear_vjp_b
-)
+def _linear_node_name(node) -> str:
+    # PyTorch's linear on a matrix is addmm (mm without a bias); other ranks keep our name
+    if len(node.shapes[0]) == 2:
+        return "AddmmBackward0" if len(node.shapes) > 2 else "MmBackward0"
+    return "LinearBackward0"
+
+
+linear_p = Op(
+    "linear",
+    _linear_fwd,
+    save_for=((1,), (0,), ()),
+    promote="arith",
+    node_name=_linear_node_name,
+).defvjp(_linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
 
 
 def _softplus_fwd(x):
@@ -94,8 +105,9 @@ embedding_p = Op("embedding", _embedding_fwd, save=(1,)).defvjp(_embedding_vjp, 
 #     l_i = -m_i * sum_c a_ic * log_softmax(x_i)_c,
 #     a_ic = (1 - eps) * w[t_i] * [c == t_i] + eps / C * w_c,
 # with m_i = 0 for an ignored target; so dl_i/dx_i = m_i * (A_i * softmax(x_i) - a_i), where
-# A_i = sum_c a_ic. The reduction ('mean' divides by the summed weight of the kept targets,
-# PyTorch's rule) is done by the caller on the per-element losses.
+# A_i = sum_c a_ic. The reduction is part of the op, as in PyTorch's nll_loss (whose name its
+# grad_fn shows): 'sum' adds the l_i, 'mean' divides that by the summed weight w[t_i] of the kept
+# targets (PyTorch's rule); the VJP spreads the scalar gradient back over the elements.
 
 
 def _ce_coefs(target, weight, ignore_index, eps, c):
@@ -108,7 +120,22 @@ def _ce_coefs(target, weight, ignore_index, eps, c):
     return mask, t, coef_t, big_a
 
 
-def _cross_entropy_fwd(x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+def _ce_scale(target, weight, ignore_index, reduction):
+    """d(reduced loss)/d(l_i): 1 for 'sum', 1/(summed kept target weight) for 'mean'."""
+    if reduction == "sum":
+        return 1.0
+    mask = target != ignore_index
+    if weight is None:
+        denom = float(np.count_nonzero(mask))
+    else:
+        denom = float(np.sum(weight[np.where(mask, target, 0)][mask]))
+    with np.errstate(divide="ignore"):
+        return np.float64(1.0) / denom  # all targets ignored: nan loss, as in PyTorch
+
+
+def _cross_entropy_fwd(
+    x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="none"
+):
     lsm = x - np.amax(x, axis=1, keepdims=True)
     from .elementwise import _exp
 
@@ -121,13 +148,25 @@ def _cross_entropy_fwd(x, target, weight=None, ignore_index=-100, label_smoothin
         if weight is not None:
             lsm *= weight.reshape((1, c) + (1,) * (x.ndim - 2))
         out -= mask * (eps / c) * np.sum(lsm, axis=1)
-    return out.astype(x.dtype, copy=False)
+    if reduction != "none":
+        with np.errstate(invalid="ignore"):
+            out = np.sum(out) * _ce_scale(target, weight, ignore_index, reduction)
+    return np.asarray(out, dtype=x.dtype)
 
 
-def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, label_smoothing=0.0):
+def _cross_entropy_vjp(
+    grad, ans, x, target, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="none"
+):
     from .elementwise import mul, sub_p
     from .reduction import _softmax_fwd, softmax_p
+    from .shape import broadcast_to_p
 
+    if reduction != "none":  # the scalar gradient, spread over the per-element losses
+        g = grad * float(_ce_scale(target, weight, ignore_index, reduction))
+        if isinstance(g, np.ndarray):
+            grad = np.broadcast_to(g, target.shape)
+        else:
+            grad = broadcast_to_p(g, shape=tuple(target.shape))
     eps = label_smoothing
     c = x.shape[1]
     dt = x.dtype
@@ -155,7 +194,9 @@ def _cross_entropy_vjp(grad, ans, x, target, weight=None, ignore_index=-100, lab
     return sub_p(mul(mul(g, big), softmax_p(x, axis=1)), mul(g, a))
 
 
-cross_entropy_p = Op("cross_entropy", _cross_entropy_fwd, save=(0,)).defvjp(_cross_entropy_vjp)
+cross_entropy_p = Op(
+    "cross_entropy", _cross_entropy_fwd, save=(0,), node_name="NllLossBackward0"
+).defvjp(_cross_entropy_vjp)
 
 
 # GELU is fused: composed it is five elementwise passes forward and more backward (it sits in
@@ -274,3 +315,120 @@ def _bce_logits_vjp_pw(grad, ans, x, t, pw=None):
 bce_with_logits_p = Op(
     "binary_cross_entropy_with_logits", _bce_logits_fwd, save=(0, 1, 2), promote="arith"
 ).defvjp(_bce_logits_vjp_x, _bce_logits_vjp_t, _bce_logits_vjp_pw)
+
+
+# ---------------------------------------------------------------------------------------------
+# CTC loss
+#
+# NOTE [ CTC ]
+# ``ctc_loss(log_probs (T, N, C), targets (N, S) padded, lengths)`` returns each sequence's
+# negative log-likelihood ``(N,)``. Over the extended labels l' = (blank, l1, blank, ..., blank)
+# (length L = 2 S + 1) the forward variables alpha[t, s] and backward variables beta[t, s] (both
+# including the emission at (t, s)) run in log space, vectorised over the batch and s; the
+# gradient with respect to log_probs[t, n, c] is minus the posterior probability that the path
+# sits on a label c at step t: -sum_{s: l'_s = c} exp(alpha + beta - log_probs[t, c] + nll).
+# (PyTorch's kernel returns that plus exp(log_probs), the gradient for a log_softmax input; both
+# agree once composed with log_softmax. This one is the true partial derivative.)
+
+
+def _ctc_ext(targets, blank):
+    n, s = targets.shape
+    ext = np.full((n, 2 * s + 1), blank, dtype=np.int64)
+    ext[:, 1::2] = targets
+    # the skip transition s-2 -> s is allowed onto a label that differs from the one before
+    skip = np.zeros(ext.shape, dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    return ext, skip
+
+
+def _lse(*xs):
+    m = xs[0]
+    for x in xs[1:]:
+        m = np.maximum(m, x)
+    safe = np.where(np.isfinite(m), m, 0.0)
+    tot = sum(np.exp(x - safe) for x in xs)
+    with np.errstate(divide="ignore"):
+        return np.log(tot) + safe
+
+
+def _ctc_alpha_beta(lp, targets, input_lengths, target_lengths, blank, need_beta):
+    T, N, C = lp.shape
+    ext, skip = _ctc_ext(targets, blank)
+    L = ext.shape[1]
+    ninf = -np.inf
+    valid = np.arange(L)[None, :] < (2 * target_lengths + 1)[:, None]  # (N, L)
+    em = np.take_along_axis(lp, np.broadcast_to(ext[None], (T, N, L)), axis=2)  # (T, N, L)
+    em = np.where(valid[None], em, ninf)
+    alpha = np.full((T, N, L), ninf, dtype=lp.dtype)
+    if T:
+        alpha[0, :, 0] = em[0, :, 0]
+        if L > 1:
+            alpha[0, :, 1] = np.where(target_lengths > 0, em[0, :, 1], ninf)
+    pad1 = np.full((N, 1), ninf, dtype=lp.dtype)
+    pad2 = np.full((N, 2), ninf, dtype=lp.dtype)
+    for t in range(1, T):
+        a = alpha[t - 1]
+        a1 = np.concatenate([pad1, a[:, :-1]], axis=1)
+        a2 = np.where(skip, np.concatenate([pad2, a[:, :-2]], axis=1), ninf)
+        alpha[t] = _lse(a, a1, a2) + em[t]
+    last = np.clip(input_lengths - 1, 0, max(T - 1, 0))
+    b_idx = np.arange(N)
+    end1 = 2 * target_lengths
+    end0 = np.maximum(end1 - 1, 0)
+    if T:
+        aT = alpha[last, b_idx]
+        ll = _lse(aT[b_idx, end1], np.where(target_lengths > 0, aT[b_idx, end0], ninf))
+    else:
+        ll = np.zeros(N, dtype=lp.dtype)
+    ll = np.where(input_lengths > 0, ll, np.where(target_lengths == 0, 0.0, ninf))
+    if not need_beta:
+        return -ll, None, None, ext
+    beta = np.full((T, N, L), ninf, dtype=lp.dtype)
+    skip_next = np.zeros(ext.shape, dtype=bool)  # s -> s+2 allowed
+    skip_next[:, :-2] = skip[:, 2:]
+    for t in range(T - 1, -1, -1):
+        if t < T - 1:
+            b = beta[t + 1]
+            b1 = np.concatenate([b[:, 1:], pad1], axis=1)
+            b2 = np.where(skip_next, np.concatenate([b[:, 2:], pad2], axis=1), ninf)
+            rec = _lse(b, b1, b2) + em[t]
+        else:
+            rec = np.full((N, L), ninf, dtype=lp.dtype)
+        start = input_lengths - 1 == t  # sequences whose last step is t
+        init = np.full((N, L), ninf, dtype=lp.dtype)
+        init[b_idx, end1] = em[t, b_idx, end1]
+        init[b_idx, end0] = np.where(target_lengths > 0, em[t, b_idx, end0], init[b_idx, end0])
+        alive = (t < input_lengths - 1)[:, None]
+        beta[t] = np.where(start[:, None], init, np.where(alive, rec, ninf))
+    return -ll, alpha, beta, ext
+
+
+def _ctc_fwd(lp, targets, input_lengths, target_lengths, blank, zero_infinity):
+    nll = _ctc_alpha_beta(lp, targets, input_lengths, target_lengths, blank, False)[0]
+    if zero_infinity:
+        nll = np.where(np.isinf(nll), 0.0, nll)
+    return nll.astype(lp.dtype, copy=False)
+
+
+def _ctc_vjp(grad, ans, lp, targets, input_lengths, target_lengths, blank, zero_infinity):
+    from .elementwise import mul
+
+    if type(lp) is not np.ndarray:
+        raise RuntimeError("ctc_loss: double backward (create_graph=True) is not supported")
+    nll, alpha, beta, ext = _ctc_alpha_beta(lp, targets, input_lengths, target_lengths, blank, True)
+    T, N, C = lp.shape
+    em = np.take_along_axis(lp, np.broadcast_to(ext[None], (T, N, ext.shape[1])), axis=2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        post = np.exp(alpha + beta - em + nll[None, :, None])  # (T, N, L)
+        post = np.where(np.isfinite(alpha + beta), post, 0.0)
+        if not zero_infinity:
+            post = np.where(np.isinf(nll)[None, :, None], np.nan, post)
+    onehot = np.zeros((N, ext.shape[1], C), dtype=lp.dtype)
+    np.put_along_axis(onehot, ext[:, :, None], 1.0, axis=2)
+    g = -np.einsum("tns,nsc->tnc", post, onehot)
+    if zero_infinity:
+        g = np.where(np.isinf(nll)[None, :, None], 0.0, g)
+    return mul(reshape_p(grad, shape=(1, N, 1)), g.astype(lp.dtype, copy=False))
+
+
+ctc_loss_p = Op("ctc_loss", _ctc_fwd, save=(0,)).defvjp(_ctc_vjp)

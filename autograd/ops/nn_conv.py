@@ -82,8 +82,17 @@ def _conv2d_input_grad_fwd(gy, w, stride, padding, dilation, groups, xshape):
     wg = w.reshape(groups, o // groups, cg * kh * kw)
     gyg = gy.reshape(n, groups, o // groups, ho * wo)
     dcols = np.matmul(wg.swapaxes(-1, -2), gyg).reshape(n, c, kh, kw, ho, wo)
+    return _col2im(dcols, (h, wd), stride, padding, dilation)
+
+
+def _col2im(dcols, hw, stride, padding, dilation):
+    """The adjoint of im2col: add ``dcols`` (N, C, kh, kw, Ho, Wo) back onto the (N, C, H, W)
+    positions each window element was read from (one vectorised add per kernel position)."""
+    n, c, kh, kw, ho, wo = dcols.shape
+    h, wd = hw
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)
-    for i in range(kh):  # col2im: one vectorised add per kernel position
+    for i in range(kh):
         for j in range(kw):
             r0, c0 = i * dh, j * dw
             xp[:, :, r0 : r0 + sh * (ho - 1) + 1 : sh, c0 : c0 + sw * (wo - 1) + 1 : sw] += dcols[
@@ -122,9 +131,13 @@ def _conv2d_vjp_b(grad, ans, x, w, b=None, **kw):
     return sum_p(grad, axis=(0, 2, 3))
 
 
-conv2d_p = Op("conv2d", _conv2d_fwd, save_for=((1,), (0,), ()), promote="arith").defvjp(
-    _conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b
-)
+conv2d_p = Op(
+    "conv2d",
+    _conv2d_fwd,
+    save_for=((1,), (0,), ()),
+    promote="arith",
+    node_name="ConvolutionBackward0",
+).defvjp(_conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b)
 
 
 def _input_grad_vjp_gy(grad, ans, gy, w, xshape, **kw):
@@ -151,6 +164,46 @@ def _weight_grad_vjp_gy(grad, ans, x, gy, wshape, **kw):
 conv2d_weight_grad_p = Op(
     "conv2d_weight_grad", _conv2d_weight_grad_fwd, save_for=((1,), (0,))
 ).defvjp(_weight_grad_vjp_x, _weight_grad_vjp_gy)
+
+
+# ---------------------------------------------------------------------------------------------
+# unfold (im2col) and fold (col2im): a linear map and its adjoint, each the other's VJP
+#   cols = unfold(x): (N, C, H, W) -> (N, C * kh * kw, L), PyTorch's ``F.unfold`` layout
+#   x = fold(cols):   (N, C * kh * kw, L) -> (N, C, H, W), overlapping windows summed
+
+
+def _unfold_fwd(x, kernel, dilation, padding, stride):
+    kh, kw = kernel
+    cols, ho, wo = _cols(x, kh, kw, stride, padding, dilation, 1)
+    return cols.reshape(x.shape[0], -1, ho * wo)
+
+
+def _fold_blocks(hw, kernel, dilation, padding, stride):
+    """Number of sliding blocks along each spatial dim."""
+    return tuple(
+        (hw[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
+        for i in range(2)
+    )
+
+
+def _fold_fwd(cols, kernel, dilation, padding, stride, out_hw):
+    kh, kw = kernel
+    ho, wo = _fold_blocks(out_hw, kernel, dilation, padding, stride)
+    n, ckk = cols.shape[:2]
+    d = cols.reshape(n, ckk // (kh * kw), kh, kw, ho, wo)
+    return _col2im(d, out_hw, stride, padding, dilation)
+
+
+def _unfold_vjp(grad, ans, x, **kw):
+    return fold_p(grad, out_hw=tuple(x.shape[2:]), **kw)
+
+
+def _fold_vjp(grad, ans, cols, out_hw, **kw):
+    return unfold_p(grad, **kw)
+
+
+unfold_p = Op("im2col", _unfold_fwd).defvjp(_unfold_vjp)
+fold_p = Op("col2im", _fold_fwd).defvjp(_fold_vjp)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +254,9 @@ def _avg_pool2d_vjp(grad, ans, x, **kw):
     return avg_pool2d_grad_p(grad, in_hw=tuple(x.shape[2:]), **kw)
 
 
-avg_pool2d_p = Op("avg_pool2d", _avg_pool2d_fwd).defvjp(_avg_pool2d_vjp)
+avg_pool2d_p = Op("avg_pool2d", _avg_pool2d_fwd, node_name="AvgPool2DBackward0").defvjp(
+    _avg_pool2d_vjp
+)
 
 
 def _avg_pool2d_grad_vjp(grad, ans, gy, in_hw, **kw):

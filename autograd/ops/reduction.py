@@ -45,7 +45,11 @@ def _mean_vjp(grad, ans, x, axis=None, keepdims=False):
     return div_p(_unreduce(grad, x.shape, axis, keepdims), _count(x.shape, axis))
 
 
-mean_p = Op("mean", _mean_fwd).defvjp(_mean_vjp)
+mean_p = Op(
+    "mean",
+    _mean_fwd,
+    node_name=lambda n: "MeanBackward0" if n.kw.get("axis") is None else "MeanBackward1",
+).defvjp(_mean_vjp)
 
 
 def _prod_fwd(x, axis=None, keepdims=False):
@@ -141,7 +145,9 @@ def _norm2_vjp(grad, ans, x, axis=None, keepdims=False):
     return mul(_unreduce(grad, x.shape, axis, keepdims), where_p(eq(n, 0), 0.0, div_p(x, safe)))
 
 
-norm2_p = Op("norm2", _norm2_fwd, save=(0,), save_out=True).defvjp(_norm2_vjp)
+norm2_p = Op(
+    "norm2", _norm2_fwd, save=(0,), save_out=True, node_name="LinalgVectorNormBackward0"
+).defvjp(_norm2_vjp)
 
 
 def _logsumexp_fwd(x, axis, keepdims=False):

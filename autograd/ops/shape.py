@@ -29,7 +29,19 @@ def _reshape_vjp(grad, ans, x, shape):
     return reshape_p(grad, shape=x.shape)
 
 
-reshape_p = Op("reshape", _reshape_fwd, view=True).defvjp(_reshape_vjp)
+def _reshape_node_name(node) -> str:
+    # PyTorch's reshape of a contiguous tensor is a view; one inserted 1 is unsqueeze
+    old, new = tuple(node.shapes[0]), tuple(node.kw["shape"])
+    if len(new) == len(old) + 1 and any(
+        new[i] == 1 and new[:i] + new[i + 1 :] == old for i in range(len(new))
+    ):
+        return "UnsqueezeBackward0"
+    return "ViewBackward0"
+
+
+reshape_p = Op("reshape", _reshape_fwd, view=True, node_name=_reshape_node_name).defvjp(
+    _reshape_vjp
+)
 
 
 def _broadcast_to_fwd(x, shape):
@@ -40,7 +52,9 @@ def _broadcast_to_vjp(grad, ans, x, shape):
     return sum_to(grad, shape=x.shape)
 
 
-broadcast_to_p = Op("broadcast_to", _broadcast_to_fwd, view=True).defvjp(_broadcast_to_vjp)
+broadcast_to_p = Op(
+    "broadcast_to", _broadcast_to_fwd, view=True, node_name="ExpandBackward0"
+).defvjp(_broadcast_to_vjp)
 
 
 def _sum_to_fwd(x, shape):
@@ -70,7 +84,17 @@ def _permute_vjp(grad, ans, x, dims):
     return permute_p(grad, dims=tuple(np.argsort(dims)))
 
 
-permute_p = Op("permute", _permute_fwd, view=True).defvjp(_permute_vjp)
+def _permute_node_name(node) -> str:
+    # transpose and permute are one op here: a single swap is named as transpose (the common
+    # call); PyTorch names an explicit permute((0, 2, 1)) PermuteBackward0
+    dims = tuple(node.kw["dims"])
+    moved = [i for i, d in enumerate(dims) if d != i]
+    return "TransposeBackward0" if len(moved) == 2 else "PermuteBackward0"
+
+
+permute_p = Op("permute", _permute_fwd, view=True, node_name=_permute_node_name).defvjp(
+    _permute_vjp
+)
 
 
 def _cat_fwd(*xs, axis):
@@ -325,7 +349,11 @@ def _sum_vjp(grad, ans, x, axis=None, keepdims=False, dtype=None):
     return _unreduce(grad, x.shape, axis, keepdims)
 
 
-sum_p = Op("sum", _sum_fwd).defvjp(_sum_vjp)
+sum_p = Op(
+    "sum",
+    _sum_fwd,
+    node_name=lambda n: "SumBackward0" if n.kw.get("axis") is None else "SumBackward1",
+).defvjp(_sum_vjp)
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import autograd as ag
+from autograd.distributed._group import _group
 
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._functions import SyncBatchNormFunction
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm"]
 
 
 class _BatchNorm(Module):
@@ -65,7 +67,7 @@ class _BatchNorm(Module):
                 init.zeros_(self.bias)
 
     def forward(self, input):  # noqa: A002
-        if input.ndim not in self._dims:
+        if self._dims is not None and input.ndim not in self._dims:
             raise ValueError(
                 f"expected {' or '.join(f'{d}D' for d in self._dims)} input (got "
                 f"{input.ndim}D input)"
@@ -117,3 +119,88 @@ class BatchNorm2d(_BatchNorm):
     """Over ``(N, C, H, W)``."""
 
     _dims = (4,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization with statistics over the whole global batch (all ranks).
+
+    Over ``(N, C, *)``. In training inside a process group of more than one rank, mean and
+    variance are those of the union of every rank's batch, and backward flows through them
+    (NOTE [ SyncBatchNorm ] in ``_functions.py``); otherwise it is exactly ``BatchNorm``.
+    Convert a model's BatchNorm layers with :meth:`convert_sync_batchnorm`.
+    """
+
+    _dims = None  # any input of 2 or more dims
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group=None,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype)
+        self.process_group = process_group
+
+    def forward(self, input):  # noqa: A002
+        from autograd import distributed as dist
+
+        if input.ndim < 2:
+            raise ValueError(f"expected at least 2D input (got {input.ndim}D input)")
+        need_sync = self.training and dist.is_initialized()
+        if need_sync:
+            pg = _group(self.process_group, "SyncBatchNorm")
+            need_sync = pg.size() > 1
+        if not need_sync:
+            return super().forward(input)
+        if input.shape[1] != self.num_features:
+            raise RuntimeError(
+                f"SyncBatchNorm: expected input with {self.num_features} channels "
+                f"(num_features), got shape {tuple(input.shape)}"
+            )
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.numpy()[...] += 1
+            self.num_batches_tracked._bump()
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        keep = self.track_running_stats
+        return SyncBatchNormFunction.apply(
+            input,
+            self.weight,
+            self.bias,
+            self.running_mean if keep else None,
+            self.running_var if keep else None,
+            self.eps,
+            factor,
+            pg,
+        )
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
+        """Replace every ``BatchNorm*d`` in ``module`` (itself included) by a
+        :class:`SyncBatchNorm` that shares its parameters and buffers; returns the result."""
+        out = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            out = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+            )
+            if module.affine:
+                out.weight = module.weight
+                out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out

@@ -12,14 +12,15 @@ dict lookup and reading an ordinary attribute costs nothing extra.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 import numpy as np
 
 from autograd import dtypes as _dt
+from autograd.devices import _check_device, parse_to
 from autograd.grad_mode import _state, no_grad
+from autograd.hooks import RemovableHandle
 from autograd.tensor import Tensor
 
 from ..parameter import Buffer, Parameter
@@ -38,26 +39,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, *hooks_dicts) -> None:
-        self.hooks_dicts = hooks_dicts
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        for d in self.hooks_dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def _addindent(s_: str, num_spaces: int) -> str:
@@ -511,22 +492,8 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """``to(dtype)``, ``to(device)``, ``to(tensor)`` or ``to(device, dtype)``: cast the
-        floating-point parameters and buffers in place; ``'cpu'`` is the only device."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() received an invalid combination of arguments: {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or a is None or type(a).__name__ == "device":
-                device = a
-            else:
-                dtype = a
-        if device is not None and not str(device).startswith("cpu"):
-            raise RuntimeError(f"ndgrad runs on the CPU only; got device {device!r}")
+        floating-point parameters and buffers in place; a device other than the CPU raises."""
+        dtype, _ = parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
         dtype = _dt.to_dtype(dtype)
@@ -557,8 +524,9 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        """Raises: there is no GPU support."""
-        raise RuntimeError("ndgrad runs on the CPU only; cuda() is not available")
+        """Raises: ndgrad runs on the CPU (NOTE [ One device ] in ``autograd/devices.py``)."""
+        _check_device("cuda" if device is None else device, "Module.cuda()")
+        return self
 
     def share_memory(self) -> Module:
         """``self`` (a no-op here)."""

@@ -31,6 +31,12 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
+def _is_packed(x):
+    from ..utils.rnn import PackedSequence
+
+    return isinstance(x, PackedSequence)
+
+
 def _empty(shape, dtype):
     return Parameter(ag.empty(*shape, dtype=dtype))
 
@@ -243,7 +249,7 @@ class RNNBase(Module):
         self._check_hidden(hx, self._expected_hidden(batch), "hidden")
         return hx
 
-    def _run(self, x, hx):
+    def _run(self, x, hx, lengths=None):
         return _rnn(
             self.mode,
             x,
@@ -254,7 +260,42 @@ class RNNBase(Module):
             self.dropout,
             self.training,
             self.bidirectional,
+            lengths,
         )
+
+    def _forward_packed(self, packed, hx):
+        """Run over a :class:`~nn.utils.rnn.PackedSequence`; returns ``(PackedSequence,
+        h_n)`` with ``h_n`` (``(h_n, c_n)`` for the LSTM) in the caller's batch order, taken
+        at each sequence's last step."""
+        from ..utils.rnn import PackedSequence, _pad_sorted, _table
+
+        self._check_input(packed.data)
+        x, lengths = _pad_sorted(packed)  # (T, B, in), sorted by decreasing length
+        batch = x.shape[1]
+        srt = packed.sorted_indices
+        srt = None if srt is None else srt.numpy().astype(np.int64)
+        uns = packed.unsorted_indices
+        uns = None if uns is None else uns.numpy().astype(np.int64)
+        lstm = self.mode == "LSTM"
+        expected = self._expected_hidden(batch)
+        if hx is None:
+            hx = (self._zeros(x, batch), self._zeros(x, batch)) if lstm else self._zeros(x, batch)
+        else:
+            hs = hx if lstm else (hx,)
+            for i, h in enumerate(hs):
+                self._check_hidden(h, expected, f"hidden[{i}]" if lstm else "hidden")
+            if srt is not None:
+                hs = tuple(h[:, srt] for h in hs)
+            hx = hs if lstm else hs[0]
+        out, hn = self._run(x, hx, lengths)
+        table = _table(packed.batch_sizes.numpy())
+        tt, bb = np.nonzero(table >= 0)
+        data = out[tt, bb]
+        if uns is not None:
+            hn = tuple(h[:, uns] for h in hn) if lstm else hn[:, uns]
+        return PackedSequence(
+            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        ), hn
 
     def forward(self, input, hx=None):  # noqa: A002
         """Run the layer over a sequence.
@@ -272,6 +313,8 @@ class RNNBase(Module):
         -------
         ``(output, h_n)``: output ``(L, N, D * H)`` (batch first if so built), h_n like hx.
         """
+        if _is_packed(input):
+            return self._forward_packed(input, hx)
         self._check_input(input)
         x, batched = self._time_major(input)
         hx = self._prepare_hx(hx, batched, x.shape[1], input)
@@ -322,6 +365,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def forward(self, input, hx=None):  # noqa: A002
+        if _is_packed(input):
+            return self._forward_packed(input, hx)
         self._check_input(input)
         x, batched = self._time_major(input)
         batch = x.shape[1]

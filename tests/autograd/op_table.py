@@ -105,6 +105,7 @@ ALL_ROW_MODULES = [
     "tests.nn.rows_layers",
     "tests.nn.rows_conv",
     "tests.nn.rows_rnn",
+    "tests.nn.rows_extra",
 ]
 
 

@@ -121,6 +121,97 @@ def test_backward_inputs_restricts_accumulation():
     assert a.grad.item() == 2.0 and b.grad is None
 
 
+def test_leaf_contributions_are_summed_before_accumulating():
+    """AccumulateGrad: within one backward a leaf's contributions are summed, then added to
+    ``.grad`` once, so two retained passes give exactly twice one pass, bit for bit."""
+    rng = np.random.default_rng(0)
+    x = ag.tensor(rng.standard_normal(64).astype(np.float32), requires_grad=True)
+    w = ag.tensor(rng.standard_normal((64, 64)).astype(np.float32) * 1e3, requires_grad=True)
+    y = (x * 1e-3).sum() + (w @ x).sum() + (x.sin() * 7.1).sum() + (x * x * 3.3).sum()
+    y.backward(retain_graph=True)
+    once_x, once_w = x.grad.numpy().copy(), w.grad.numpy().copy()
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * once_x)
+    np.testing.assert_array_equal(w.grad.numpy(), 2 * once_w)
+    y.backward()
+    assert np.array_equal(x.grad.numpy(), 2 * once_x + once_x)
+
+
+def test_leaf_hook_runs_once_on_the_summed_gradient():
+    x = leaf(1.0, 2.0)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    (x * 2 + x * 3 + x).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [6.0, 6.0])
+    (g,) = ag.grad((x * 2 + x).sum(), x)  # grad() runs a leaf's hooks too, as in PyTorch
+    assert len(seen) == 2
+    np.testing.assert_array_equal(seen[1], [3.0, 3.0])
+
+
+def test_leaf_hook_return_value_replaces_the_summed_gradient():
+    x = leaf(1.0, 2.0)
+    x.register_hook(lambda g: g * 10)
+    (x * 2 + x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [30.0, 30.0])
+    (g,) = ag.grad((x * 2).sum(), x)
+    np.testing.assert_array_equal(g.numpy(), [20.0, 20.0])
+
+
+def test_fresh_grad_aliases_nothing_when_summed_or_passed_through():
+    a, b = leaf(1.0, 2.0), leaf(3.0, 4.0)
+    root = np.ones(2)
+    (a + b + a).backward(ag.tensor(root))
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    assert not np.shares_memory(b.grad.numpy(), root)
+    for g in (a.grad.numpy(), b.grad.numpy()):
+        assert g.flags.c_contiguous and g.flags.writeable
+    a.grad.add_(1.0)
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(root, [1.0, 1.0])
+
+
+def test_post_accumulate_grad_hook_sees_the_updated_grad():
+    p = leaf(1.0, 2.0)
+    seen = []
+    h = p.register_post_accumulate_grad_hook(lambda t: seen.append((t is p, t.grad.numpy().copy())))
+    (p * p + p).sum().backward()  # one call per backward, after .grad holds the whole sum
+    assert len(seen) == 1 and seen[0][0]
+    np.testing.assert_array_equal(seen[0][1], [3.0, 5.0])
+    (p * 2).sum().backward()
+    np.testing.assert_array_equal(seen[1][1], [5.0, 7.0])
+    ag.grad((p * 2).sum(), p)  # grad() does not accumulate, so no post-accumulate hook
+    assert len(seen) == 2
+    h.remove()
+    (p * 2).sum().backward()
+    assert len(seen) == 2
+
+
+def test_post_accumulate_grad_hook_only_on_leaves_requiring_grad():
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (leaf(1.0) * 2).register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ag.tensor([1.0]).register_post_accumulate_grad_hook(lambda t: None)
+
+
+def test_retained_grad_accumulates_across_backwards():
+    x = leaf(1.0, 2.0)
+    y = x * 2
+    y.retain_grad()
+    z = (y * 3).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [6.0, 6.0])
+
+
+def test_backward_inputs_may_be_non_leaf():
+    a = leaf(1.0, 2.0)
+    b = a * 2
+    (b * b).sum().backward(inputs=[b])
+    np.testing.assert_array_equal(b.grad.numpy(), [4.0, 8.0])
+    assert a.grad is None
+
+
 # -- autograd.grad and higher order ------------------------------------------------------------
 def test_grad_returns_and_does_not_accumulate():
     x = leaf(1.0, 2.0)

@@ -52,8 +52,8 @@ def test_dot_structure_of_an_mlp():
     by_label = {v: k for k, v in labels.items()}
     # the output, the backward nodes, one AccumulateGrad per parameter, the named leaves
     assert sorted(v for v in labels.values() if "Backward" in v) == [
-        "LinearBackward0",
-        "LinearBackward0",
+        "AddmmBackward0",
+        "AddmmBackward0",
         "ReluBackward0",
         "SumBackward0",
     ]
@@ -63,11 +63,11 @@ def test_dot_structure_of_an_mlp():
         assert label in by_label, label
         leaf = by_label[label]
         assert "lightblue" in nodes[leaf]
-        # leaf -> AccumulateGrad -> LinearBackward0
+        # leaf -> AccumulateGrad -> AddmmBackward0
         (acc,) = [b for a, b, _ in edges if a == leaf]
         assert labels[acc] == "AccumulateGrad"
         (consumer,) = [b for a, b, _ in edges if a == acc]
-        assert labels[consumer] == "LinearBackward0"
+        assert labels[consumer] == "AddmmBackward0"
     out = [k for k, v in nodes.items() if "darkolivegreen1" in v]
     assert len(out) == 1 and labels[out[0]] == " ()"
     # the output is fed by SumBackward0, and every edge joins declared nodes
@@ -75,7 +75,7 @@ def test_dot_structure_of_an_mlp():
     assert all(a in nodes and b in nodes for a, b, _ in edges)
     # the chain Linear -> Relu -> Linear -> Sum
     relu = by_label["ReluBackward0"]
-    assert [labels[b] for a, b, _ in edges if a == relu] == ["LinearBackward0"]
+    assert [labels[b] for a, b, _ in edges if a == relu] == ["AddmmBackward0"]
     assert "orange" not in src  # no saved tensors unless asked
 
 
@@ -91,7 +91,7 @@ def test_dot_shows_saved_tensors_and_attributes():
     for k in saved:
         (e,) = [e for e in edges if e[0] == k]
         assert "dotted" in e[2]
-    assert any(v.startswith("SumBackward0\n") and "axis: (1,)" in v for v in labels.values())
+    assert any(v.startswith("SumBackward1\n") and "axis: (1,)" in v for v in labels.values())
     # an unnamed leaf is labelled by its shape
     assert " (2, 3)" in labels.values()
 
@@ -141,7 +141,7 @@ def test_render(tmp_path, fmt):
     data = open(path, "rb").read()
     assert path.endswith(f"g.{fmt}")
     if fmt == "svg":
-        assert b"<svg" in data and b"LinearBackward0" in data and b"0.weight" in data
+        assert b"<svg" in data and b"AddmmBackward0" in data and b"0.weight" in data
     else:
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
 
