@@ -20,7 +20,12 @@ _SEEN: set[int] = set()
 
 
 def add_docstr(obj, doc: str, name: str = "") -> None:
-    """Give ``obj`` (an op, a function or a property) the docstring ``doc`` if it has none."""
+    """Give ``obj`` (an op, a function or a property) the docstring ``doc`` if it has none.
+
+    For a public function wrapped for ``out=`` (NOTE [ out= ]), the docstring goes to the op or
+    function it wraps, which is also the Tensor method; :func:`install` copies it to the
+    wrappers."""
+    obj = getattr(obj, "__wrapped__", obj)
     if id(obj) in _SEEN:  # an alias (``autograd.absolute is autograd.abs``): documented already
         return
     _SEEN.add(id(obj))
@@ -346,3 +351,10 @@ def install() -> None:
     for name, doc in TENSOR.items():
         if name in vars(Tensor):
             add_docstr(vars(Tensor)[name], doc, f"Tensor.{name}")
+    # the ``out=`` wrappers were made before the docstrings above: give them their op's
+    for name in autograd.ops.__all__:
+        wrapper = getattr(autograd.ops, name)
+        base = getattr(wrapper, "__wrapped__", None)
+        if base is not None and not (wrapper.__doc__ or "").strip():
+            if not isinstance(base, Op) or base.doc is not None:
+                wrapper.__doc__ = base.__doc__

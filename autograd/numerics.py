@@ -162,6 +162,7 @@ def set_num_interop_threads(num: builtins.int) -> None:
 
 
 def get_num_interop_threads() -> builtins.int:
+    """Always 1: ndgrad runs no inter-op thread pool."""
     return 1
 
 
@@ -182,8 +183,10 @@ def use_deterministic_algorithms(mode: builtins.bool, *, warn_only: builtins.boo
 
 
 def are_deterministic_algorithms_enabled() -> builtins.bool:
+    """Whether :func:`use_deterministic_algorithms` was switched on."""
     return _deterministic
 
 
 def is_deterministic_algorithms_warn_only_enabled() -> builtins.bool:
+    """The ``warn_only`` flag given to :func:`use_deterministic_algorithms`."""
     return _warn_only

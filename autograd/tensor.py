@@ -87,6 +87,7 @@ class Tensor:
 
     @property
     def is_cpu(self) -> bool:
+        """Always True: tensors live on the CPU."""
         return True
 
     def get_device(self) -> int:

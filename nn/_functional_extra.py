@@ -71,6 +71,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    """In-place :func:`threshold`: ``input`` where ``input > threshold``, else ``value``."""
     out = globals()["threshold"](input, threshold, value)
     with _ag.no_grad():
         input.copy_(out)
@@ -464,10 +465,12 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 
 
 def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
+    """Nearest-neighbour upsampling: ``interpolate(..., mode='nearest')``."""
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
+    """Bilinear upsampling with ``align_corners=True`` (``interpolate``)."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 

@@ -95,28 +95,31 @@ def _tensor_entries() -> list[str]:
 
 
 def _kind(obj) -> str:
+    if obj is np.dtype or isinstance(obj, np.dtype):
+        return "dtype"
     if inspect.isclass(obj):
         return "class"
-    if isinstance(obj, (np.dtype, type(np.dtype))):
-        return "dtype"
     if callable(obj):
         return "function"
     return "data"
 
 
 def _primary_names(mod, names) -> dict[str, str]:
-    """``{alias: primary}`` for names bound to the same callable as another public name: the
-    primary is the object's own name (an op's ``name``, a function's ``__name__``)."""
+    """``{alias: primary}`` for names bound to the same callable as another public name (or to
+    wrappers of the same one): the primary is the callable's own name (a function's
+    ``__name__``, an op's ``name``)."""
     by_obj: dict[int, list[str]] = {}
     for n in names:
         obj = getattr(mod, n)
         if callable(obj) and not inspect.isclass(obj):
-            by_obj.setdefault(id(obj), []).append(n)
+            # ``autograd.<name>`` wraps its op for ``out=``, one wrapper per name
+            by_obj.setdefault(id(getattr(obj, "__wrapped__", obj)), []).append(n)
     out = {}
     for group in by_obj.values():
         if len(group) < 2:
             continue
         obj = getattr(mod, group[0])
+        obj = getattr(obj, "__wrapped__", obj)
         own = getattr(obj, "__name__", None) or getattr(obj, "name", None)
         primary = own if own in group else group[0]
         out.update({n: primary for n in group if n != primary})
@@ -159,8 +162,17 @@ def _page(modname: str, desc: str) -> str:
                 ]
             elif kind == "function":
                 lines += [f".. autofunction:: {full}", ""]
+            elif kind == "dtype" and obj is np.dtype:
+                lines += [
+                    f".. py:data:: {n}",
+                    "",
+                    "    ``numpy.dtype``, the class of the dtypes.",
+                    "",
+                ]
             elif kind == "dtype":
                 lines += [f".. py:data:: {n}", "", f"    ``numpy.{obj!r}``.", ""]
+            elif isinstance(obj, (int, float, type(None))):
+                lines += [f".. py:data:: {n}", "", f"    ``{obj!r}``.", ""]
             else:
                 text = (type(obj).__doc__ or "").strip().split("\n")[0]
                 lines += [f".. py:data:: {n}", "", f"    A ``{type(obj).__name__}``. {text}", ""]

@@ -57,5 +57,7 @@ class AlphaDropout(_DropoutNd):
 
 
 class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels (:func:`nn.functional.feature_alpha_dropout`)."""
+
     def forward(self, input):  # noqa: A002
         return F.feature_alpha_dropout(input, self.p, self.training)

@@ -87,6 +87,8 @@ class _ZeroPadNd(_ConstantPadNd):
 
 
 class ZeroPad1d(_ZeroPadNd):
+    """Zero padding of the last dim: ``(left, right)``."""
+
     _n = 1
 
 
@@ -97,6 +99,8 @@ class ZeroPad2d(_ZeroPadNd):
 
 
 class ZeroPad3d(_ZeroPadNd):
+    """Zero padding of the last three dims: ``(left, right, top, bottom, front, back)``."""
+
     _n = 3
 
 
@@ -107,10 +111,14 @@ class ReflectionPad1d(_PadNd):
 
 
 class ReflectionPad2d(_PadNd):
+    """Reflect at the borders of the last two dims: ``(left, right, top, bottom)``."""
+
     _n, _mode = 2, "reflect"
 
 
 class ReflectionPad3d(_PadNd):
+    """Reflect at the borders of the last three dims (six pads)."""
+
     _n, _mode = 3, "reflect"
 
 
@@ -121,10 +129,14 @@ class ReplicationPad1d(_PadNd):
 
 
 class ReplicationPad2d(_PadNd):
+    """Repeat the edge values of the last two dims: ``(left, right, top, bottom)``."""
+
     _n, _mode = 2, "replicate"
 
 
 class ReplicationPad3d(_PadNd):
+    """Repeat the edge values of the last three dims (six pads)."""
+
     _n, _mode = 3, "replicate"
 
 
@@ -135,8 +147,12 @@ class CircularPad1d(_PadNd):
 
 
 class CircularPad2d(_PadNd):
+    """Wrap around in the last two dims: ``(left, right, top, bottom)``."""
+
     _n, _mode = 2, "circular"
 
 
 class CircularPad3d(_PadNd):
+    """Wrap around in the last three dims (six pads)."""
+
     _n, _mode = 3, "circular"
