@@ -88,9 +88,11 @@ class Work:
         self._finish = finish
 
     def is_completed(self) -> bool:
+        """Whether the collective has finished (never blocks)."""
         return self._request is None or bool(self._request.Test())
 
     def wait(self, timeout=None) -> bool:
+        """Block until the collective has finished; returns True."""
         if self._request is not None:
             self._request.Wait()
             self._request = None
