@@ -85,9 +85,7 @@ def test_guide_code_runs(guide, tmp_path, monkeypatch):
             ran += 1
     finally:
         autograd.set_rng_state(state)
-    assert ran or guide.stem in ("compile",), (
-        f"{guide.name} has no python block that runs"
-    )
+    assert ran or guide.stem in ("compile",), f"{guide.name} has no python block that runs"
 
 
 def test_no_redundant_op_docstrings():
@@ -148,3 +146,13 @@ def test_site_builds_with_every_public_name(tmp_path):
         if f"autograd.Tensor.{n}" not in entries
     ]
     assert not missing, f"no reference entry for {missing}"
+
+
+def test_readme_links_into_the_site():
+    """The README is short and its relative links (guides, pictures) point at files that exist."""
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) < 150
+    links = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text)
+    assert any(link.startswith("docs/guides/") for link in links)
+    missing = [link for link in links if not (ROOT / link).exists()]
+    assert not missing, f"README links to missing files: {missing}"
