@@ -154,6 +154,8 @@ class _Boolean(Constraint):
 
 
 class _IntegerInterval(Constraint):
+    """Integers in ``[lower_bound, upper_bound]``."""
+
     is_discrete = True
 
     def __init__(self, lower_bound, upper_bound):
@@ -192,6 +194,8 @@ class _Real(Constraint):
 
 
 class _GreaterThan(Constraint):
+    """Reals ``> lower_bound``."""
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
@@ -203,6 +207,8 @@ class _GreaterThan(Constraint):
 
 
 class _GreaterThanEq(Constraint):
+    """Reals ``>= lower_bound``."""
+
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
 
@@ -214,6 +220,8 @@ class _GreaterThanEq(Constraint):
 
 
 class _LessThan(Constraint):
+    """Reals ``< upper_bound``."""
+
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
 
@@ -225,6 +233,8 @@ class _LessThan(Constraint):
 
 
 class _Interval(Constraint):
+    """Reals in ``[lower_bound, upper_bound]``."""
+
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
@@ -240,6 +250,8 @@ class _Interval(Constraint):
 
 
 class _HalfOpenInterval(_Interval):
+    """Reals in ``[lower_bound, upper_bound)``."""
+
     def check(self, value):
         v = _arr(value)
         return _out((_arr(self.lower_bound) <= v) & (v < _arr(self.upper_bound)))

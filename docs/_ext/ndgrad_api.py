@@ -22,10 +22,19 @@ logger = logging.getLogger(__name__)
 # documented when they import.
 NAMESPACES = [
     ("autograd", "Tensors, the ops, gradients and grad modes: the ``torch`` namespace."),
+    ("autograd.autograd", "``torch.autograd`` under its own name: ``grad``, ``Function``, ..."),
+    (
+        "autograd.autograd.functional",
+        "Jacobians, Hessians, VJPs, JVPs (``torch.autograd.functional``).",
+    ),
     ("autograd.linalg", "Linear algebra (``torch.linalg``)."),
     ("autograd.testing", "The gradient-checking kit for your own layers."),
     ("autograd.profiler", "Where the time goes (``torch.autograd.profiler``)."),
     ("autograd.distributions", "Probability distributions (``torch.distributions``)."),
+    (
+        "autograd.distributions.constraints",
+        "Supports of the distributions' parameters and samples.",
+    ),
     ("autograd.utils.checkpoint", "Activation checkpointing (``torch.utils.checkpoint``)."),
     ("autograd.viz", "Drawing the backward graph."),
     ("autograd.distributed", "Several processes or machines (``torch.distributed``)."),
@@ -33,12 +42,17 @@ NAMESPACES = [
     ("nn.functional", "The functional form of the layers (``torch.nn.functional``)."),
     ("nn.init", "Parameter initialisation (``torch.nn.init``)."),
     ("nn.utils", "Gradient clipping, parameter vectors, ``summary`` (``torch.nn.utils``)."),
+    ("nn.utils.rnn", "Packed and padded sequences (``torch.nn.utils.rnn``)."),
+    ("nn.utils.parametrize", "Parametrizations of parameters (``torch.nn.utils.parametrize``)."),
+    ("nn.utils.parametrizations", "Weight norm, orthogonal, spectral norm parametrizations."),
     ("nn.utils.recipe", "Checks of Karpathy's training recipe."),
     ("nn.parallel", "Data-parallel training (``torch.nn.parallel``)."),
     ("optim", "Optimizers (``torch.optim``)."),
     ("optim.lr_scheduler", "Learning-rate schedules (``torch.optim.lr_scheduler``)."),
+    ("optim.swa_utils", "Stochastic weight averaging and EMA (``torch.optim.swa_utils``)."),
     ("data", "Datasets, samplers and ``DataLoader`` (``torch.utils.data``)."),
     ("data.datasets", "The bundled datasets and MNIST readers."),
+    ("data.testing", "Statistical checks of samplers, for your own tests."),
     ("benchmarks", "Micro-benchmarks with honest statistics."),
 ]
 
@@ -60,13 +74,14 @@ def namespaces() -> list[tuple[str, str]]:
 
 
 def public_names(modname: str) -> list[str]:
-    """Every public name of a namespace (``__all__``, else non-underscore non-module names)."""
+    """Every public name of a namespace (``__all__``, else every name not starting with ``_``),
+    less its submodules."""
     mod = importlib.import_module(modname)
     names = getattr(mod, "__all__", None)
     if names is None:
-        names = [
-            n for n in dir(mod) if not n.startswith("_") and not inspect.ismodule(getattr(mod, n))
-        ]
+        names = [n for n in dir(mod) if not n.startswith("_")]
+    # submodules (``data.datasets``, ``autograd.autograd.functional``) have pages of their own
+    names = [n for n in names if not inspect.ismodule(getattr(mod, n))]
     return sorted(set(names), key=lambda n: (n.lower(), n))
 
 
@@ -99,9 +114,9 @@ def _kind(obj) -> str:
         return "dtype"
     if inspect.isclass(obj):
         return "class"
-    if callable(obj):
+    if inspect.isroutine(obj):  # functions, and ops (which bind as methods)
         return "function"
-    return "data"
+    return "data"  # constants, and instances such as ``constraints.positive``
 
 
 def _primary_names(mod, names) -> dict[str, str]:
@@ -126,7 +141,10 @@ def _primary_names(mod, names) -> dict[str, str]:
     return out
 
 
-def _page(modname: str, desc: str) -> str:
+def _page(modname: str, desc: str, seen: dict[int, str]) -> str:
+    """The page of one namespace. ``seen`` maps the objects documented on earlier pages to
+    their full names: a re-export (``autograd.autograd.grad`` is ``autograd.grad``) links there
+    instead of documenting the object twice."""
     mod = importlib.import_module(modname)
     title = f"``{modname}``"
     lines = [f".. _api-{modname}:", "", title, "=" * len(title), "", desc, ""]
@@ -144,8 +162,26 @@ def _page(modname: str, desc: str) -> str:
         for n in groups[kind]:
             obj = getattr(mod, n)
             full = f"{modname}.{n}"
+            key = id(getattr(obj, "__wrapped__", obj))
+            if kind in ("class", "function") and n not in aliases:
+                if seen.setdefault(key, full) != full:
+                    role = "class" if kind == "class" else "func"
+                    sig = "" if kind == "class" else "(*args, **kwargs)"
+                    lines += [
+                        f".. py:{'class' if kind == 'class' else 'function'}:: {n}{sig}",
+                        "",
+                        f"    The same as :{role}:`{seen[key]}`.",
+                        "",
+                    ]
+                    continue
             if kind == "class" and full == "autograd.Tensor":
                 lines += _tensor_entries()
+            elif kind == "class" and obj.__name__.startswith("_"):
+                # a private class under a public name (``constraints.greater_than``)
+                doc = (obj.__doc__ or "").strip().split("\n")[0]
+                if not doc:
+                    logger.warning("class %s has no docstring", full, type="ndgrad")
+                lines += [f".. py:class:: {n}", "", f"    {doc}", ""]
             elif kind == "class":
                 lines.append(f".. autoclass:: {full}")
                 if not issubclass(obj, BaseException):
@@ -174,7 +210,8 @@ def _page(modname: str, desc: str) -> str:
             elif isinstance(obj, (int, float, type(None))):
                 lines += [f".. py:data:: {n}", "", f"    ``{obj!r}``.", ""]
             else:
-                text = (type(obj).__doc__ or "").strip().split("\n")[0]
+                doc = obj.__doc__ if obj.__doc__ is not type(obj).__doc__ else None
+                text = (doc or type(obj).__doc__ or "").strip().split("\n")[0]
                 lines += [f".. py:data:: {n}", "", f"    A ``{type(obj).__name__}``. {text}", ""]
     return "\n".join(lines) + "\n"
 
@@ -198,8 +235,9 @@ def write_pages(app) -> None:
     for stale in out.glob("*.rst"):  # a namespace that no longer imports
         if stale.name not in keep:
             stale.unlink()
+    seen: dict[int, str] = {}
     for mod, desc in spaces:
-        text = _page(mod, desc)
+        text = _page(mod, desc, seen)
         path = out / f"{mod}.rst"
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
