@@ -1,5 +1,5 @@
 """A PyTorch training script runs after one change, ``import torch`` -> ``import autograd as
-torch`` (the public contract's promise, stated in the README's "From PyTorch to ndgrad"): it
+torch`` (the public contract's promise, stated in docs/guides/porting_from_pytorch.md): it
 reaches ``torch.nn``, ``torch.optim``, ``torch.utils.data`` and the device calls through it."""
 
 from __future__ import annotations
