@@ -269,7 +269,10 @@ ROWS += [
         1,
         domain=(0.2, 6.0),
         ref=_digamma_ref,
-        fwd_rtol=1e-7,
+        fwd_rtol=1e-8,
+        fwd_atol=1e-8,
+        tol_reason="the reference (4th-order difference of math.lgamma) is itself off by up to "
+        "3e-9 absolute, 1.2e-9 relative; the VJP is checked at the default bounds",
         shapes=same_shapes(1),
     ),
     Row(
@@ -280,7 +283,10 @@ ROWS += [
         kinks=_POLES,
         margin=0.1,
         ref=lambda x: _digamma_ref(1 - x) - np.pi / np.tan(np.pi * x),
-        fwd_rtol=1e-7,
+        fwd_rtol=1e-8,
+        fwd_atol=1e-8,
+        tol_reason="the reference (4th-order difference of math.lgamma) is itself off by up to "
+        "3e-9 absolute; the VJP is checked at the default bounds",
         shapes=same_shapes(1),
         covers=("digamma",),
     ),
@@ -292,6 +298,9 @@ ROWS += [
         kinks=_POLES,
         margin=0.1,
         ref=_polygamma_ref,
+        fwd_rtol=1e-10,
+        tol_reason="the reference (direct sum with an integral tail) is accurate to about 1.4e-11 "
+        "relative for n = 1; the VJP is checked at the default bounds",
         kwargs=lambda s: st.sampled_from([{"n": 1}, {"n": 2}, {"n": 3}]),
         shapes=same_shapes(1),
     ),
