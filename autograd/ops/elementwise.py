@@ -874,11 +874,13 @@ def _logit_fwd(x, eps=None):
 
 
 def _logit_vjp(grad, ans, x, eps=None):
-    r = div_p(grad, mul(x, sub_p(1, x)))
-    if eps is not None and eps >= 0:
-        # zero where the input was clamped (the bounds themselves pass, as in PyTorch)
-        return where_p(logical_or(lt(x, eps), gt(x, 1 - eps)), 0.0, r)
-    return r
+    if eps is None or eps < 0:
+        return div_p(grad, mul(x, sub_p(1, x)))
+    # zero where the input was clamped (the bounds themselves pass, as in PyTorch); a safe
+    # value there keeps 1 / (x (1 - x)) finite, so the second derivative is not NaN
+    clamped = logical_or(lt(x, eps), gt(x, 1 - eps))
+    xs = where_p(clamped, 0.5, x)
+    return where_p(clamped, 0.0, div_p(grad, mul(xs, sub_p(1, xs))))
 
 
 logit_p = Op("logit", _logit_fwd, save=(0,)).defvjp(_logit_vjp)
@@ -1011,7 +1013,7 @@ def _poisson_fwd(rates, generator=None):
         raise NotImplementedError(f"\"poisson\" not implemented for '{rates.dtype}'")
     if not np.all(rates >= 0):  # NaN fails too
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    return _rng(generator).poisson(rates).astype(rates.dtype)
+    return np.asarray(_rng(generator).poisson(rates), dtype=rates.dtype)
 
 
 # Sampling has no gradient; like PyTorch the result still records a node whose gradient is 0.
