@@ -1505,6 +1505,12 @@ def _arr(v):
     return v._data if isinstance(v, Tensor) else np.asarray(v)
 
 
+def _take_block(a, index, axis):
+    """``take_along_axis`` over the block the index spans (no broadcasting of the index)."""
+    blk = tuple(slice(0, n) if k != axis else slice(None) for k, n in enumerate(index.shape))
+    return np.take_along_axis(a[blk], index, axis)
+
+
 def _src_block(src, index):
     return getitem_p(src, idx=tuple(slice(0, n) for n in index.shape))
 
@@ -1542,7 +1548,7 @@ def _amax_count(ans, x, index, src, axis):
     counts it, and each src) equal to the result at each position."""
     a = _arr(ans)
     n = (_arr(x) == a).astype(a.dtype)
-    hit = _arr(src)[tuple(slice(0, k) for k in index.shape)] == np.take_along_axis(a, index, axis)
+    hit = _arr(src)[tuple(slice(0, k) for k in index.shape)] == _take_block(a, index, axis)
     np.add.at(n, _along_axis_index(index, axis), hit)
     return n
 
@@ -1565,7 +1571,7 @@ def _scatter_reduce_vjp_src(grad, ans, x, index, src, axis, reduce, include_self
         np.add.at(nz, _along_axis_index(index, axis), zero[tuple(slice(0, k) for k in index.shape)])
         single = np.zeros(s.shape, dtype=bool)
         blk = tuple(slice(0, k) for k in index.shape)
-        single[blk] = zero[blk] & (np.take_along_axis(nz, index, axis) == 1)
+        single[blk] = zero[blk] & (_take_block(nz, index, axis) == 1)
         plain = div_p(_to_src(_mul(grad, ans), index, axis, src.shape), where_p(zero, 1.0, src))
         if not single.any():
             return plain
@@ -1583,7 +1589,7 @@ def _scatter_reduce_vjp_src(grad, ans, x, index, src, axis, reduce, include_self
         )
         return where_p(single, others, plain)
     n = _amax_count(ans, x, index, src, axis)
-    value = np.take_along_axis(_arr(ans), index, axis)
+    value = _take_block(_arr(ans), index, axis)
     hit = _arr(src)[tuple(slice(0, k) for k in index.shape)] == value
     g = _mul(_gather_block(div_p(grad, n), index, axis), hit)
     if tuple(src.shape) != tuple(index.shape):
