@@ -1099,3 +1099,220 @@ def polygamma(n: int, input):  # noqa: A002
 def _polygamma_method(self, n: int):
     """``Tensor.polygamma(n)``: :func:`polygamma` with the tensor second, as PyTorch."""
     return polygamma(n, self)
+
+
+# ---------------------------------------------------------------------------------------
+# hypot, logit, erfinv, poisson
+
+
+def _hypot_vjp_x(grad, ans, x, y):
+    # x / hypot(x, y): NaN at the origin, as in PyTorch
+    return mul(grad, div_p(x, ans))
+
+
+def _hypot_vjp_y(grad, ans, x, y):
+    return mul(grad, div_p(y, ans))
+
+
+hypot_p = Op("hypot", np.hypot, save=(0, 1), save_out=True, promote="arith").defvjp(
+    _hypot_vjp_x, _hypot_vjp_y
+)
+
+
+@public(method=True, inplace=True)
+def hypot(input, other):  # noqa: A002
+    """``sqrt(input**2 + other**2)`` elementwise, without overflow for large inputs.
+
+    Parameters
+    ----------
+    input, other : Tensor
+        Floating-point tensors of broadcastable shapes.
+
+    Returns
+    -------
+    Tensor
+        The broadcast shape. The gradient at ``input == other == 0`` is NaN, as in PyTorch.
+    """
+    for name, v in (("input", input), ("other", other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"hypot(): argument '{name}' must be Tensor, not {type(v).__name__}")
+        if v.dtype.kind != "f":
+            raise NotImplementedError(f"\"hypot\" not implemented for '{v.dtype}'")
+    return hypot_p(input, other)
+
+
+def _logit_fwd(x, eps=None):
+    if x.dtype.kind != "f":
+        x = x.astype(_dt.get_default_dtype())
+    if eps is not None and eps >= 0:
+        # x < lo -> lo, then x > hi -> hi (PyTorch's order, which matters when eps > 0.5)
+        x = np.where(x < eps, eps, np.where(x > 1 - eps, 1 - eps, x)).astype(x.dtype, copy=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x / (1 - x))
+
+
+def _logit_vjp(grad, ans, x, eps=None):
+    if eps is None or eps < 0:
+        return div_p(grad, mul(x, sub_p(1, x)))
+    # zero where the input was clamped (the bounds themselves pass, as in PyTorch); a safe
+    # value there keeps 1 / (x (1 - x)) finite, so the second derivative is not NaN
+    clamped = logical_or(lt(x, eps), gt(x, 1 - eps))
+    xs = where_p(clamped, 0.5, x)
+    return where_p(clamped, 0.0, div_p(grad, mul(xs, sub_p(1, xs))))
+
+
+logit_p = Op("logit", _logit_fwd, save=(0,)).defvjp(_logit_vjp)
+
+
+@public(method=True, inplace=True)
+def logit(input, eps: float | None = None):  # noqa: A002
+    """``log(p / (1 - p))`` elementwise; with ``eps``, ``p`` is first clamped to
+    ``[eps, 1 - eps]`` (and the gradient is zero where it was clamped).
+
+    Parameters
+    ----------
+    input : Tensor
+        Probabilities, any shape; integer inputs give the default float dtype.
+    eps : float, optional
+        The clamp bound; ``None`` (or a negative value) clamps nothing.
+    """
+    return logit_p(input, eps=eps)
+
+
+# Giles (2010), "Approximating the erfinv function", single-precision branch: relative error
+# about 1e-7, the starting point of the Halley steps in ``_erfinv``.
+_GILES_CENTRAL = (
+    2.81022636e-08,
+    3.43273939e-07,
+    -3.5233877e-06,
+    -4.39150654e-06,
+    0.00021858087,
+    -0.00125372503,
+    -0.00417768164,
+    0.246640727,
+    1.50140941,
+)
+_GILES_TAIL = (
+    -0.000200214257,
+    0.000100950558,
+    0.00134934322,
+    -0.00367342844,
+    0.00573950773,
+    -0.0076224613,
+    0.00943887047,
+    1.00167406,
+    2.83297682,
+)
+
+
+def _erfc_nonneg(t):
+    """``erfc(t)`` for ``t >= 0`` to a few ulps relative (no cancellation in the tail)."""
+    small = 1.0 - _erf_small(np.minimum(t, 1.0))
+    a = np.clip(t, 1.0, 27.0)
+    # exp(-a^2) with a = hi + lo, hi on a 1/128 grid so that hi^2 is exact: the rounding of
+    # a^2 would otherwise cost a relative error of a^2 ulps.
+    hi = np.floor(a * 128.0) / 128.0
+    lo = a - hi
+    e = np.exp(-hi * hi) * np.exp(-lo * (2.0 * hi + lo))
+    mid = _polevl(a, _ERFC_P) / _p1evl(a, _ERFC_Q)
+    far = _polevl(a, _ERFC_R) / _p1evl(a, _ERFC_S)
+    big = e * np.where(a < 8.0, mid, far)
+    return np.where(t <= 1.0, small, np.where(t > 27.0, 0.0, big))
+
+
+def _erf_small(t):
+    """``erf(t)`` for ``|t| <= 1`` (the central rational approximation of ``_erf``)."""
+    z = t * t
+    return t * _polevl(z, _ERF_T) / _p1evl(z, _ERF_U)
+
+
+def _erfinv(y):
+    """Inverse error function in float64 with NumPy only, accurate to about 1e-15 relative.
+
+    Giles' approximation starts it; for ``|y| <= 0.5`` Halley steps on ``erf(t) = |y|`` finish,
+    beyond, Newton steps on ``log erfc(t) = log(1 - |y|)`` (``1 - |y|`` is exact there, and the
+    logarithm is nearly linear in ``t``, so even a rough start deep in the tail converges).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    a = np.abs(y)
+    out = np.where(a == 1.0, np.inf, np.nan)
+    c = 2.0 / math.sqrt(math.pi)
+    centre = a <= 0.5
+    if centre.any():
+        ac = a[centre]
+        t = _polevl(-np.log((1.0 - ac) * (1.0 + ac)) - 2.5, _GILES_CENTRAL) * ac
+        for _ in range(2):
+            dx = (_erf_small(t) - ac) / (c * np.exp(-t * t))
+            t = t - dx / (1.0 + t * dx)
+        out[centre] = t
+    tail = (a > 0.5) & (a < 1.0)
+    if tail.any():
+        at = a[tail]
+        q = 1.0 - at
+        w = -np.log(q * (1.0 + at))
+        t = (
+            np.where(
+                w < 5.0,
+                _polevl(w - 2.5, _GILES_CENTRAL),
+                _polevl(np.sqrt(np.maximum(w, 5.0)) - 3.0, _GILES_TAIL),
+            )
+            * at
+        )
+        log_q = np.log(q)
+        for _ in range(10):
+            e = _erfc_nonneg(t)
+            step = (np.log(e) - log_q) * e / (c * np.exp(-t * t))
+            t = t + step
+            if np.all(np.abs(step) <= 1e-15 * t):
+                break
+        out[tail] = t
+    return np.copysign(out, y)
+
+
+def _erfinv_fwd(x):
+    dt = x.dtype if x.dtype.kind == "f" else _dt.get_default_dtype()
+    return _erfinv(x).astype(dt, copy=False)
+
+
+def _erfinv_vjp(grad, ans, x):
+    # d erfinv(x) / dx = sqrt(pi) / 2 * exp(erfinv(x)^2)
+    return mul(grad, mul(exp(square(ans)), math.sqrt(math.pi) / 2.0))
+
+
+erfinv = Op("erfinv", _erfinv_fwd, save_out=True, function=True, method=True, inplace=True).defvjp(
+    _erfinv_vjp
+)
+
+
+def _poisson_fwd(rates, generator=None):
+    from ..random import _rng
+
+    if rates.dtype.kind != "f":
+        raise NotImplementedError(f"\"poisson\" not implemented for '{rates.dtype}'")
+    if not np.all(rates >= 0):  # NaN fails too
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    return np.asarray(_rng(generator).poisson(rates), dtype=rates.dtype)
+
+
+# Sampling has no gradient; like PyTorch the result still records a node whose gradient is 0.
+poisson_p = Op("poisson", _poisson_fwd).defvjp(_zero_vjp)
+
+
+@public()
+def poisson(input, generator=None):  # noqa: A002
+    """Draw ``out[i] ~ Poisson(input[i])`` from ``generator`` (default: the global one).
+
+    Parameters
+    ----------
+    input : Tensor
+        Non-negative rates (floating point), any shape.
+    generator : autograd.Generator, optional
+
+    Returns
+    -------
+    Tensor
+        The counts, in ``input``'s shape and dtype; its gradient is zero, as in PyTorch.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return poisson_p(input, generator=generator)

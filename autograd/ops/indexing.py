@@ -14,7 +14,7 @@ import numpy as np
 
 from ..grad_mode import _state
 from ..tensor import Tensor, operator_index
-from ._registry import Op
+from ._registry import Op, public
 
 # ---------------------------------------------------------------------------------------
 # primitives
@@ -249,3 +249,31 @@ def setitem(self: Tensor, key, value) -> None:
         self._bump()
         return
     self._inplace(lambda src, val: index_put_p(src, val, idx=idx), v)
+
+
+# ---------------------------------------------------------------------------------------
+# take
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    """The elements of ``input`` read as a flat array at ``index`` (negative indices count
+    from the end); the result has ``index``'s shape.
+
+    Its gradient adds back into the flat positions (repeated indices accumulate).
+    """
+    if not isinstance(index, Tensor):
+        raise TypeError(
+            f"take(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}"
+        )
+    idx = index._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {idx.dtype}")
+    n = input.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    idx = np.where(idx < 0, idx + n, idx).astype(np.int64, copy=False)
+    return take_p(input, idx=idx, unique=False)
+
+
+public(take, method=True)

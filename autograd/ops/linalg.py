@@ -500,3 +500,270 @@ def cholesky(A, *, upper: bool = False):  # noqa: N803
     _square_check(A, "cholesky")
     L = cholesky_p(A)  # noqa: N806
     return _mT(L) if upper else L
+
+
+# ---------------------------------------------------------------------------------------
+# trace, cross, baddbmm, cdist
+
+
+@public(method=True)
+def trace(input):  # noqa: A002
+    """The sum of the main diagonal of a matrix (integer inputs sum to int64)."""
+    from .reduction import sum as _sum
+    from .shape import diagonal_p
+
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype == np.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'bool'")
+    return _sum(diagonal_p(input, offset=0, axis1=0, axis2=1))
+
+
+def _cross_fwd(a, b, axis):
+    return np.cross(a, b, axis=axis)
+
+
+def _cross_vjp_a(grad, ans, a, b, axis):
+    # d <g, a x b> / da = b x g
+    return cross_p(b, grad, axis=axis)
+
+
+def _cross_vjp_b(grad, ans, a, b, axis):
+    return cross_p(grad, a, axis=axis)
+
+
+# One fused op, its VJPs are cross products again (so it is differentiable to any order);
+# ``axis`` is negative, counted from the end of the broadcast shape.
+cross_p = Op("cross", _cross_fwd, save_for=((1,), (0,)), promote="arith").defvjp(
+    _cross_vjp_a, _cross_vjp_b
+)
+
+
+def _linalg_cross(input, other, dim, name):  # noqa: A002
+    if input.ndim != other.ndim:
+        raise RuntimeError(f"{name}: inputs must have the same number of dimensions.")
+    d = _wrap(dim, input.ndim, name)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(
+            f"{name}: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
+            f"{other.shape[d]}"
+        )
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: the shapes {tuple(input.shape)} and {tuple(other.shape)} cannot be "
+            f"broadcast together"
+        ) from None
+    return cross_p(input, other, axis=d - input.ndim)
+
+
+def _wrap(dim, ndim, name):
+    from .shape import wrap_dim
+
+    return wrap_dim(dim, ndim, name)
+
+
+def linalg_cross(input, other, *, dim: int = -1):  # noqa: A002
+    """``linalg.cross``: the cross product of 3-vectors along ``dim`` (batch dims broadcast)."""
+    return _linalg_cross(input, other, dim, "linalg.cross")
+
+
+@public(method=True)
+def cross(input, other, dim=None):  # noqa: A002
+    """The cross product along ``dim``; with ``dim=None`` (deprecated in PyTorch, which warns)
+    the first dim of size 3."""
+    if dim is None:
+        import warnings
+
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated. Please either pass "
+            "the dim explicitly or simply use torch.linalg.cross.",
+            UserWarning,
+            stacklevel=2,
+        )
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        sizes = [k for k, s in enumerate(shape) if s == 3]
+        if not sizes:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = sizes[0]
+    return _linalg_cross(input, other, dim, "linalg.cross")
+
+
+@public(method=True, inplace=True)
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * (batch1 @ batch2)`` for ``(b, n, m) @ (b, m, p)``; ``input``
+    broadcasts to ``(b, n, p)``. With ``beta=0`` ``input`` is ignored (its NaNs do not
+    propagate), as in PyTorch."""
+    from .shape import broadcast_to
+
+    if batch1.ndim != 3 or batch2.ndim != 3:
+        raise RuntimeError(
+            f"batch1 must be a 3D tensor, batch2 must be a 3D tensor (got {batch1.ndim}D and "
+            f"{batch2.ndim}D)"
+        )
+    b, n, m = batch1.shape
+    if tuple(batch2.shape[:2]) != (b, m):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but "
+            f"got: [{batch2.shape[0]}, {batch2.shape[1]}]."
+        )
+    out = matmul_p(batch1, batch2)
+    if alpha != 1:
+        out = mul(out, alpha)
+    target = (b, n, batch2.shape[2])
+    if beta == 0:
+        broadcast_to(input, target)  # the shape check PyTorch still makes
+        return out
+    return add_p(broadcast_to(mul(input, beta) if beta != 1 else input, target), out)
+
+
+def _euclid_fwd(x1, x2):
+    # PyTorch's matmul form: [-2 x1, |x1|^2, 1] @ [x2, 1, |x2|^2]^T = |x1 - x2|^2 in one BLAS
+    # call, clamped at 0 (rounding can make it slightly negative), then sqrt
+    n1 = np.sum(x1 * x1, axis=-1, keepdims=True)
+    n2 = np.sum(x2 * x2, axis=-1, keepdims=True)
+    a = np.concatenate([-2 * x1, n1, np.ones_like(n1)], axis=-1)
+    b = np.concatenate([x2, np.ones_like(n2), n2], axis=-1)
+    return np.sqrt(np.maximum(np.matmul(a, np.swapaxes(b, -1, -2)), 0))
+
+
+def _euclid_ratio(grad, ans):
+    from .elementwise import div_p, eq, where_p
+
+    zero = eq(ans, 0)
+    # grad / dist, taken as 0 at zero distance (PyTorch's choice)
+    return where_p(zero, 0.0, div_p(grad, where_p(zero, 1.0, ans)))
+
+
+def _euclid_vjp_x1(grad, ans, x1, x2):
+    from .reduction import sum as _sum
+
+    r = _euclid_ratio(grad, ans)
+    return add_p(mul(x1, _sum(r, -1, True)), neg(matmul_p(r, x2)))
+
+
+def _euclid_vjp_x2(grad, ans, x1, x2):
+    from .reduction import sum as _sum
+
+    r = _euclid_ratio(grad, ans)
+    return add_p(mul(x2, _unsq(_sum(r, -2), -1)), neg(matmul_p(_mT(r), x1)))
+
+
+euclid_dist_p = Op("euclid_dist", _euclid_fwd, save=(0, 1), save_out=True).defvjp(
+    _euclid_vjp_x1, _euclid_vjp_x2
+)
+
+
+def _pnorm_fwd(d, p):
+    a = np.abs(d)
+    if p == 0:
+        return np.count_nonzero(a, axis=-1).astype(d.dtype)
+    if p == 1:
+        return np.sum(a, axis=-1)
+    if p == 2:
+        return np.sqrt(np.sum(a * a, axis=-1))
+    if p == np.inf:
+        return np.max(a, axis=-1, initial=0)
+    return np.sum(a**p, axis=-1) ** (1.0 / p)
+
+
+def _pnorm_vjp(grad, ans, d, p):
+    """PyTorch's cdist subgradients: 0 at zero distance; for ``p < 1`` also where a component
+    is 0; for ``p = inf`` the full gradient to every component at the maximum."""
+    from .elementwise import abs as _abs
+    from .elementwise import div_p, eq, sign, where_p
+    from .elementwise import pow as _pow
+
+    g = _unsq(grad, -1)
+    n = _unsq(ans, -1)
+    if p == 0:
+        return mul(d, 0.0)
+    if p == 1:
+        return mul(g, sign(d))
+    zero = eq(n, 0)
+    if p == np.inf:
+        return mul(mul(g, sign(d)), eq(_abs(d), n))
+    safe_n = where_p(zero, 1.0, n)
+    if p == 2:
+        return where_p(zero, 0.0, mul(g, div_p(d, safe_n)))
+    if p < 1:
+        # |d|^(p-1) is infinite at d = 0: those components get 0 (sign(0) = 0)
+        r = mul(sign(d), _pow(where_p(eq(d, 0), 1.0, _abs(d)), p - 1))
+        return where_p(zero, 0.0, mul(g, div_p(r, _pow(safe_n, p - 1))))
+    return where_p(zero, 0.0, mul(g, mul(sign(d), _pow(div_p(_abs(d), safe_n), p - 1))))
+
+
+pnorm_p = Op("pnorm", _pnorm_fwd, save=(0,), save_out=True).defvjp(_pnorm_vjp)
+
+
+_CDIST_MODES = (
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
+@public()
+def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise ``p``-norm distances between the rows of ``x1`` and of ``x2``.
+
+    Parameters
+    ----------
+    x1 : Tensor
+        ``(*, P, M)``.
+    x2 : Tensor
+        ``(*, R, M)``; the batch dims ``*`` broadcast.
+    p : float
+        ``>= 0``; ``inf`` is the max norm.
+    compute_mode : str
+        For ``p = 2``, whether distances come from one matrix product,
+        ``|x1|^2 + |x2|^2 - 2 x1 x2^T`` (fast, BLAS, but it loses digits for close points):
+        ``'use_mm_for_euclid_dist_if_necessary'`` when ``P > 25`` or ``R > 25``,
+        ``'use_mm_for_euclid_dist'`` always, ``'donot_use_mm_for_euclid_dist'`` never.
+
+    Returns
+    -------
+    Tensor
+        ``(*, P, R)``. The gradient at zero distance is 0, as in PyTorch.
+    """
+    from .shape import broadcast_to_p
+
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {x.dtype}")
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.dtype != x2.dtype:
+        raise RuntimeError(
+            f"cdist: expected both inputs to have the same dtype, got {x1.dtype} and {x2.dtype}"
+        )
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    try:
+        batch = np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2]))
+    except ValueError:
+        raise RuntimeError(
+            f"cdist: the batch dims of x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} cannot be "
+            f"broadcast together"
+        ) from None
+    P, R, M = x1.shape[-2], x2.shape[-2], x1.shape[-1]
+    if tuple(x1.shape[:-2]) != batch:
+        x1 = broadcast_to_p(x1, shape=batch + (P, M))
+    if tuple(x2.shape[:-2]) != batch:
+        x2 = broadcast_to_p(x2, shape=batch + (R, M))
+    p = float(p)
+    if p == 2 and (
+        compute_mode == "use_mm_for_euclid_dist"
+        or (compute_mode == "use_mm_for_euclid_dist_if_necessary" and (P > 25 or R > 25))
+    ):
+        return euclid_dist_p(x1, x2)
+    # the differences of every pair, (*, P, R, M), then a norm over M
+    diff = add_p(_unsq(x1, -2), neg(_unsq(x2, -3)))
+    return pnorm_p(diff, p=p)

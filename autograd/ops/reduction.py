@@ -595,3 +595,32 @@ def cumprod(input, dim: int, *, dtype=None):  # noqa: A002
     if input.ndim == 0:
         return mul(input, 1)
     return cumprod_p(input, axis=d)
+
+
+# ---------------------------------------------------------------------------------------
+# nanmean
+
+
+@public(method=True)
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    """The mean over ``dim`` of the entries that are not NaN (NaN where all of them are).
+
+    The gradient is ``1 / count`` at the counted entries and 0 at the NaNs.
+    """
+    if input.dtype.kind != "f":
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got "
+            f"{input.dtype}"
+        )
+    if dtype is not None:
+        input = input.to(dtype)
+    from .elementwise import isnan
+
+    nan = isnan(input)._data
+    axes = wrap_dims(dim, input.ndim, "nanmean")
+    if axes == ():
+        axes = None if dim is None or dim == () else axes
+    total = sum_p(where_p(nan, 0.0, input), axis=axes, keepdims=keepdim)
+    count = np.sum(~nan, axis=axes, keepdims=keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return div_p(total, count.astype(input.dtype))

@@ -1111,3 +1111,560 @@ def index_fill(input, dim: int, index, value):  # noqa: A002
     if input.ndim:
         shp[d] = input.shape[d]
     return masked_fill(input, mask.reshape(shp), value)
+
+
+# ---------------------------------------------------------------------------------------
+# atleast_nd, column_stack, dstack, block_diag, cartesian_prod, combinations, kron, rot90,
+# repeat_interleave
+
+
+def _tensor_args(tensors, name):
+    """``f(a, b)`` and ``f([a, b])`` both name a sequence; ``f(a)`` one tensor."""
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected Tensor as element {i}, got {type(t).__name__}")
+    return tensors, single
+
+
+def _atleast(tensors, name, shape_of):
+    ts, single = _tensor_args(tensors, name)
+    out = tuple(reshape_p(t, shape=shape_of(tuple(t.shape))) for t in ts)
+    return out[0] if single else out
+
+
+@public()
+def atleast_1d(*tensors):
+    """Each tensor as a view with at least 1 dim (0-d becomes ``(1,)``); one tensor in, one out,
+    else a tuple."""
+    return _atleast(tensors, "atleast_1d", lambda s: s or (1,))
+
+
+@public()
+def atleast_2d(*tensors):
+    """At least 2 dims: ``()`` -> ``(1, 1)``, ``(n,)`` -> ``(1, n)``."""
+    return _atleast(tensors, "atleast_2d", lambda s: (1,) * builtins.max(2 - len(s), 0) + s)
+
+
+@public()
+def atleast_3d(*tensors):
+    """At least 3 dims: ``()`` -> ``(1, 1, 1)``, ``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` ->
+    ``(m, n, 1)``."""
+
+    def shape3(s):
+        if len(s) == 0:
+            return (1, 1, 1)
+        if len(s) == 1:
+            return (1, s[0], 1)
+        if len(s) == 2:
+            return s + (1,)
+        return s
+
+    return _atleast(tensors, "atleast_3d", shape3)
+
+
+def _nonempty_list(tensors, name):
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors")
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return list(tensors)
+
+
+@public()
+def column_stack(tensors):
+    """Stack as columns: 0-d and 1-d tensors become ``(n, 1)`` columns, then ``hstack``."""
+    ts = _nonempty_list(tensors, "column_stack")
+    cols = [reshape_p(t, shape=(t.numel(), 1)) if t.ndim <= 1 else t for t in ts]
+    return cat(cols, 1)
+
+
+@public()
+def dstack(tensors):
+    """Concatenate along the third dim after :func:`atleast_3d`."""
+    ts = _nonempty_list(tensors, "dstack")
+    return cat(list(atleast_3d(ts)), 2)
+
+
+@public()
+def block_diag(*tensors):
+    """A block-diagonal matrix of the inputs (0-d is ``(1, 1)``, 1-d ``(1, n)``).
+
+    Returns
+    -------
+    Tensor
+        ``(sum of rows, sum of columns)``, in the promoted dtype of the inputs.
+    """
+    ts, _ = _tensor_args(tensors, "block_diag")
+    if not ts:
+        return Tensor._wrap(np.zeros((1, 0), dtype=_default_float()))
+    mats = []
+    for i, t in enumerate(ts):
+        if t.ndim > 2:
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
+                f"has {t.ndim} dimensions"
+            )
+        mats.append(
+            reshape_p(t, shape=(1, 1) if t.ndim == 0 else (1, t.shape[0])) if t.ndim < 2 else t
+        )
+    ncols = builtins.sum(m.shape[1] for m in mats)
+    # each block padded with zero columns to the full width, then stacked: two passes over
+    # the output, and pad/cat are each other's VJPs (a getitem per block)
+    rows, c0 = [], 0
+    for m in mats:
+        c = m.shape[1]
+        rows.append(pad_p(m, pad=((0, 0), (c0, ncols - c0 - c)), value=0))
+        c0 += c
+    return cat_p(*rows, axis=0)
+
+
+def _default_float():
+    from .. import dtypes as _dt
+
+    return _dt.get_default_dtype()
+
+
+@public()
+def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors, as rows of an ``(N, len(tensors))`` tensor (a
+    single tensor is returned as it is)."""
+    ts, _ = _tensor_args(tensors, "cartesian_prod")
+    for t in ts:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return stack([reshape_p(g, shape=(-1,)) for g in grids], 1)
+
+
+@public()
+def combinations(input, r: int = 2, with_replacement: bool = False):  # noqa: A002
+    """The length-``r`` combinations of the elements of a 1-D tensor, as rows (like
+    ``itertools.combinations``, or ``combinations_with_replacement``)."""
+    import itertools
+
+    from .indexing import index_p
+
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return index_p(input, idx=(np.zeros(0, dtype=np.int64),))
+    gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(gen(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return index_p(input, idx=(idx,))
+
+
+@public(method=True)
+def kron(input, other):  # noqa: A002
+    """Kronecker product: ``out[i * b + j] = input[i] * other[j]`` along every dim (the shorter
+    shape padded with leading ones)."""
+    from .elementwise import mul as _mul
+
+    nd = builtins.max(input.ndim, other.ndim)
+    sa = (1,) * (nd - input.ndim) + tuple(input.shape)
+    sb = (1,) * (nd - other.ndim) + tuple(other.shape)
+    a = reshape_p(input, shape=tuple(v for s in sa for v in (s, 1)))
+    b = reshape_p(other, shape=tuple(v for s in sb for v in (1, s)))
+    # one broadcast product (mul's VJP sums back over the broadcast dims), then a reshape
+    return reshape_p(_mul(a, b), shape=tuple(x * y for x, y in zip(sa, sb)))
+
+
+@public(method=True)
+def rot90(input, k: int = 1, dims=(0, 1)):  # noqa: A002
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the
+    second), as a flip and a transpose."""
+    from .elementwise import clone
+
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0 = wrap_dim(dims[0], input.ndim, "rot90")
+    d1 = wrap_dim(dims[1], input.ndim, "rot90")
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}"
+        )
+    k = operator.index(k) % 4
+    if k == 1:
+        return transpose(flip_p(input, axis=(d1,)), d0, d1)
+    if k == 2:
+        return flip_p(input, axis=(d0, d1))
+    if k == 3:
+        return transpose(flip_p(input, axis=(d0,)), d0, d1)
+    return clone(input)
+
+
+def _repeats_arg(repeats, n):
+    if isinstance(repeats, Tensor):
+        r = repeats._data
+        if r.dtype.kind not in "iu":
+            raise NotImplementedError(f"\"repeat_interleave\" not implemented for '{r.dtype}'")
+        if r.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if r.size and r.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        if r.ndim == 1 and r.shape[0] not in (1, n):
+            return r, False
+        return np.broadcast_to(r.reshape(-1), (n,)) if r.size == 1 else r, True
+    r = operator.index(repeats)
+    if r < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    return np.full(n, r, dtype=np.int64), True
+
+
+@public(method=True)
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
+    """Repeat each element (each slice along ``dim``) ``repeats`` times; ``dim=None`` repeats
+    the flattened input. ``repeat_interleave(repeats)`` alone gives the repeated indices
+    ``0, 1, ...``."""
+    if repeats is None:  # torch.repeat_interleave(repeats): the index form
+        r, _ = _repeats_arg(input, input.shape[0] if input.ndim else 1)
+        if input.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        return Tensor._wrap(np.repeat(np.arange(r.shape[0], dtype=np.int64), r))
+    x = input
+    if dim is None:
+        x = reshape_p(input, shape=(-1,))
+        d = 0
+    else:
+        d = wrap_dim(dim, input.ndim, "repeat_interleave")
+        if input.ndim == 0:
+            x = reshape_p(input, shape=(1,))
+    n = x.shape[d]
+    r, ok = _repeats_arg(repeats, n)
+    if not ok:
+        raise RuntimeError(
+            f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+            f"{r.shape[0]} and input.size({d}) = {n}"
+        )
+    idx = np.repeat(np.arange(n, dtype=np.int64), r)
+    if output_size is not None and output_size != idx.shape[0]:
+        raise RuntimeError(
+            f"repeat_interleave: Invalid output_size, expected {idx.shape[0]} but got {output_size}"
+        )
+    # an index_select: its VJP (index_add) sums the copies back
+    return index_select_p(x, idx, axis=d)
+
+
+# ---------------------------------------------------------------------------------------
+# index_add, index_copy, scatter_reduce
+
+
+def _index_vector(index, name, ndim_msg):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    idx = index._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(ndim_msg[0].format(dtype=idx.dtype))
+    if idx.ndim > 1:
+        raise IndexError(ndim_msg[1].format(ndim=idx.ndim, shape=list(idx.shape)))
+    return idx.reshape(-1).astype(np.int64, copy=False)
+
+
+def _as_1d(t):
+    return reshape_p(t, shape=(1,)) if t.ndim == 0 else t
+
+
+@public(method=True, inplace=True)
+def index_add(input, dim: int, index, source, *, alpha=1):  # noqa: A002
+    """``input`` with ``alpha * source`` added at the positions ``index`` along ``dim``
+    (repeated indices accumulate).
+
+    Parameters
+    ----------
+    input : Tensor
+        Shape ``(..., n, ...)`` with ``n`` at ``dim``.
+    index : Tensor
+        1-D integer tensor of ``k`` entries in ``[0, n)``.
+    source : Tensor
+        ``input``'s shape with ``k`` at ``dim``, and ``input``'s dtype.
+    """
+    idx = _index_vector(
+        index,
+        "index_add",
+        (
+            "index_add_(): Expected dtype int32/int64 for index but got: {dtype}",
+            "index_add_(): Index is supposed to be a vector, but got dim: {ndim} with type: "
+            "Long and size: {shape}",
+        ),
+    )
+    d = wrap_dim(dim, input.ndim, "index_add")
+    if source.dtype != input.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({input.dtype}) and source ({source.dtype}) must have the same "
+            f"scalar type"
+        )
+    x, s = _as_1d(input), _as_1d(source)
+    if x.ndim != s.ndim or any(a != b for k, (a, b) in enumerate(zip(x.shape, s.shape)) if k != d):
+        raise RuntimeError(
+            f"source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}"
+        )
+    if idx.shape[0] != s.shape[d]:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({idx.shape[0]}) should be equal to "
+            f"source.size(dim): ({s.shape[d]}), for dim: {dim}"
+        )
+    n = x.shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    from .elementwise import add_p
+    from .elementwise import mul as _mul
+
+    if alpha != 1:
+        s = _mul(s, alpha)
+    out = add_p(x, index_add_p(s, idx, axis=d, shape=tuple(x.shape)))
+    return reshape_p(out, shape=()) if input.ndim == 0 else out
+
+
+@public(method=True, inplace=True)
+def index_copy(input, dim: int, index, source):  # noqa: A002
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s (with
+    repeated indices, one of the copies wins)."""
+    from .indexing import index_put_p
+
+    idx = _index_vector(
+        index,
+        "index_copy",
+        (
+            "index_copy_(): Expected a long tensor for index, but got {dtype}",
+            "index_copy_(): Index should have dimension 1 or 0 (got {ndim})",
+        ),
+    )
+    d = wrap_dim(dim, input.ndim, "index_copy")
+    if input.ndim and source.ndim != input.ndim:
+        raise IndexError(
+            f"index_copy_(): When source and destination are not scalars, their dimensionality "
+            f"must match. Source dimensionality ({source.ndim}), destination dimensionality "
+            f"({input.ndim})"
+        )
+    x, s = _as_1d(input), _as_1d(source)
+    if idx.shape[0] != s.shape[d]:
+        raise IndexError(
+            f"index_copy_(): Number of indices ({idx.shape[0]}) should be equal to "
+            f"source.size(dim) ({s.shape[d]})"
+        )
+    for k in range(x.ndim):
+        if k != d and x.shape[k] != s.shape[k]:
+            raise RuntimeError(
+                f"index_copy_(): Source/destination tensor must have same slice shapes. "
+                f"Destination slice shape: {x.shape[k]} at dimension {k} and source slice "
+                f"shape: {s.shape[k]} at dimension {k}."
+            )
+    if source.dtype != input.dtype:
+        raise RuntimeError(
+            f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{input.dtype} and (source) {source.dtype}"
+        )
+    n = x.shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(
+            f"index_copy_(): index {bad} is out of bounds for dimension {d} with size {n}"
+        )
+    # index_put's VJPs are index_copy's: zeros at the copied slices for input, a gather for
+    # source
+    out = index_put_p(x, s, idx=(slice(None),) * d + (idx,))
+    return reshape_p(out, shape=()) if input.ndim == 0 else out
+
+
+_REDUCE_INIT = {"sum": 0, "mean": 0, "prod": 1}
+
+
+def _scatter_reduce_fwd(x, index, src, axis, reduce, include_self):
+    out = x.copy()
+    idx = _along_axis_index(index, axis)
+    s = src[tuple(slice(0, n) for n in index.shape)]
+    if not include_self:
+        if reduce in _REDUCE_INIT:
+            init = _REDUCE_INIT[reduce]
+        else:
+            big = np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max
+            init = -big if reduce == "amax" else big
+        out[idx] = init
+    if reduce in ("sum", "mean"):
+        np.add.at(out, idx, s)
+    elif reduce == "prod":
+        np.multiply.at(out, idx, s)
+    elif reduce == "amax":
+        np.maximum.at(out, idx, s)
+    else:
+        np.minimum.at(out, idx, s)
+    if reduce == "mean":
+        n = _scatter_count(index, axis, x.shape, include_self)
+        out = np.floor_divide(out, n) if x.dtype.kind in "iub" else out / n.astype(x.dtype)
+    return out
+
+
+def _scatter_count(index, axis, shape, include_self):
+    """How many values each position averages (at least 1)."""
+    n = np.zeros(shape, dtype=np.int64)
+    np.add.at(n, _along_axis_index(index, axis), 1)
+    if include_self:
+        n += 1
+    return np.maximum(n, 1)
+
+
+def _scattered(index, axis, shape):
+    """Boolean mask of the positions some index writes to."""
+    m = np.zeros(shape, dtype=bool)
+    m[_along_axis_index(index, axis)] = True
+    return m
+
+
+def _to_src(g, index, axis, src_shape):
+    """Gather ``g`` at ``index`` into ``src``'s shape (src entries beyond the index get 0)."""
+    g = _gather_block(g, index, axis)
+    if tuple(src_shape) != tuple(index.shape):
+        g = pad_p(g, pad=tuple((0, s - i) for s, i in zip(src_shape, index.shape)), value=0.0)
+    return g
+
+
+def _arr(v):
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
+
+
+def _take_block(a, index, axis):
+    """``take_along_axis`` over the block the index spans (no broadcasting of the index)."""
+    blk = tuple(slice(0, n) if k != axis else slice(None) for k, n in enumerate(index.shape))
+    return np.take_along_axis(a[blk], index, axis)
+
+
+def _src_block(src, index):
+    return getitem_p(src, idx=tuple(slice(0, n) for n in index.shape))
+
+
+def _scatter_reduce_vjp_x(grad, ans, x, index, src, axis, reduce, include_self):
+    from .elementwise import div_p, where_p
+    from .elementwise import mul as _mul
+
+    if reduce == "sum":
+        g = grad
+    elif reduce == "mean":
+        g = div_p(grad, _scatter_count(index, axis, x.shape, include_self).astype(x.dtype))
+    elif reduce == "prod":
+        # grad * (product of everything else at the position): the result with self set to 1
+        # where it is 0 (so that zeros in self need no division), divided by that self
+        masked = where_p(_arr(x) == 0, 1.0, x)
+        g = _mul(
+            grad,
+            div_p(
+                scatter_reduce_p(
+                    masked, index, src, axis=axis, reduce=reduce, include_self=include_self
+                ),
+                masked,
+            ),
+        )
+    else:
+        g = _mul(div_p(grad, _amax_count(ans, x, index, src, axis)), _arr(x) == _arr(ans))
+    if not include_self:
+        g = where_p(_scattered(index, axis, x.shape), 0.0, g)
+    return g
+
+
+def _amax_count(ans, x, index, src, axis):
+    """Ties share the gradient: the number of values (self, even when excluded, as PyTorch
+    counts it, and each src) equal to the result at each position."""
+    a = _arr(ans)
+    n = (_arr(x) == a).astype(a.dtype)
+    hit = _arr(src)[tuple(slice(0, k) for k in index.shape)] == _take_block(a, index, axis)
+    np.add.at(n, _along_axis_index(index, axis), hit)
+    return n
+
+
+def _scatter_reduce_vjp_src(grad, ans, x, index, src, axis, reduce, include_self):
+    from .elementwise import div_p, where_p
+    from .elementwise import mul as _mul
+
+    if reduce == "sum":
+        return _to_src(grad, index, axis, src.shape)
+    if reduce == "mean":
+        n = _scatter_count(index, axis, x.shape, include_self).astype(grad.dtype)
+        return _to_src(div_p(grad, n), index, axis, src.shape)
+    if reduce == "prod":
+        # grad * result / src, except for a src that is the only zero at its position: there
+        # the product of the others is the result recomputed with that zero set to 1
+        s = _arr(src)
+        zero = s == 0
+        nz = np.zeros(x.shape, dtype=np.int64)
+        np.add.at(nz, _along_axis_index(index, axis), zero[tuple(slice(0, k) for k in index.shape)])
+        single = np.zeros(s.shape, dtype=bool)
+        blk = tuple(slice(0, k) for k in index.shape)
+        single[blk] = zero[blk] & (_take_block(nz, index, axis) == 1)
+        plain = div_p(_to_src(_mul(grad, ans), index, axis, src.shape), where_p(zero, 1.0, src))
+        if not single.any():
+            return plain
+        masked = where_p(single, 1.0, src)
+        others = _to_src(
+            _mul(
+                grad,
+                scatter_reduce_p(
+                    x, index, masked, axis=axis, reduce=reduce, include_self=include_self
+                ),
+            ),
+            index,
+            axis,
+            src.shape,
+        )
+        return where_p(single, others, plain)
+    n = _amax_count(ans, x, index, src, axis)
+    value = _take_block(_arr(ans), index, axis)
+    hit = _arr(src)[tuple(slice(0, k) for k in index.shape)] == value
+    g = _mul(_gather_block(div_p(grad, n), index, axis), hit)
+    if tuple(src.shape) != tuple(index.shape):
+        g = pad_p(g, pad=tuple((0, s - i) for s, i in zip(src.shape, index.shape)), value=0.0)
+    return g
+
+
+scatter_reduce_p = Op("scatter_reduce", _scatter_reduce_fwd, save=(0, 1, 2), save_out=True).defvjp(
+    _scatter_reduce_vjp_x, None, _scatter_reduce_vjp_src
+)
+
+
+@public(method=True, inplace=True)
+def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bool = True):  # noqa: A002
+    """Reduce ``src`` into a copy of ``input`` at ``index`` along ``dim``.
+
+    ``reduce`` is ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``; with
+    ``include_self=False`` the values of ``input`` at the written positions are left out.
+    Gradients are PyTorch's: ties of ``amax``/``amin`` share the gradient evenly, ``prod``
+    handles a single zero per position (several zeros give a zero gradient).
+    """
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    if not isinstance(index, Tensor) or not isinstance(src, Tensor):
+        raise TypeError("scatter_reduce(): index and src must be Tensors")
+    idx = index._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if src.dtype != input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    nd = builtins.max(input.ndim, 1)
+    if idx.ndim != nd or builtins.max(src.ndim, 1) != nd:
+        raise RuntimeError(
+            "Index tensor must have the same number of dimensions as self tensor"
+            if idx.ndim != nd
+            else "Index tensor must have the same number of dimensions as src tensor"
+        )
+    d = wrap_dim(dim, input.ndim, "scatter_reduce")
+    x, s = _as_1d(input), _as_1d(src)
+    _check_scatter_sizes("scatter_reduce", x, d, idx, s)
+    n = x.shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    out = scatter_reduce_p(
+        x, idx.astype(np.int64, copy=False), s, axis=d, reduce=reduce, include_self=include_self
+    )
+    return reshape_p(out, shape=()) if input.ndim == 0 else out

@@ -1,4 +1,5 @@
-"""Sorting and selection: sort, argsort, msort, topk, kthvalue, median, unique, bincount.
+"""Sorting and selection: sort, argsort, msort, topk, kthvalue, median, mode, unique,
+unique_consecutive, bincount, bucketize, searchsorted, histc.
 
 Values come out of ``sort``/``topk`` through ``gather`` with the indices, so their gradient is a
 scatter to the chosen positions, exactly as in PyTorch.
@@ -151,3 +152,206 @@ __all__ = [
     "unique",
     "bincount",
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# mode, unique_consecutive, bucketize, searchsorted, histc
+
+_Mode = namedtuple("mode", ["values", "indices"])
+
+
+@public(method=True)
+def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    """The most frequent value along ``dim`` (the smallest one on ties) and the index of its
+    last occurrence, as PyTorch: ``(values, indices)``. The gradient goes to that index."""
+    T = Tensor
+    if input.ndim == 0:
+        return _Mode(input * 1, T._wrap(np.array(0, dtype=np.int64)))
+    d = wrap_dim(dim, input.ndim, "mode")
+    n = input.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    a = np.moveaxis(input._data, d, -1)
+    lead = a.shape[:-1]
+    rows = a.reshape(-1, n)
+    order = np.argsort(rows, axis=-1, kind="stable")
+    s = np.take_along_axis(rows, order, -1)
+    pos = np.arange(n)
+    start = np.ones_like(s, dtype=bool)
+    start[:, 1:] = s[:, 1:] != s[:, :-1]
+    # length of the run of equal values so far; its first maximum ends the smallest most
+    # frequent value's run, whose last element (stable order) is the last occurrence
+    run = pos - np.maximum.accumulate(np.where(start, pos, 0), axis=-1) + 1
+    best = np.argmax(run, axis=-1)
+    idx = order[np.arange(order.shape[0]), best].reshape(lead)
+    idx_k = np.expand_dims(idx, d)
+    vals = gather_p(input, idx_k, axis=d)
+    if not keepdim:
+        vals = reshape_p(vals, shape=lead if d == input.ndim - 1 else _drop(input.shape, d))
+        out_idx = idx.reshape(_drop(input.shape, d))
+    else:
+        out_idx = idx_k
+    return _Mode(vals, T._wrap(out_idx.astype(np.int64)))
+
+
+def _drop(shape, d):
+    return tuple(s for i, s in enumerate(shape) if i != d)
+
+
+@public(method=True)
+def unique_consecutive(
+    input,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim=None,
+):
+    """Keep the first of each run of equal consecutive elements (of equal slices along
+    ``dim``); optionally the index of each element's run and the run lengths. No gradient."""
+    T = Tensor
+    a = input._data
+    if dim is None:
+        flat = a.reshape(-1)
+        n = flat.shape[0]
+        start = np.ones(n, dtype=bool)
+        start[1:] = flat[1:] != flat[:-1]
+        vals = flat[start]
+        inv_shape = a.shape
+    else:
+        d = wrap_dim(dim, input.ndim, "unique_consecutive")
+        m = np.moveaxis(a, d, 0)
+        n = m.shape[0]
+        rows = m.reshape(n, -1)
+        start = np.ones(n, dtype=bool)
+        start[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+        vals = np.moveaxis(m[start], 0, d)
+        inv_shape = (n,)
+    out = [T._wrap(np.ascontiguousarray(vals))]
+    if return_inverse:
+        out.append(T._wrap((np.cumsum(start) - 1).reshape(inv_shape).astype(np.int64)))
+    if return_counts:
+        out.append(T._wrap(np.diff(np.append(np.flatnonzero(start), n)).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _values_arg(v):
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
+
+
+@public()
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False):  # noqa: A002
+    """The bucket of each value: the index ``i`` with ``boundaries[i-1] < x <= boundaries[i]``
+    (``boundaries[i-1] <= x < boundaries[i]`` with ``right=True``).
+
+    Parameters
+    ----------
+    input : Tensor or number
+    boundaries : Tensor
+        1-D, increasing.
+    """
+    b = boundaries._data
+    if b.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    r = np.searchsorted(b, _values_arg(input), side="right" if right else "left")
+    return Tensor._wrap(np.asarray(r, dtype=np.int32 if out_int32 else np.int64))
+
+
+@public()
+def searchsorted(
+    sorted_sequence,
+    values,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter=None,
+):
+    """Where ``values`` would be inserted in the innermost dim of ``sorted_sequence`` to keep it
+    sorted (``side='left'``: the first such index, ``'right'``: the last).
+
+    Parameters
+    ----------
+    sorted_sequence : Tensor
+        ``(*, n)``; 1-D, or with the same leading dims as ``values``.
+    values : Tensor or number
+        ``(*, m)``.
+    sorter : Tensor, optional
+        Indices that sort ``sorted_sequence`` along its last dim.
+    """
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(
+                f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}"
+            )
+        if side == "left" and right:
+            raise RuntimeError(
+                "torch.searchsorted(): side and right can't be set to opposites, got side of "
+                "left while right was True"
+            )
+        right = side == "right"
+    seq = sorted_sequence._data
+    scalar = not isinstance(values, Tensor)
+    v = _values_arg(values)
+    if scalar and seq.ndim != 1:
+        raise RuntimeError(
+            f"torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+            f"dimension is 1, but we got boundaries tensor dim({seq.ndim}) and input value's "
+            f"dim({v.ndim}) numel({v.size})"
+        )
+    if seq.ndim != 1 and (seq.ndim != v.ndim or seq.shape[:-1] != v.shape[:-1]):
+        raise RuntimeError(
+            f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+            f"dimensions of boundaries tensor and input value tensor must match, but we got "
+            f"boundaries tensor {list(seq.shape)} and input value tensor {list(v.shape)}"
+        )
+    srt = None
+    if sorter is not None:
+        srt = sorter._data if isinstance(sorter, Tensor) else np.asarray(sorter)
+        if srt.shape != seq.shape:
+            raise RuntimeError(
+                f"torch.searchsorted(): boundary and sorter must have the same size, but got "
+                f"boundary tensor {list(seq.shape)} and got sorter tensor {list(srt.shape)}"
+            )
+    s = "right" if right else "left"
+    if seq.ndim == 1:
+        r = np.searchsorted(seq, v, side=s, sorter=srt)
+    else:  # one search per row of the leading dims
+        rows = seq.reshape(-1, seq.shape[-1])
+        vr = v.reshape(rows.shape[0], -1)
+        sr = None if srt is None else srt.reshape(rows.shape)
+        r = np.stack(
+            [
+                np.searchsorted(rows[i], vr[i], side=s, sorter=None if sr is None else sr[i])
+                for i in range(rows.shape[0])
+            ]
+        ).reshape(v.shape)
+    return Tensor._wrap(np.asarray(r, dtype=np.int32 if out_int32 else np.int64))
+
+
+@public(method=True)
+def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002
+    """Histogram of ``input`` in ``bins`` equal bins over ``[min, max]`` (the data's range when
+    both are equal); values outside are ignored. Same dtype as ``input``; no gradient.
+
+    Each value goes to bin ``int((x - min) * bins / (max - min))`` (``max`` itself to the last
+    bin), computed in ``input``'s dtype, as PyTorch does.
+    """
+    a = input._data
+    if a.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{a.dtype}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    lo, hi = a.dtype.type(min), a.dtype.type(max)
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if lo == hi and a.size:
+        lo, hi = a.min(), a.max()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    x = a.reshape(-1)
+    x = x[(x >= lo) & (x <= hi)]  # NaN fails both
+    with np.errstate(over="ignore", invalid="ignore"):
+        pos = ((x - lo) * a.dtype.type(bins) / (hi - lo)).astype(np.int64)
+    pos = np.minimum(pos, bins - 1)
+    return Tensor._wrap(np.bincount(pos, minlength=bins).astype(a.dtype))

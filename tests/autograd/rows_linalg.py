@@ -226,3 +226,124 @@ ROWS += [
         covers=("cholesky",),
     ),
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# trace, cross, baddbmm, cdist
+
+
+@st.composite
+def _cross_shapes(draw):
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    d = draw(st.integers(0, len(lead)))
+    a = lead[:d] + (3,) + lead[d:]
+    b = tuple(1 if draw(st.booleans()) and i != d else s for i, s in enumerate(a))
+    return (a, b)
+
+
+def _cross_dim(shapes):
+    d = shapes[0].index(3) if 3 in shapes[0] else 0
+    d = [i for i, s in enumerate(shapes[0]) if s == 3 and shapes[1][i] == 3][0]
+    return st.sampled_from([d, d - len(shapes[0])]).map(lambda v: {"dim": v})
+
+
+@st.composite
+def _baddbmm_shapes(draw):
+    b, n, m, p = (draw(st.integers(1, 3)) for _ in range(4))
+    inp = draw(st.sampled_from([(b, n, p), (n, p), (p,), (1, 1, 1), ()]))
+    return (inp, (b, n, m), (b, m, p))
+
+
+@st.composite
+def _cdist_shapes(draw):
+    m = draw(st.integers(1, 3))
+    p, r = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    lead = draw(st.sampled_from([((), ()), ((2,), (2,)), ((2,), (1,)), ((), (2,))]))
+    return (lead[0] + (p, m), lead[1] + (r, m))
+
+
+def _np_cdist(a, b, p):
+    d = np.abs(a[..., :, None, :] - b[..., None, :, :])
+    if p == 0:
+        return np.count_nonzero(d, axis=-1).astype(a.dtype)
+    if p == np.inf:
+        return d.max(-1)
+    return (d**p).sum(-1) ** (1 / p)
+
+
+def _untied(arrs, kw):
+    """Distinct coordinates on each side (x1 < 0 < x2), so no two |x1 - x2| components tie
+    (the max norm's kink) and none is 0."""
+    a, b = arrs
+    rng = np.random.default_rng(a.size * 31 + b.size)
+    return [-rng.uniform(0.5, 2.0, a.shape), rng.uniform(0.5, 2.0, b.shape)]
+
+
+ROWS += [
+    Row(
+        "trace",
+        ag.trace,
+        1,
+        shapes=st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda t: (t,)),
+        ref=np.trace,
+        covers=("diagonal", "sum"),
+    ),
+    Row(
+        "cross",
+        lambda a, b, dim: ag.cross(a, b, dim=dim),
+        2,
+        shapes=_cross_shapes(),
+        kwargs=_cross_dim,
+        ref=lambda a, b, dim: np.cross(a, b, axis=dim),
+    ),
+    Row(
+        "linalg_cross",
+        ag.linalg.cross,
+        2,
+        shapes=st.sampled_from([((3,), (3,)), ((2, 3), (1, 3)), ((2, 1, 3), (1, 2, 3))]),
+        ref=lambda a, b: np.cross(a, b),
+        covers=("cross",),
+    ),
+    Row(
+        "baddbmm",
+        lambda c, a, b, beta, alpha: ag.baddbmm(c, a, b, beta=beta, alpha=alpha),
+        3,
+        shapes=_baddbmm_shapes(),
+        kwargs=lambda s: st.fixed_dictionaries(
+            {"beta": st.sampled_from([1, 0.5, 0]), "alpha": st.sampled_from([1, -2.0])}
+        ),
+        ref=lambda c, a, b, beta, alpha: (beta * c if beta else 0) + alpha * (a @ b),
+        covers=("matmul", "mul", "add", "broadcast_to"),
+    ),
+    Row(
+        "cdist_mm",
+        lambda a, b: ag.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+        2,
+        shapes=_cdist_shapes(),
+        prep=_untied,
+        ref=lambda a, b: _np_cdist(a, b, 2),
+        covers=("euclid_dist", "broadcast_to"),
+    ),
+    Row(
+        "cdist_mm_if_necessary",
+        lambda a, b: ag.cdist(a, b),
+        2,
+        shapes=st.just(((26, 2), (3, 2))),
+        prep=_untied,
+        ref=lambda a, b: _np_cdist(a, b, 2),
+        gradgrad=False,  # the same op as cdist_mm; this row checks the switch at P > 25
+        covers=("euclid_dist",),
+    ),
+    Row(
+        "cdist_p",
+        lambda a, b, p: ag.cdist(a, b, p=p, compute_mode="donot_use_mm_for_euclid_dist"),
+        2,
+        shapes=_cdist_shapes(),
+        kwargs=lambda s: st.fixed_dictionaries(
+            {"p": st.sampled_from([2.0, 1.0, 3.0, 1.5, 0.5, 0.0, float("inf")])}
+        ),
+        prep=_untied,
+        ref=_np_cdist,
+        covers=("pnorm", "sub", "add", "neg", "reshape"),
+    ),
+]

@@ -419,3 +419,314 @@ def _setitem(a, v):
     out[1] = v * 2.0
     out[0, 1:3] = 0.0
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# atleast_nd, column_stack, dstack, block_diag, cartesian_prod, combinations, kron, rot90,
+# repeat_interleave, take, index_add, index_copy, scatter_reduce
+
+SMALL = st.lists(st.integers(1, 3), min_size=0, max_size=2).map(tuple)
+
+
+def _atleast(a, b, c):
+    outs = ag.atleast_1d(a, b) + (ag.atleast_2d(b), ag.atleast_3d(c))
+    return ag.cat([o.reshape(-1) * (i + 1) for i, o in enumerate(outs)])
+
+
+def _np_atleast(a, b, c):
+    outs = [np.atleast_1d(a), np.atleast_1d(b), np.atleast_2d(b), np.atleast_3d(c)]
+    return np.concatenate([o.reshape(-1) * (i + 1) for i, o in enumerate(outs)])
+
+
+def _col_shapes():
+    return st.integers(1, 3).flatmap(
+        lambda n: st.tuples(st.just((n,)), st.just((n, 2)), st.sampled_from([(n,), (n, 1)]))
+    )
+
+
+def _dstack_shapes():
+    return st.integers(1, 3).flatmap(
+        lambda n: st.tuples(st.just((1, n)), st.just((n,)), st.just((1, n, 2)))
+    )
+
+
+def _block_shapes():
+    one = st.one_of(st.just(()), st.tuples(st.integers(1, 3)), st.tuples(*[st.integers(1, 3)] * 2))
+    return st.tuples(one, one, one)
+
+
+def _np_block_diag(*xs):
+    ms = [np.atleast_2d(x) for x in xs]
+    out = np.zeros((sum(m.shape[0] for m in ms), sum(m.shape[1] for m in ms)))
+    r = c = 0
+    for m in ms:
+        out[r : r + m.shape[0], c : c + m.shape[1]] = m
+        r, c = r + m.shape[0], c + m.shape[1]
+    return out
+
+
+def _np_combinations(a, r, with_replacement):
+    import itertools
+
+    if r == 0:
+        return a[:0]
+    gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(gen(range(a.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return a[idx]
+
+
+def _rot90_kw(shapes):
+    nd = len(shapes[0])
+    return st.fixed_dictionaries(
+        {
+            "k": st.integers(-5, 5),
+            "dims": st.lists(st.integers(0, nd - 1), min_size=2, max_size=2, unique=True).map(
+                tuple
+            ),
+        }
+    )
+
+
+def _repeat_interleave_kw(rng, shapes):
+    shape = shapes[0]
+    if rng.random() < 0.3:
+        return {"repeats": int(rng.integers(0, 3)), "dim": None}
+    d = int(rng.integers(len(shape)))
+    reps = rng.integers(0, 3, size=shape[d])
+    return {"repeats": reps, "dim": d - len(shape) if rng.random() < 0.5 else d}
+
+
+def _repeat_interleave(a, repeats, dim):
+    r = ag.tensor(repeats) if isinstance(repeats, np.ndarray) else repeats
+    return ag.repeat_interleave(a, r, dim)
+
+
+def _np_repeat_interleave(a, repeats, dim):
+    return np.repeat(a, repeats, axis=dim)
+
+
+def _take_kw(rng, shapes):
+    n = int(np.prod(shapes[0]))
+    return {"index": rng.integers(-n, n, size=tuple(rng.integers(1, 3, size=2)))}
+
+
+def _index_add_shapes():
+    return st.lists(st.integers(1, 3), min_size=1, max_size=3).flatmap(
+        lambda s: st.integers(0, len(s) - 1).flatmap(
+            lambda d: st.integers(1, 4).map(
+                lambda k: (tuple(s), tuple(k if i == d else v for i, v in enumerate(s)), d)
+            )
+        )
+    )
+
+
+def _index_add_case():
+    # shapes (input, source); the dim rides along in the kwargs
+    return _index_add_shapes().map(lambda t: (t[0], t[1]))
+
+
+def _index_kw_from(shapes, unique):
+    x, s = shapes
+    d = [i for i in range(len(x)) if x[i] != s[i]]
+    d = d[0] if d else 0
+    k = s[d]
+
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        if unique:
+            return {"dim": d, "index": rng.permutation(x[d])[:k], "alpha": 1}
+        return {"dim": d, "index": rng.integers(0, x[d], size=k), "alpha": 1.5}
+
+    return st.integers(0, 2**31).map(make)
+
+
+def _index_copy_shapes():
+    # source no longer than input along the dim, so indices can be distinct
+    return _index_add_shapes().map(lambda t: (t[0], tuple(min(a, b) for a, b in zip(t[0], t[1]))))
+
+
+def _np_index_add(x, s, dim, index, alpha):
+    out = x.copy()
+    np.add.at(out, (slice(None),) * dim + (index,), alpha * s)
+    return out
+
+
+def _np_index_copy(x, s, dim, index, alpha):
+    out = x.copy()
+    out[(slice(None),) * dim + (index,)] = s
+    return out
+
+
+def _scatter_reduce_kw(rng, shapes):
+    shape = shapes[0]
+    d = int(rng.integers(len(shape)))
+    ishape = [int(rng.integers(1, n + 1)) for n in shape]
+    ishape[d] = int(rng.integers(1, 2 * shape[d] + 1))
+    return {
+        "dim": d,
+        "index": rng.integers(0, shape[d], size=ishape),
+        "reduce": ["sum", "prod", "mean", "amax", "amin"][int(rng.integers(5))],
+        "include_self": bool(rng.integers(2)),
+    }
+
+
+def _scatter_reduce_shapes():
+    # src at least as large as the index drawn for it: (input, src) with src's dim doubled
+    return st.lists(st.integers(1, 3), min_size=1, max_size=3).map(
+        lambda s: (tuple(s), tuple(2 * v for v in s))
+    )
+
+
+def _np_scatter_reduce(x, src, dim, index, reduce, include_self):
+    out = x.copy()
+    full = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+    full[dim] = index
+    idx = tuple(full)
+    s = src[tuple(slice(0, n) for n in index.shape)]
+    groups = {}
+    for pos, v in zip(
+        zip(*[np.broadcast_to(i, index.shape).reshape(-1) for i in idx]), s.reshape(-1)
+    ):
+        groups.setdefault(pos, []).append(v)
+    fn = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    for pos, vals in groups.items():
+        out[pos] = fn(([x[pos]] if include_self else []) + vals)
+    return out
+
+
+def _distinct_pair(arrs, kw):
+    """Distinct, well separated values across input and src (amax/amin away from ties);
+    positive and away from 0 for prod."""
+    x, s = arrs
+    rng = np.random.default_rng(x.size * 7 + s.size)
+    vals = 0.5 + rng.permutation(x.size + s.size) * (1.0 / (x.size + s.size))
+    return [vals[: x.size].reshape(x.shape), vals[x.size :].reshape(s.shape)]
+
+
+ROWS += [
+    Row(
+        "atleast_nd",
+        _atleast,
+        3,
+        shapes=st.tuples(SMALL, SMALL, SMALL),
+        ref=_np_atleast,
+        covers=("reshape", "cat"),
+    ),
+    Row(
+        "column_stack",
+        lambda a, b, c: ag.column_stack([a, b, c]),
+        3,
+        shapes=_col_shapes(),
+        ref=lambda a, b, c: np.column_stack([a, b, c]),
+        covers=("reshape", "cat"),
+    ),
+    Row(
+        "dstack",
+        lambda a, b, c: ag.dstack([a, b, c]),
+        3,
+        shapes=_dstack_shapes(),
+        ref=lambda a, b, c: np.dstack([a, b, c]),
+        covers=("reshape", "cat"),
+    ),
+    Row(
+        "block_diag",
+        ag.block_diag,
+        3,
+        shapes=_block_shapes(),
+        ref=_np_block_diag,
+        covers=("pad", "cat", "reshape"),
+    ),
+    Row(
+        "cartesian_prod",
+        ag.cartesian_prod,
+        2,
+        shapes=st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda t: ((t[0],), (t[1],))),
+        ref=lambda a, b: np.stack([np.repeat(a, b.size), np.tile(b, a.size)], 1),
+        covers=("broadcast_to", "reshape", "stack"),
+    ),
+    Row(
+        "combinations",
+        lambda a, r, with_replacement: ag.combinations(a, r, with_replacement),
+        1,
+        shapes=st.integers(1, 4).map(lambda n: ((n,),)),
+        kwargs=lambda s: st.fixed_dictionaries(
+            {"r": st.integers(0, 3), "with_replacement": st.booleans()}
+        ),
+        ref=_np_combinations,
+        covers=("index",),
+    ),
+    Row(
+        "kron",
+        ag.kron,
+        2,
+        shapes=st.tuples(SMALL, SMALL),
+        ref=np.kron,
+        covers=("reshape", "mul"),
+    ),
+    Row(
+        "rot90",
+        lambda a, k, dims: ag.rot90(a, k, dims),
+        1,
+        shapes=same_shapes(1, min_dims=2),
+        kwargs=_rot90_kw,
+        ref=lambda a, k, dims: np.rot90(a, k, dims),
+        covers=("flip", "permute", "clone"),
+    ),
+    Row(
+        "repeat_interleave",
+        _repeat_interleave,
+        1,
+        shapes=S1,
+        kwargs=_seeded(_repeat_interleave_kw),
+        ref=_np_repeat_interleave,
+        covers=("index_select", "index_add", "reshape"),
+    ),
+    Row(
+        "take",
+        lambda a, index: ag.take(a, ag.tensor(index)),
+        1,
+        kwargs=_seeded(_take_kw),
+        ref=lambda a, index: np.take(a.reshape(-1), index),
+        covers=("take", "put"),
+    ),
+    Row(
+        "index_add",
+        lambda a, s, dim, index, alpha: ag.index_add(a, dim, ag.tensor(index), s, alpha=alpha),
+        2,
+        shapes=_index_add_case(),
+        kwargs=lambda s: _index_kw_from(s, unique=False),
+        ref=_np_index_add,
+        covers=("index_add", "index_select", "add", "mul"),
+    ),
+    Row(
+        "index_copy",
+        lambda a, s, dim, index, alpha: ag.index_copy(a, dim, ag.tensor(index), s),
+        2,
+        shapes=_index_copy_shapes(),
+        kwargs=lambda s: _index_kw_from(s, unique=True),
+        ref=_np_index_copy,
+        covers=("index_put", "getitem"),
+    ),
+    Row(
+        "scatter_reduce",
+        lambda a, s, **kw: ag.scatter_reduce(
+            a, kw["dim"], ag.tensor(kw["index"]), s, kw["reduce"], include_self=kw["include_self"]
+        ),
+        2,
+        shapes=_scatter_reduce_shapes(),
+        kwargs=_seeded(_scatter_reduce_kw),
+        prep=_distinct_pair,
+        ref=_np_scatter_reduce,
+        covers=("scatter_reduce", "gather", "pad"),
+    ),
+    Row(
+        "scatter_reduce_prod_zero",
+        lambda a, s: ag.scatter_reduce(a, 0, ag.tensor([0, 1, 0, 2]), s, "prod"),
+        2,
+        shapes=st.just(((3,), (4,))),
+        domain=[(0.5, 1.5), (0.5, 1.5)],
+        prep=lambda arrs, kw: [arrs[0], np.concatenate([[0.0], arrs[1][1:]])],
+        ref=lambda a, s: a * np.array([s[0] * s[2], s[1], s[3]]),
+        covers=("scatter_reduce",),
+    ),
+]

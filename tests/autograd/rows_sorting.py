@@ -101,3 +101,54 @@ ROWS = [
         ref=lambda a: np.argsort(a, axis=-1),
     ),
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# mode
+
+
+def _np_mode(a, dim, keepdim):
+    """Smallest most frequent value along ``dim``, by counting."""
+    m = np.moveaxis(a, dim, -1)
+    out = np.empty(m.shape[:-1])
+    for i in np.ndindex(*m.shape[:-1]):
+        vals, counts = np.unique(m[i], return_counts=True)
+        out[i] = vals[np.argmax(counts)]
+    return np.expand_dims(out, dim) if keepdim else out
+
+
+def _repeats(arrs, kw):
+    """Distinct values, except that some repeat (so a mode exists beyond the minimum); the
+    repeats are exact copies, and all values stay 0.3 apart."""
+    (a,) = _distinct(arrs, kw)
+    flat = a.reshape(-1).copy()
+    if flat.size >= 3:
+        flat[1::3] = flat[0::3][: flat[1::3].size]
+    return [flat.reshape(a.shape)]
+
+
+ROWS += [
+    # distinct values: the mode is the minimum, and a small perturbation keeps it so
+    Row(
+        "mode",
+        lambda a, dim, keepdim: ag.mode(a, dim, keepdim).values,
+        1,
+        shapes=S1,
+        kwargs=lambda s: st.fixed_dictionaries({"dim": dims(len(s[0])), "keepdim": st.booleans()}),
+        prep=_distinct,
+        ref=_np_mode,
+        covers=("gather", "reshape"),
+    ),
+    # repeated values: a perturbation changes the counts (no finite differences), forward only
+    Row(
+        "mode_ties",
+        lambda a, dim, keepdim: ag.mode(a, dim, keepdim).values,
+        1,
+        shapes=S1,
+        kwargs=lambda s: st.fixed_dictionaries({"dim": dims(len(s[0])), "keepdim": st.booleans()}),
+        prep=_repeats,
+        ref=_np_mode,
+        grad=False,
+        covers=("gather",),
+    ),
+]
