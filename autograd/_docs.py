@@ -52,6 +52,7 @@ _UNARY = {
     "cosh": "hyperbolic cosine",
     "digamma": "digamma function, the derivative of :func:`lgamma`",
     "erf": "error function",
+    "erfinv": "inverse error function, on (-1, 1)",
     "exp": "exponential :math:`e^x`",
     "exp2": ":math:`2^x`",
     "expm1": ":math:`e^x - 1`, accurate near 0",

@@ -250,7 +250,7 @@ def write_pages(app) -> None:
 
 def _borrowed_doc(obj) -> bool:
     """True when ``obj`` only has its class's docstring (an ``Op`` instance without its own)."""
-    if inspect.isclass(obj) or inspect.isroutine(obj) or isinstance(obj, property):
+    if inspect.isclass(obj) or inspect.isfunction(obj) or isinstance(obj, property):
         return False
     return obj.__doc__ is type(obj).__doc__
 
