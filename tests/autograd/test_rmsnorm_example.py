@@ -1,6 +1,6 @@
-"""The worked example of docs/guides/testing_kit.md, kept as a test so it cannot rot: a small RMSNorm
-layer with a hand-written backward, a deliberately wrong version caught by a ten-line hypothesis
-test, and the fix.
+"""The worked example of docs/guides/testing_kit.md, kept as a test so it cannot rot: a small
+RMSNorm layer with a hand-written backward, a deliberately wrong version caught by a ten-line
+hypothesis test, and the fix.
 
 RMSNorm: ``y = x / rms(x) * weight`` with ``rms(x) = sqrt(mean(x ** 2, -1) + eps)``.
 Writing ``r = 1 / rms(x)`` and ``xhat = x * r``, the gradients are
