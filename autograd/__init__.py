@@ -22,6 +22,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .compiler import compile
 from .engine import backward, grad
 from .factories import *
 from .function import Function, FunctionCtx, once_differentiable

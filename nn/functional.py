@@ -23,7 +23,7 @@ from autograd.ops.nn import (
 )
 from autograd.ops.shape import gather_p
 from autograd.ops.shape import pad as _pad
-from autograd.random import _rng
+from autograd.random import draw as _draw
 from autograd.tensor import Tensor
 
 __all__ = [
@@ -260,8 +260,13 @@ def dropout(
         return input
     if p == 1.0:
         return input * 0.0
-    keep = _rng(generator).random(input.shape) >= p
-    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+    return input * _dropout_mask(generator, tuple(input.shape), p, input.dtype)
+
+
+def _dropout_mask(generator, shape, p, dtype):
+    """The kept elements scaled by ``1 / (1 - p)`` (a replayable draw under autograd.compile)."""
+    scale = 1.0 / (1.0 - p)
+    return _draw(generator, lambda r: (r.random(shape) >= p).astype(dtype) * scale)
 
 
 def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
@@ -273,8 +278,7 @@ def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
         return input * 0.0
     lead = 2 if batched else 1
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    keep = _rng(generator).random(shape) >= p
-    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+    return input * _dropout_mask(generator, shape, p, input.dtype)
 
 
 def dropout1d(

@@ -1,0 +1,886 @@
+"""``autograd.compile``: record a function's ops once, replay them as straight-line NumPy.
+
+NOTE [ Record and replay ]
+The first call for a guard key runs the function eagerly with a recorder installed (the
+dispatch's one ``_state.hooks`` test sends every op call to :meth:`_Recorder.op_call`). The
+recording is a list of steps over *slots* (the arrays of the call): the inputs, the parameters
+and other tensors read from outside ("externals", read again at every call), each op's output,
+and the arrays made by :func:`arrays` and :func:`autograd.random.draw` steps (library code that
+computes with arrays outside the ops: batch statistics, dropout masks, in-place buffer updates).
+A replay runs ``op.forward`` over the slots' arrays (no Tensor, no Node per op), remaking each
+random draw from its generator and each array step, and returns Tensors whose ``grad_fn`` is one
+:class:`CompiledNode`. Its ``apply`` runs the recorded VJPs in reverse recording order (the
+engine's order, so sums happen in the same order: results are bit-identical to eager), with the
+same saved values (arrays) or :class:`~autograd.graph.Meta` the eager nodes had.
+
+Guards: the key is the tensor inputs' shapes, dtypes and ``requires_grad``, the other arguments,
+grad mode and (for a Module) the ``training`` flags; at each replay every external is read again
+(a module's parameters and buffers through their owner, so ``p.data = ...``, ``load_state_dict``
+and optimizers' flat buffers are seen) and checked against the shape, dtype and
+``requires_grad`` it was recorded with. A miss records again.
+
+What a replay cannot reproduce makes the recording unusable and the function then runs eagerly,
+with one warning naming the file and line (``fullgraph=True``: raises): a traced tensor turned
+into a Python value (``item``, ``bool``, ``tolist``, ``numpy``, iteration), an in-place
+operation on a traced tensor, a hook registered inside, a random draw not made through
+``autograd.random.draw``. ``backward(create_graph=True)`` through a compiled call re-runs the
+recorded ops eagerly on Tensors; anomaly mode and the profiler run the function eagerly.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import graph as _graph
+from .grad_mode import _state
+from .graph import Meta, Node
+from .tensor import Tensor
+
+_ndarray = np.ndarray
+_AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class CompileFallback(RuntimeError):
+    """Raised under ``fullgraph=True`` when the function cannot be recorded."""
+
+
+# ---------------------------------------------------------------------------------------
+# array steps
+
+
+def arrays(fn: Callable, *args, mutates: tuple = ()):
+    """``fn(*arrays)``: NumPy work on tensors' arrays outside the ops, made replayable.
+
+    Library code that computes with ``t._data`` (batch statistics, an in-place update of a
+    running buffer) calls it through here, so that an ``autograd.compile`` replay computes it
+    again from the current arrays instead of baking the recorded result in.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(*vals)`` where each Tensor argument is replaced by its array; returns an array,
+        a tuple of arrays, or None.
+    mutates : tuple of int
+        Indices of Tensor arguments ``fn`` modifies in place (their version is bumped).
+    """
+    vals = [a._data if isinstance(a, Tensor) else a for a in args]
+    out = fn(*vals)
+    for i in mutates:
+        if args[i] is not None:
+            args[i]._bump()
+    rec = _state._recorder
+    if rec is not None:
+        rec.array_step(fn, args, vals, out, mutates)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# the recording
+
+
+class _Untraceable(Exception):
+    pass
+
+
+class _FnOp:
+    """Stand-in op record for the compiled node (name and node name)."""
+
+    __slots__ = ("name", "node_name", "vjps", "vjp_all")
+
+    def __init__(self, name):
+        self.name = name
+        self.node_name = "CompiledFunctionBackward"
+        self.vjps = ()
+        self.vjp_all = None
+
+
+_COMPILED_OP = _FnOp("compiled")
+
+
+def _user_frame() -> str:
+    f = sys._getframe(2)
+    here = os.path.abspath(__file__)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if fn != here and not fn.startswith(_AUTOGRAD_DIR + os.sep):
+            return f"{f.f_code.co_filename}:{f.f_lineno}"
+        f = f.f_back
+    return "<unknown>"
+
+
+class _Recorder:
+    def __init__(self, owners: dict):
+        self.owners = owners  # id(tensor) -> (module, dict name, key)
+        self.steps = []  # (kind, ...)
+        self.tslot = {}  # id(tensor) -> slot
+        self.aslot = {}  # id(array) -> slot
+        self.alive = []  # keeps recorded objects alive (ids stay unique)
+        self.nslots = 0
+        self.inputs = []  # slot of each tensor input
+        self.externals = []  # (slot, tensor, owner, shape, dtype, rg)
+        self.nodeslot = {}  # (id(node), oi) -> slot
+        self.bad = None
+
+    def new_slot(self, obj=None, arr=None):
+        s = self.nslots
+        self.nslots += 1
+        if obj is not None:
+            self.tslot[id(obj)] = s
+            self.alive.append(obj)
+            arr = obj._data
+        if arr is not None:
+            self.aslot[id(arr)] = s
+            self.alive.append(arr)
+        return s
+
+    def untraceable(self, t, what) -> None:
+        if t is not None and id(t) not in self.tslot and id(t._data) not in self.aslot:
+            if what != "an in-place operation":
+                return  # a tensor the recording never saw (made inside from constants)
+        if self.bad is None:
+            kind = "mutates an input" if (t is not None and self._is_input(t)) else what
+            self.bad = (kind, _user_frame())
+            if self.fullgraph:
+                raise CompileFallback(
+                    f"autograd.compile(fullgraph=True): the function uses {kind} at "
+                    f"{self.bad[1]}, which a replay cannot reproduce"
+                )
+
+    def _is_input(self, t):
+        s = self.tslot.get(id(t))
+        if s is None and t._base is not None:
+            s = self.tslot.get(id(t._base))
+        return s is not None and s in self.input_set
+
+    # -- slot lookup -------------------------------------------------------------------
+    def ref(self, a):
+        """The slot of a Tensor or array argument, or None (a constant)."""
+        if isinstance(a, Tensor):
+            s = self.tslot.get(id(a))
+            if s is not None:
+                return s
+            s = self.aslot.get(id(a._data))
+            if s is not None:
+                self.tslot[id(a)] = s
+                self.alive.append(a)
+                return s
+            owner = self.owners.get(id(a))
+            if owner is not None or self.free_externals:
+                s = self.new_slot(a)
+                d = a._data
+                self.externals.append((s, a, owner, d.shape, d.dtype, a._rg))
+                return s
+            return None
+        if type(a) is _ndarray:
+            return self.aslot.get(id(a))
+        return None
+
+    def template(self, args, kwargs):
+        vals = []
+        refs = []
+        for i, a in enumerate(args):
+            s = self.ref(a)
+            if s is None:
+                vals.append(a._data if isinstance(a, Tensor) else a)
+            else:
+                vals.append(None)
+                refs.append((i, s))
+        kw = dict(kwargs)
+        krefs = []
+        for k, a in kwargs.items():
+            s = self.ref(a)
+            if s is not None:
+                kw[k] = None
+                krefs.append((k, s))
+            elif isinstance(a, Tensor):
+                kw[k] = a._data
+        return vals, refs, kw, krefs
+
+    # -- hooks from the dispatch -------------------------------------------------------
+    def op_call(self, op, args, kwargs):
+        st = _state
+        st.recorder = None
+        try:
+            out = op(*args, **kwargs)
+        finally:
+            st.recorder = self
+        if self.bad is not None:
+            return out
+        vals, refs, kw, krefs = self.template(args, kwargs)
+        s = self.new_slot(out)
+        node = out.grad_fn
+        bwd = None
+        if node is not None:
+            self.nodeslot[(id(node), 0)] = s
+            bwd = self._backward_plan(node, args, refs, vals)
+        self.steps.append(("op", op, vals, refs, kw, krefs, s, bwd))
+        return out
+
+    def _backward_plan(self, node, args, refs, vals):
+        """Edges (input slot, shape, dtype) and the VJP arguments' template."""
+        argslot = dict(refs)
+        edges = []
+        for i, e in enumerate(node.next):
+            if e is None:
+                edges.append(None)
+                continue
+            s = argslot.get(i)
+            if s is None or not self._edge_matches(e, s):
+                raise _Untraceable("a gradient edge the recording cannot follow")
+            edges.append((s, node.shapes[i], node.dtypes[i]))
+        bvals = list(vals)
+        brefs = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                if node.saved[i] is None:
+                    bvals[i] = Meta(node.shapes[i], node.dtypes[i])
+                elif i in argslot:
+                    brefs.append((i, argslot[i]))
+            elif i in argslot:  # an array made by an array step or a draw
+                brefs.append((i, argslot[i]))
+        return edges, bvals, brefs, node.out is not None
+
+    def _edge_matches(self, e, s):
+        target, oi = e
+        if oi >= 0:
+            return self.nodeslot.get((id(target), oi)) == s
+        return self.tslot.get(id(target)) == s
+
+    def function_call(self, cls, args, kwargs):
+        """An ``autograd.Function`` call: recorded as one step that runs the Function."""
+        st = _state
+        st.recorder = None
+        try:
+            outs = cls.apply(*args, **kwargs)
+        finally:
+            st.recorder = self
+        if self.bad is not None:
+            return outs
+        single = not isinstance(outs, tuple)
+        tup = (outs,) if single else outs
+        vals, refs, kw, krefs = self.template(args, kwargs)
+        if krefs:
+            raise _Untraceable("a Tensor keyword argument of an autograd.Function")
+        slots = []
+        node = None
+        for o in tup:
+            if isinstance(o, Tensor):
+                slots.append(self.new_slot(o))
+                if o.grad_fn is not None:
+                    node = o.grad_fn
+                    self.nodeslot[(id(node), o._oi)] = slots[-1]
+            else:
+                slots.append(None)
+        edges = None
+        if node is not None:
+            argslot = dict(refs)
+            edges = []
+            for i, e in enumerate(node.next):
+                s = argslot.get(i)
+                if e is None:
+                    edges.append(None)
+                elif s is None or not self._edge_matches(e, s):
+                    raise _Untraceable("a gradient edge the recording cannot follow")
+                else:
+                    edges.append((s, node.shapes[i], node.dtypes[i]))
+        rgs = [isinstance(a, Tensor) and a._rg for a in args]
+        ext = {s for s, *_ in self.externals}
+        self.steps.append(("fn", cls, vals, refs, kw, slots, edges, single, rgs, ext))
+        return outs
+
+    def array_step(self, fn, args, vals, out, mutates):
+        refs = []
+        vals = list(vals)
+        for i, a in enumerate(args):
+            s = self.ref(a)
+            if s is not None:
+                refs.append((i, s))
+                vals[i] = None
+        if out is None:
+            slots = None
+        elif isinstance(out, tuple):
+            slots = tuple(self.new_slot(arr=o) if type(o) is _ndarray else None for o in out)
+            if None in slots:
+                raise _Untraceable("an array step returning non-arrays")
+        elif type(out) is _ndarray:
+            slots = self.new_slot(arr=out)
+        else:
+            raise _Untraceable("an array step returning non-arrays")
+        mut = tuple(s for i, s in refs if i in mutates)
+        self.steps.append(("arr", fn, vals, refs, slots, mut))
+
+    def draw_step(self, generator, fn, arr):
+        if type(arr) is not _ndarray:
+            raise _Untraceable("a random draw returning a non-array")
+        self.steps.append(("draw", generator, fn, self.new_slot(arr=arr)))
+
+
+# ---------------------------------------------------------------------------------------
+# the plan (a finished recording)
+
+
+class _Plan:
+    __slots__ = ("nslots", "inputs", "externals", "steps", "outputs", "sources", "treedef")
+
+    def __init__(self, rec, outputs, treedef):
+        self.nslots = rec.nslots
+        self.inputs = rec.inputs
+        self.externals = [
+            (s, t if owner is None else None, owner, shape, dtype, rg)
+            for s, t, owner, shape, dtype, rg in rec.externals
+        ]
+        self.steps = rec.steps
+        self.outputs = outputs  # per output leaf: ("slot", slot, rg) or ("const", obj)
+        self.treedef = treedef
+        # the input and external slots a gradient reaches (the compiled node's edges)
+        ins = set(rec.inputs) | {e[0] for e in rec.externals}
+        srcs = []
+        for st in rec.steps:
+            if st[0] == "op":
+                edges = st[7][0] if st[7] is not None else None
+            else:
+                edges = st[6] if st[0] == "fn" else None
+            for e in edges or ():
+                if e is not None and e[0] in ins and e[0] not in srcs:
+                    srcs.append(e[0])
+        self.sources = srcs
+
+
+def _flatten(obj, leaves):
+    if isinstance(obj, Tensor):
+        leaves.append(obj)
+        return ("T",)
+    if isinstance(obj, (tuple, list)):
+        return (type(obj), tuple(_flatten(o, leaves) for o in obj))
+    if isinstance(obj, dict):
+        return (dict, tuple((k, _flatten(v, leaves)) for k, v in obj.items()))
+    return ("C", obj)
+
+
+def _unflatten(tree, it):
+    tag = tree[0]
+    if tag == "T":
+        return next(it)
+    if tag == "C":
+        return tree[1]
+    if tag is dict:
+        return {k: _unflatten(v, it) for k, v in tree[1]}
+    items = [_unflatten(v, it) for v in tree[1]]
+    return tuple(items) if tag is tuple else (tag(items) if tag is not list else items)
+
+
+def _fill(vals, refs, env):
+    vals = list(vals)
+    for i, s in refs:
+        vals[i] = env[s]
+    return vals
+
+
+def _run_forward(plan, env, ext_tensors):
+    """Replay the forward; returns the Function nodes made (by step index)."""
+    from .ops._registry import _promote
+    from .random import _raw_rng
+
+    fnodes = {}
+    for k, st in enumerate(plan.steps):
+        kind = st[0]
+        if kind == "op":
+            _, op, vals, refs, kw, krefs, s, _ = st
+            for i, r in refs:
+                vals[i] = env[r]
+            if krefs:
+                kw = dict(kw)
+                for key, r in krefs:
+                    kw[key] = env[r]
+            out = op.forward(*vals, **kw)
+            if type(out) is not _ndarray:
+                out = np.asarray(out)
+            if op.promote is not None:
+                out = _promote(op, vals, out)
+            env[s] = out
+            for i, _r in refs:
+                vals[i] = None
+        elif kind == "draw":
+            _, gen, fn, s = st
+            env[s] = fn(_raw_rng(gen))
+        elif kind == "arr":
+            _, fn, vals, refs, slots, mut = st
+            out = fn(*_fill(vals, refs, env))
+            if slots is not None:
+                if isinstance(slots, tuple):
+                    for s, o in zip(slots, out):
+                        env[s] = o
+                else:
+                    env[slots] = out
+            for s in mut:
+                t = ext_tensors.get(s)
+                if t is not None:
+                    t._bump()
+        else:  # "fn": an autograd.Function, run on Tensors
+            _, cls, vals, refs, kw, slots, edges, single, rgs, ext = st
+            args = list(vals)
+            for i, r in refs:
+                t = ext_tensors.get(r)
+                args[i] = t if t is not None else Tensor._wrap(env[r], rgs[i])
+            prev = _state.grad
+            _state.grad = edges is not None and prev
+            try:
+                outs = cls.apply(*args, **kw)
+            finally:
+                _state.grad = prev
+            tup = (outs,) if single else outs
+            node = None
+            for s, o in zip(slots, tup):
+                if s is not None:
+                    env[s] = o._data
+                    if o.grad_fn is not None:
+                        node = o.grad_fn
+            fnodes[k] = node
+    return fnodes
+
+
+class CompiledNode(Node):
+    """The one graph node of a compiled call: its VJP replays the recorded backward."""
+
+    __slots__ = ("plan", "env", "fnodes", "src_tensors", "ext_tensors", "out_slots", "call")
+
+    def apply(self, grads: list, differentiable: bool):
+        if self.freed:
+            raise RuntimeError(_graph._FREED)
+        for vc, ver, shape in self.vcs:
+            if vc[0] != ver:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: a tensor of shape {shape}, read by a compiled "
+                    f"call, is at version {vc[0]}; expected version {ver} instead."
+                )
+        if differentiable:
+            return self._apply_eager(grads)
+        from .engine import _reduce
+
+        env = self.env
+        g_of = {}
+        for s, g in zip(self.out_slots, grads):
+            if g is not None:
+                prev = g_of.get(s)
+                g_of[s] = g if prev is None else prev + g
+        steps = self.plan.steps
+        fnodes = self.fnodes
+        for k in range(len(steps) - 1, -1, -1):
+            st = steps[k]
+            kind = st[0]
+            if kind == "op":
+                bwd = st[7]
+                if bwd is None:
+                    continue
+                g = g_of.pop(st[6], None)
+                if g is None:
+                    continue
+                edges, bvals, brefs, save_out = bwd
+                op = st[1]
+                args = _fill(bvals, brefs, env)
+                kw = st[4]
+                if st[5]:
+                    kw = dict(kw)
+                    for key, r in st[5]:
+                        kw[key] = env[r]
+                ans = env[st[6]] if save_out else None
+                if op.vjp_all is not None:
+                    res = op.vjp_all(g, ans, *args, **kw)
+                else:
+                    res = [
+                        None if e is None else vjp(g, ans, *args, **kw)
+                        for e, vjp in zip(edges, op.vjps)
+                    ]
+            elif kind == "fn":
+                edges = st[6]
+                if edges is None:
+                    continue
+                gs = [None if s is None else g_of.pop(s, None) for s in st[5]]
+                if all(g is None for g in gs):
+                    continue
+                res = fnodes[k].apply(gs, False)
+            else:
+                continue
+            if res is None:
+                continue
+            for e, r in zip(edges, res):
+                if e is None or r is None:
+                    continue
+                s, shape, dtype = e
+                if type(r) is not _ndarray or r.shape != shape or r.dtype != dtype:
+                    r = _reduce(r, shape, dtype, False)
+                prev = g_of.get(s)
+                g_of[s] = r if prev is None else prev + r
+        return [g_of.get(s) for s in self.plan.sources]
+
+    def _apply_eager(self, grads):
+        """``create_graph=True``: re-run the recorded ops on Tensors, differentiate that."""
+        from .engine import grad as _grad
+
+        plan = self.plan
+        env = self.env
+        tens = dict(zip(plan.sources, self.src_tensors))
+        tens.update(self.ext_tensors)
+        for st in plan.steps:
+            kind = st[0]
+            if kind == "op":
+                _, op, vals, refs, kw, krefs, s, _ = st
+                args = list(vals)
+                for i, r in refs:
+                    args[i] = tens[r] if r in tens else env[r]
+                kw = dict(kw)
+                for key, r in krefs:
+                    kw[key] = tens[r] if r in tens else env[r]
+                tens[s] = op(*args, **kw)
+            elif kind == "fn":
+                raise RuntimeError(
+                    "autograd.compile: backward(create_graph=True) through a compiled call that "
+                    f"runs autograd.Function {st[1].__name__} is not supported; call the "
+                    "function without autograd.compile for higher-order gradients"
+                )
+        outs, gs = [], []
+        for s, g in zip(self.out_slots, grads):
+            if g is not None:
+                outs.append(tens[s])
+                gs.append(g)
+        srcs = self.src_tensors
+        res = _grad(outs, srcs, gs, retain_graph=True, create_graph=True, allow_unused=True)
+        return list(res)
+
+    def release(self) -> None:
+        self.env = None
+        self.fnodes = None
+        self.freed = True
+
+
+# ---------------------------------------------------------------------------------------
+# the compiled callable
+
+
+class _Compiled:
+    def __init__(self, fn, module, fullgraph, cache_size):
+        self.fn = fn
+        self.module = module
+        self.fullgraph = fullgraph
+        self.cache_size = cache_size
+        self.cache = OrderedDict()
+        self.eager = None  # (reason, where) once the function proved unrecordable
+        self.hits = self.misses = 0
+        functools.update_wrapper(self, fn)
+
+    def cache_info(self) -> dict:
+        """Recordings kept, hits (replays), misses (recordings) and the fallback, if any."""
+        return {
+            "recordings": len(self.cache),
+            "maxsize": self.cache_size,
+            "hits": self.hits,
+            "misses": self.misses,
+            "eager_fallback": None if self.eager is None else f"{self.eager[0]} at {self.eager[1]}",
+        }
+
+    def _key(self, args, kwargs):
+        key = [_state.grad]
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a._data
+                key.append((d.shape, d.dtype, a._rg))
+            else:
+                key.append(a)
+        for k, a in kwargs.items():
+            if isinstance(a, Tensor):
+                d = a._data
+                key.append((k, d.shape, d.dtype, a._rg))
+            else:
+                key.append((k, a))
+        if self.module is not None:
+            key.append(tuple(m.training for m in self.module.modules()))
+        return tuple(key)
+
+    def __call__(self, *args, **kwargs):
+        st = _state
+        if self.eager is not None or st.hooks:  # fallen back, or anomaly/profiler/recording
+            return self.fn(*args, **kwargs)
+        try:
+            key = self._key(args, kwargs)
+            hash(key)
+        except TypeError:  # an unhashable argument: no recording
+            return self.fn(*args, **kwargs)
+        plan = self.cache.get(key)
+        if plan is not None:
+            out = _replay(plan, args, kwargs)
+            if out is not _MISS:
+                self.hits += 1
+                self.cache.move_to_end(key)
+                return out
+        self.misses += 1
+        return self._record(key, args, kwargs)
+
+    def _record(self, key, args, kwargs):
+        owners = {}
+        if self.module is not None:
+            for m in self.module.modules():
+                for dname in ("_parameters", "_buffers"):
+                    for name, t in getattr(m, dname).items():
+                        if t is not None:
+                            owners[id(t)] = (m, dname, name)
+        rec = _Recorder(owners)
+        rec.fullgraph = self.fullgraph
+        rec.free_externals = self.module is None
+        flat = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        for t in flat:
+            rec.inputs.append(rec.tslot.get(id(t)) if id(t) in rec.tslot else rec.new_slot(t))
+        rec.input_set = set(rec.inputs)
+        st = _state
+        st.recorder = rec
+        reason = None
+        try:
+            out = self.fn(*args, **kwargs)
+        except _Untraceable as e:
+            st.recorder = None
+            reason = str(e)
+            out = None
+        finally:
+            st.recorder = None
+        if reason is not None:  # could not finish the recording: run it again, eagerly
+            self._fall_back((reason, "<recording>"))
+            return self.fn(*args, **kwargs)
+        if rec.bad is not None:
+            self._fall_back(rec.bad)
+            return out
+        leaves = []
+        tree = _flatten(out, leaves)
+        outputs = []
+        for t in leaves:
+            s = rec.ref(t)
+            if s is None:
+                outputs.append(("const", t))
+            else:
+                outputs.append(("slot", s, t._rg, t.grad_fn is not None))
+        self.cache[key] = _Plan(rec, outputs, tree)
+        if len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+        return out
+
+    def _fall_back(self, bad):
+        self.eager = bad
+        self.cache.clear()
+        msg = (
+            f"autograd.compile: {getattr(self.fn, '__qualname__', self.fn)} uses {bad[0]} at "
+            f"{bad[1]}, which a replay cannot reproduce; it runs eagerly from now on"
+        )
+        if self.fullgraph:
+            raise CompileFallback(msg)
+        warnings.warn(msg, RuntimeWarning, stacklevel=4)
+
+
+_MISS = object()
+
+
+def _replay(plan, args, kwargs):
+    env = [None] * plan.nslots
+    flat = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+    for s, t in zip(plan.inputs, flat):
+        env[s] = t._data
+    ext_tensors = {}
+    for s, t, owner, shape, dtype, rg in plan.externals:
+        if owner is not None:
+            t = getattr(owner[0], owner[1]).get(owner[2])
+            if t is None:
+                return _MISS
+        d = t._data
+        if d.shape != shape or d.dtype != dtype or t._rg != rg:
+            return _MISS
+        env[s] = d
+        ext_tensors[s] = t
+    fnodes = _run_forward(plan, env, ext_tensors)
+    node = None
+    if _state.grad and plan.sources:
+        tens = {}
+        for s, t in zip(plan.inputs, flat):
+            tens[s] = t
+        tens.update(ext_tensors)
+        node = _make_node(plan, env, fnodes, tens, ext_tensors)
+    leaves = []
+    for k, o in enumerate(plan.outputs):
+        if o[0] == "const":
+            leaves.append(o[1])
+            continue
+        s, rg, has_fn = o[1], o[2], o[3]
+        if not has_fn:
+            t = ext_tensors.get(s)
+            if t is None:
+                t = next((x for x, si in zip(flat, plan.inputs) if si == s), None)
+            leaves.append(t if t is not None else Tensor._wrap(env[s]))
+        elif node is not None and rg:
+            leaves.append(Tensor._make(env[s], node, k))
+        else:
+            leaves.append(Tensor._wrap(env[s]))
+    return _unflatten(plan.treedef, iter(leaves))
+
+
+def _make_node(plan, env, fnodes, tens, ext_tensors):
+    node = CompiledNode.__new__(CompiledNode)
+    node.seq = next(_graph._sequence)
+    node.op = _COMPILED_OP
+    node.kw = {}
+    node.nout = len(plan.outputs)
+    node.freed = False
+    node.pre_hooks = None
+    node.retains = None
+    node.ctx = None
+    node.saved = ()
+    node.out = None
+    node.plan = plan
+    node.env = env
+    node.fnodes = fnodes
+    node.ext_tensors = ext_tensors
+    node.out_slots = [o[1] if o[0] == "slot" else -1 for o in plan.outputs]
+    nxt, shapes, dtypes, srcs, vcs = [], [], [], [], []
+    for s in plan.sources:
+        t = tens[s]
+        srcs.append(t)
+        d = t._data
+        shapes.append(d.shape)
+        dtypes.append(d.dtype)
+        if t._rg:
+            fn = t.grad_fn
+            nxt.append((fn, t._oi) if fn is not None else (t, -1))
+        else:
+            nxt.append(None)
+    for t in tens.values():
+        vc = t._vc
+        if vc is None:
+            vc = t._vc = [0]
+        vcs.append((vc, vc[0], tuple(t._data.shape)))
+    node.next = nxt
+    node.shapes = shapes
+    node.dtypes = dtypes
+    node.src_tensors = srcs
+    node.vcs = vcs
+    return node
+
+
+# ---------------------------------------------------------------------------------------
+# public entry point
+
+
+def compile(  # noqa: A001 - torch.compile's name
+    model: Any = None,
+    *,
+    fullgraph: bool = False,
+    dynamic: Any = None,
+    backend: Any = "numpy",
+    mode: Any = None,
+    options: Any = None,
+    disable: bool = False,
+    cache_size: int = 8,
+):
+    """Record ``model`` (a function or a Module) once per guard key; replay the recording as
+    straight-line NumPy (NOTE [ Record and replay ] in ``autograd/compiler.py``).
+
+    Parameters
+    ----------
+    model : callable or nn.Module
+        What to compile; omitted, ``compile`` returns a decorator.
+    fullgraph : bool
+        Raise :class:`CompileFallback` instead of falling back to eager.
+    dynamic, backend, mode, options
+        Accepted for ``torch.compile`` compatibility; ignored.
+    disable : bool
+        Return ``model`` unchanged.
+    cache_size : int
+        Recordings kept (least recently used dropped first).
+
+    Returns
+    -------
+    callable or OptimizedModule
+        Same signature as ``model``; for a Module, a wrapper Module (``_orig_mod``) whose
+        parameters, buffers, ``state_dict`` and ``train()/eval()`` are the original's.
+    """
+    if model is None:
+        return lambda m: compile(
+            m,
+            fullgraph=fullgraph,
+            dynamic=dynamic,
+            backend=backend,
+            mode=mode,
+            options=options,
+            disable=disable,
+            cache_size=cache_size,
+        )
+    if disable:
+        return model
+    if not callable(model):
+        raise TypeError(f"compile expected a callable or a Module, got {type(model).__name__}")
+    try:
+        from nn.modules.module import Module
+    except ImportError:  # pragma: no cover - nn is part of ndgrad
+        Module = ()
+    if isinstance(model, Module):
+        return _optimized_module(model, fullgraph, cache_size)
+    return _Compiled(model, None, fullgraph, cache_size)
+
+
+def _optimized_module(mod, fullgraph, cache_size):
+    from nn.modules.module import Module
+
+    global OptimizedModule
+    if OptimizedModule is None:
+
+        class _OptimizedModule(Module):
+            """A compiled Module: forwards run through the recording; everything else (the
+            parameters, ``state_dict``, ``train()``) is the original's (``_orig_mod``)."""
+
+            def __init__(self, orig, fullgraph, cache_size):
+                super().__init__()
+                self._orig_mod = orig
+                object.__setattr__(
+                    self, "_compiled", _Compiled(orig.__call__, orig, fullgraph, cache_size)
+                )
+
+            def forward(self, *args, **kwargs):
+                return self._compiled(*args, **kwargs)
+
+            def __call__(self, *args, **kwargs):
+                return self._compiled(*args, **kwargs)
+
+            def cache_info(self) -> dict:
+                return self._compiled.cache_info()
+
+            def state_dict(self, *args, **kwargs):
+                return self._orig_mod.state_dict(*args, **kwargs)
+
+            def load_state_dict(self, *args, **kwargs):
+                return self._orig_mod.load_state_dict(*args, **kwargs)
+
+            def train(self, mode: bool = True):
+                self._orig_mod.train(mode)
+                object.__setattr__(self, "training", self._orig_mod.training)
+                return self
+
+            def __getattr__(self, name):
+                if name == "_orig_mod":
+                    return self._modules["_orig_mod"]
+                try:
+                    return super().__getattr__(name)
+                except AttributeError:
+                    return getattr(self._modules["_orig_mod"], name)
+
+            def __repr__(self):
+                return f"OptimizedModule({self._orig_mod!r})"
+
+        _OptimizedModule.__name__ = _OptimizedModule.__qualname__ = "OptimizedModule"
+        OptimizedModule = _OptimizedModule
+    return OptimizedModule(mod, fullgraph, cache_size)
+
+
+OptimizedModule = None
