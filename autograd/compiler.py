@@ -868,12 +868,19 @@ def _optimized_module(mod, fullgraph, cache_size):
                 return self
 
             def __getattr__(self, name):
-                if name == "_orig_mod":
-                    return self._modules["_orig_mod"]
                 try:
                     return super().__getattr__(name)
                 except AttributeError:
-                    return getattr(self._modules["_orig_mod"], name)
+                    mods = self.__dict__.get("_modules")
+                    if not mods or "_orig_mod" not in mods:
+                        raise
+                    return getattr(mods["_orig_mod"], name)
+
+            def __deepcopy__(self, memo):
+                import copy
+
+                c = self._compiled
+                return type(self)(copy.deepcopy(self._orig_mod, memo), c.fullgraph, c.cache_size)
 
             def __repr__(self):
                 return f"OptimizedModule({self._orig_mod!r})"

@@ -267,12 +267,14 @@ def max_pool2d(
         )
     if not x.dtype.kind == "f":
         raise RuntimeError(f"max_pool2d: expected a floating-point input, got {x.dtype}")
-    glob, plane = window_argmax(x._data, k, s, p, d, (ho, wo))
+    glob, plane = _arrays(window_argmax, x, k, s, p, d, (ho, wo))
     # windows that cannot overlap send each input element at most one gradient
     unique = s[0] >= d[0] * (k[0] - 1) + 1 and s[1] >= d[1] * (k[1] - 1) + 1
     empty = glob < 0
     if empty.any():  # windows whose dilated taps all fall in the padding: -inf, no gradient
-        out = ag.where(ag.tensor(empty), -np.inf, take_p(x, idx=np.maximum(glob, 0), unique=False))
+        out = ag.where(
+            ag.tensor(empty), -np.inf, take_p(x, idx=_arrays(np.maximum, glob, 0), unique=False)
+        )
     else:
         out = take_p(x, idx=glob, unique=unique)
     if return_indices:

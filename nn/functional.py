@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as _ag
+from autograd.compiler import arrays as _arrays
 from autograd.ops import elementwise as _E
 from autograd.ops.nn import (
     bce_with_logits_p,
@@ -166,9 +167,12 @@ def hardtanh(
 def _clip_flat(input, lo, hi):  # noqa: A002
     """``clamp(x, lo, hi)`` whose gradient is 0 at ``lo`` and ``hi`` too (PyTorch's hardtanh
     backward passes the gradient only strictly inside)."""
-    x = input._data
-    inside = (x > lo) & (x < hi)
-    return _E.where(inside, input, np.clip(x, lo, hi))
+    inside, clipped = _arrays(_inside_and_clipped, input, lo, hi)
+    return _E.where(inside, input, clipped)
+
+
+def _inside_and_clipped(x, lo, hi):
+    return (x > lo) & (x < hi), np.clip(x, lo, hi)
 
 
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
@@ -478,6 +482,14 @@ def _class_dim_moved(x):
     return _ag.movedim(x, 1, -1)
 
 
+def _nll_index_and_weight(t, valid, weight, dtype):
+    safe = np.where(valid, t, 0).astype(np.int64)
+    w = np.where(valid, 1.0, 0.0).astype(dtype)
+    if weight is not None:
+        w = weight[safe].astype(dtype) * w
+    return safe, w
+
+
 def _class_targets(input, target, weight, ignore_index, name):  # noqa: A002
     """Check class-index targets against ``input`` ``(N, C, d...)`` or ``(C,)``; return the
     index array, the mask of kept targets and ``C``."""
@@ -523,13 +535,10 @@ def nll_loss(
     ``input`` ``(N, C, d...)`` (or ``(C,)`` with a 0-d target)."""
     r = _reduction(size_average, reduce, reduction)
     t, valid, C = _class_targets(input, target, weight, ignore_index, "nll_loss")
-    safe = np.where(valid, t, 0).astype(np.int64)
+    safe, w = _arrays(_nll_index_and_weight, t, valid, weight, input.dtype)
     logp = _class_dim_moved(input)
     picked = gather_p(logp, safe[..., None], axis=logp.ndim - 1)
     picked = picked.reshape(tuple(safe.shape))
-    w = np.where(valid, 1.0, 0.0).astype(input.dtype)
-    if weight is not None:
-        w = weight._data[safe].astype(input.dtype) * w
     loss = -picked * w
     if r == "none":
         return loss
@@ -583,7 +592,7 @@ def cross_entropy(
     x = input if input.ndim >= 2 else input.reshape(1, C)
     loss = cross_entropy_p(
         x,
-        target=t.reshape(x.shape[:1] + x.shape[2:]),
+        target=_arrays(np.reshape, t, x.shape[:1] + x.shape[2:]),
         weight=w,
         ignore_index=ignore_index,
         label_smoothing=float(label_smoothing),
