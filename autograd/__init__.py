@@ -3,6 +3,7 @@
 from . import dtypes as _dtypes
 from . import linalg, profiler, viz
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .compiler import compile
 from .dtypes import (
     bool,
     double,
@@ -22,7 +23,6 @@ from .dtypes import (
     short,
     uint8,
 )
-from .compiler import compile
 from .engine import backward, grad
 from .factories import *
 from .function import Function, FunctionCtx, once_differentiable
