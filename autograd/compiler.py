@@ -29,6 +29,7 @@ recorded ops eagerly on Tensors; anomaly mode and the profiler run the function 
 
 from __future__ import annotations
 
+import builtins
 import functools
 import os
 import sys
@@ -221,7 +222,12 @@ class _Recorder:
         if node is not None:
             self.nodeslot[(id(node), 0)] = s
             bwd = self._backward_plan(node, args, refs, vals)
-        self.steps.append(("op", op, vals, refs, kw, krefs, s, bwd))
+        promote = False
+        if op.promote is not None:  # whether PyTorch's dtype rule changes NumPy's result here
+            raw = [a._data if isinstance(a, Tensor) else a for a in args]
+            rkw = {k: a._data if isinstance(a, Tensor) else a for k, a in kwargs.items()}
+            promote = np.asarray(op.forward(*raw, **rkw)).dtype != out._data.dtype
+        self.steps.append(("op", op, vals, refs, kw, krefs, s, bwd, promote))
         return out
 
     def _backward_plan(self, node, args, refs, vals):
@@ -328,7 +334,17 @@ class _Recorder:
 
 
 class _Plan:
-    __slots__ = ("nslots", "inputs", "externals", "steps", "outputs", "sources", "treedef")
+    __slots__ = (
+        "nslots",
+        "inputs",
+        "externals",
+        "steps",
+        "outputs",
+        "sources",
+        "treedef",
+        "forward",
+        "backward",
+    )
 
     def __init__(self, rec, outputs, treedef):
         self.nslots = rec.nslots
@@ -352,6 +368,7 @@ class _Plan:
                 if e is not None and e[0] in ins and e[0] not in srcs:
                     srcs.append(e[0])
         self.sources = srcs
+        self.forward, self.backward = _generate(self)
 
 
 def _flatten(obj, leaves):
@@ -385,66 +402,165 @@ def _fill(vals, refs, env):
 
 
 def _run_forward(plan, env, ext_tensors):
-    """Replay the forward; returns the Function nodes made (by step index)."""
+    """Replay the forward (the generated straight-line code); returns the Function nodes made
+    (by step index)."""
+    fnodes = {}
+    plan.forward(env, ext_tensors, fnodes)
+    return fnodes
+
+
+def _one_step(k, st, env, ext_tensors, fnodes):
+    """One array, draw or Function step of a replay."""
+    from .random import _raw_rng
+
+    kind = st[0]
+    if kind == "draw":
+        _, gen, fn, s = st
+        env[s] = fn(_raw_rng(gen))
+    elif kind == "arr":
+        _, fn, vals, refs, slots, mut = st
+        out = fn(*_fill(vals, refs, env))
+        if slots is not None:
+            if isinstance(slots, tuple):
+                for s, o in zip(slots, out):
+                    env[s] = o
+            else:
+                env[slots] = out
+        for s in mut:
+            t = ext_tensors.get(s)
+            if t is not None:
+                t._bump()
+    else:  # "fn": an autograd.Function, run on Tensors
+        _, cls, vals, refs, kw, slots, edges, single, rgs, ext = st
+        args = list(vals)
+        for i, r in refs:
+            t = ext_tensors.get(r)
+            args[i] = t if t is not None else Tensor._wrap(env[r], rgs[i])
+        prev = _state.grad
+        _state.grad = edges is not None and prev
+        try:
+            outs = cls.apply(*args, **kw)
+        finally:
+            _state.grad = prev
+        tup = (outs,) if single else outs
+        node = None
+        for s, o in zip(slots, tup):
+            if s is not None:
+                env[s] = o._data
+                if o.grad_fn is not None:
+                    node = o.grad_fn
+        fnodes[k] = node
+
+
+# NOTE [ Straight-line code ]
+# A plan's forward and backward are generated as Python source, one line per op call
+# (``E[7] = f3(E[2], E[5], **k3)``), so a replay runs no interpreter loop over the steps: the
+# "straight-line NumPy" of the recording. Array, draw and Function steps call helpers bound in
+# the generated functions' namespace. The backward repeats the engine's arithmetic exactly: a
+# node's VJPs all run before its gradients are delivered, sums are ``prev + g`` in the same
+# order, and ``_reduce`` runs under the same test.
+
+
+def _generate(plan):
+    from .engine import _reduce
     from .ops._registry import _promote
     from .random import _raw_rng
 
-    fnodes = {}
+    ns = {"nd": _ndarray, "asarray": np.asarray, "P": _promote, "R": _reduce, "RNG": _raw_rng}
+    fwd = ["def forward(E, X, FN):"]
+    bwd = ["def backward(E, G, FN):"]
+
+    def const(name, value):
+        ns[name] = value
+        return name
+
+    def call_args(k, tag, vals, refs, kw, krefs):
+        refd = dict(refs)
+        parts = [
+            f"E[{refd[i]}]" if i in refd else const(f"{tag}{k}_{i}", v) for i, v in enumerate(vals)
+        ]
+        if krefs:
+            kd = dict(krefs)
+            for key, v in kw.items():
+                parts.append(
+                    f"{key}=E[{kd[key]}]" if key in kd else f"{key}={const(f'{tag}{k}_{key}', v)}"
+                )
+        elif kw:
+            parts.append(f"**{const(f'k{k}', kw)}")
+        return ", ".join(parts)
+
+    def deliver(lines, k, i, r, edge, ind):
+        t, shape, dtype = edge
+        sh = const(f"S{k}_{i}", shape)
+        dt = const(f"D{k}_{i}", dtype)
+        lines += [
+            f"{ind}if {r} is not None:",
+            f"{ind}    if type({r}) is not nd or {r}.shape != {sh} or {r}.dtype != {dt}:",
+            f"{ind}        {r} = R({r}, {sh}, {dt}, False)",
+            f"{ind}    p = G[{t}]",
+            f"{ind}    G[{t}] = {r} if p is None else p + {r}",
+        ]
+
     for k, st in enumerate(plan.steps):
         kind = st[0]
         if kind == "op":
-            _, op, vals, refs, kw, krefs, s, _ = st
-            for i, r in refs:
-                vals[i] = env[r]
-            if krefs:
-                kw = dict(kw)
-                for key, r in krefs:
-                    kw[key] = env[r]
-            out = op.forward(*vals, **kw)
-            if type(out) is not _ndarray:
-                out = np.asarray(out)
-            if op.promote is not None:
-                out = _promote(op, vals, out)
-            env[s] = out
-            for i, _r in refs:
-                vals[i] = None
+            _, op, vals, refs, kw, krefs, s, bwd_plan, promote = st
+            f = const(f"f{k}", op.forward)
+            args = call_args(k, "c", vals, refs, kw, krefs)
+            fwd.append(f"    t = {f}({args})")
+            fwd.append("    if type(t) is not nd:")
+            fwd.append("        t = asarray(t)")
+            if promote:
+                plain = call_args(k, "c", vals, refs, {}, ())
+                fwd.append(f"    t = P({const(f'op{k}', op)}, [{plain}], t)")
+            fwd.append(f"    E[{s}] = t")
+            if bwd_plan is None:
+                continue
+            edges, bvals, brefs, save_out = bwd_plan
+            bargs = call_args(k, "b", bvals, brefs, kw, krefs)
+            ans = f"E[{s}]" if save_out else "None"
+            lines = [f"    g = G[{s}]", "    if g is not None:", f"        G[{s}] = None"]
+            if op.vjp_all is not None:
+                va = const(f"va{k}", op.vjp_all)
+                lines.append(f"        res = {va}(g, {ans}, {bargs})")
+                lines.append("        if res is not None:")
+                for i, e in enumerate(edges):
+                    if e is not None:
+                        lines.append(f"            r{i} = res[{i}]")
+                        deliver(lines, k, i, f"r{i}", e, "            ")
+            else:
+                for i, e in enumerate(edges):
+                    if e is not None:
+                        v = const(f"v{k}_{i}", op.vjps[i])
+                        lines.append(f"        r{i} = {v}(g, {ans}, {bargs})")
+                for i, e in enumerate(edges):
+                    if e is not None:
+                        deliver(lines, k, i, f"r{i}", e, "        ")
+            bwd[1:1] = lines  # reverse order: later steps first
         elif kind == "draw":
             _, gen, fn, s = st
-            env[s] = fn(_raw_rng(gen))
-        elif kind == "arr":
-            _, fn, vals, refs, slots, mut = st
-            out = fn(*_fill(vals, refs, env))
-            if slots is not None:
-                if isinstance(slots, tuple):
-                    for s, o in zip(slots, out):
-                        env[s] = o
-                else:
-                    env[slots] = out
-            for s in mut:
-                t = ext_tensors.get(s)
-                if t is not None:
-                    t._bump()
-        else:  # "fn": an autograd.Function, run on Tensors
-            _, cls, vals, refs, kw, slots, edges, single, rgs, ext = st
-            args = list(vals)
-            for i, r in refs:
-                t = ext_tensors.get(r)
-                args[i] = t if t is not None else Tensor._wrap(env[r], rgs[i])
-            prev = _state.grad
-            _state.grad = edges is not None and prev
-            try:
-                outs = cls.apply(*args, **kw)
-            finally:
-                _state.grad = prev
-            tup = (outs,) if single else outs
-            node = None
-            for s, o in zip(slots, tup):
-                if s is not None:
-                    env[s] = o._data
-                    if o.grad_fn is not None:
-                        node = o.grad_fn
-            fnodes[k] = node
-    return fnodes
+            fwd.append(f"    E[{s}] = {const(f'fn{k}', fn)}(RNG({const(f'gen{k}', gen)}))")
+        else:  # array and Function steps: the interpreter's code, one step
+            h = const(f"h{k}", functools.partial(_one_step, k, st))
+            fwd.append(f"    {h}(E, X, FN)")
+            if kind == "fn" and st[6] is not None:
+                lines = [
+                    f"    gs = [None if s is None else G[s] for s in {const(f'sl{k}', st[5])}]",
+                    "    if any(x is not None for x in gs):",
+                ]
+                lines += [f"        G[{sl}] = None" for sl in st[5] if sl is not None]
+                lines.append(f"        res = FN[{k}].apply(gs, False)")
+                lines.append("        if res is not None:")
+                for i, e in enumerate(st[6]):
+                    if e is not None:
+                        lines.append(f"            r{i} = res[{i}]")
+                        deliver(lines, k, i, f"r{i}", e, "            ")
+                bwd[1:1] = lines
+    fwd.append("    return None")
+    bwd.append("    return None")
+    src = "\n".join(fwd) + "\n\n" + "\n".join(bwd) + "\n"
+    exec(builtins.compile(src, "<autograd.compile plan>", "exec"), ns)  # noqa: S102
+    return ns["forward"], ns["backward"]
 
 
 class CompiledNode(Node):
@@ -464,63 +580,14 @@ class CompiledNode(Node):
                 )
         if differentiable:
             return self._apply_eager(grads)
-        from .engine import _reduce
-
-        env = self.env
-        g_of = {}
+        plan = self.plan
+        G = [None] * plan.nslots
         for s, g in zip(self.out_slots, grads):
-            if g is not None:
-                prev = g_of.get(s)
-                g_of[s] = g if prev is None else prev + g
-        steps = self.plan.steps
-        fnodes = self.fnodes
-        for k in range(len(steps) - 1, -1, -1):
-            st = steps[k]
-            kind = st[0]
-            if kind == "op":
-                bwd = st[7]
-                if bwd is None:
-                    continue
-                g = g_of.pop(st[6], None)
-                if g is None:
-                    continue
-                edges, bvals, brefs, save_out = bwd
-                op = st[1]
-                args = _fill(bvals, brefs, env)
-                kw = st[4]
-                if st[5]:
-                    kw = dict(kw)
-                    for key, r in st[5]:
-                        kw[key] = env[r]
-                ans = env[st[6]] if save_out else None
-                if op.vjp_all is not None:
-                    res = op.vjp_all(g, ans, *args, **kw)
-                else:
-                    res = [
-                        None if e is None else vjp(g, ans, *args, **kw)
-                        for e, vjp in zip(edges, op.vjps)
-                    ]
-            elif kind == "fn":
-                edges = st[6]
-                if edges is None:
-                    continue
-                gs = [None if s is None else g_of.pop(s, None) for s in st[5]]
-                if all(g is None for g in gs):
-                    continue
-                res = fnodes[k].apply(gs, False)
-            else:
-                continue
-            if res is None:
-                continue
-            for e, r in zip(edges, res):
-                if e is None or r is None:
-                    continue
-                s, shape, dtype = e
-                if type(r) is not _ndarray or r.shape != shape or r.dtype != dtype:
-                    r = _reduce(r, shape, dtype, False)
-                prev = g_of.get(s)
-                g_of[s] = r if prev is None else prev + r
-        return [g_of.get(s) for s in self.plan.sources]
+            if g is not None and s >= 0:
+                prev = G[s]
+                G[s] = g if prev is None else prev + g
+        plan.backward(self.env, G, self.fnodes)
+        return [G[s] for s in plan.sources]
 
     def _apply_eager(self, grads):
         """``create_graph=True``: re-run the recorded ops on Tensors, differentiate that."""
@@ -533,7 +600,7 @@ class CompiledNode(Node):
         for st in plan.steps:
             kind = st[0]
             if kind == "op":
-                _, op, vals, refs, kw, krefs, s, _ = st
+                _, op, vals, refs, kw, krefs, s, _, _ = st
                 args = list(vals)
                 for i, r in refs:
                     args[i] = tens[r] if r in tens else env[r]
