@@ -344,6 +344,7 @@ class _Plan:
         "treedef",
         "forward",
         "backward",
+        "verified",
     )
 
     def __init__(self, rec, outputs, treedef):
@@ -369,6 +370,7 @@ class _Plan:
                     srcs.append(e[0])
         self.sources = srcs
         self.forward, self.backward = _generate(self)
+        self.verified = False
 
 
 def _flatten(obj, leaves):
@@ -641,7 +643,7 @@ class _Compiled:
         self.cache_size = cache_size
         self.cache = OrderedDict()
         self.eager = None  # (reason, where) once the function proved unrecordable
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.verifications = 0
         functools.update_wrapper(self, fn)
 
     def cache_info(self) -> dict:
@@ -651,6 +653,7 @@ class _Compiled:
             "maxsize": self.cache_size,
             "hits": self.hits,
             "misses": self.misses,
+            "verifications": self.verifications,
             "eager_fallback": None if self.eager is None else f"{self.eager[0]} at {self.eager[1]}",
         }
 
@@ -682,6 +685,9 @@ class _Compiled:
         except TypeError:  # an unhashable argument: no recording
             return self.fn(*args, **kwargs)
         plan = self.cache.get(key)
+        if plan is not None and not plan.verified:  # NOTE [ Recorded twice ]
+            self.verifications += 1
+            return self._record(key, args, kwargs, check=plan)
         if plan is not None:
             out = _replay(plan, args, kwargs)
             if out is not _MISS:
@@ -691,7 +697,7 @@ class _Compiled:
         self.misses += 1
         return self._record(key, args, kwargs)
 
-    def _record(self, key, args, kwargs):
+    def _record(self, key, args, kwargs, check=None):
         owners = {}
         if self.module is not None:
             for m in self.module.modules():
@@ -732,7 +738,14 @@ class _Compiled:
                 outputs.append(("const", t))
             else:
                 outputs.append(("slot", s, t._rg, t.grad_fn is not None))
-        self.cache[key] = _Plan(rec, outputs, tree)
+        plan = _Plan(rec, outputs, tree)
+        if check is not None:
+            diff = _difference(check, plan)
+            if diff is not None:
+                self._fall_back((diff, "<recorded twice>"))
+                return out
+            plan.verified = True
+        self.cache[key] = plan
         if len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
         return out
@@ -750,6 +763,69 @@ class _Compiled:
 
 
 _MISS = object()
+
+# NOTE [ Recorded twice ]
+# Library code may compute an array from a traced tensor outside the ops (``t._data`` read
+# directly) without going through :func:`arrays`; a replay would then reuse the recorded array.
+# To catch that, the second call for a key records again instead of replaying, and the two
+# recordings must agree: the same steps, and equal constant arguments. An array constant that
+# differs was computed from the call's values: the function falls back to eager (with the op
+# named in the warning). Only then does the key replay.
+
+
+def _difference(a, b):
+    """How two recordings of one key differ (a phrase for the warning), or None."""
+    if len(a.steps) != len(b.steps):
+        return "data-dependent control flow (two calls recorded different op sequences)"
+    if len(a.externals) != len(b.externals):
+        return "data-dependent control flow (two calls read different tensors)"
+    for ea, eb in zip(a.externals, b.externals):
+        ta, tb = ea[1], eb[1]
+        if ea[2] != eb[2] or (ta is not tb and (ta is None or tb is None)):
+            return "data-dependent control flow (two calls read different tensors)"
+        if ta is not tb and not _same(ta._data, tb._data):  # a tensor made inside, from values
+            return (
+                "an array computed from traced values outside the ops (a tensor made inside the "
+                "function changed between two calls)"
+            )
+    for sa, sb in zip(a.steps, b.steps):
+        kind = sa[0]
+        if kind != sb[0] or (kind in ("op", "fn") and sa[1] is not sb[1]):
+            return "data-dependent control flow (two calls recorded different op sequences)"
+        if kind == "draw":
+            continue
+        name = sa[1].name if kind == "op" else getattr(sa[1], "__name__", "an array step")
+        same = sa[3] == sb[3] and _same(sa[2], sb[2])
+        if same and kind in ("op", "fn"):
+            same = _same(sa[4], sb[4]) and (kind == "fn" or sa[5] == sb[5])
+        if not same:
+            return (
+                f"an array computed from traced values outside the ops (an argument of "
+                f"{name} changed between two calls)"
+            )
+    if len(a.outputs) != len(b.outputs) or any(
+        x[0] != y[0] or x[1] != y[1] if x[0] == "slot" else x[0] != y[0]
+        for x, y in zip(a.outputs, b.outputs)
+    ):
+        return "data-dependent outputs"
+    return None
+
+
+def _same(x, y) -> bool:
+    if type(x) is _ndarray or type(y) is _ndarray:
+        if type(x) is not type(y) or x.shape != y.shape or x.dtype != y.dtype:
+            return False
+        return bool(np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"))
+    if isinstance(x, (tuple, list)):
+        return type(x) is type(y) and len(x) == len(y) and all(map(_same, x, y))
+    if isinstance(x, dict):
+        return type(y) is dict and x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    if isinstance(x, Meta):
+        return isinstance(y, Meta) and x.shape == y.shape and x.dtype == y.dtype
+    try:
+        return bool(x == y)
+    except Exception:  # noqa: BLE001 - incomparable: the same object or different
+        return x is y
 
 
 def _replay(plan, args, kwargs):

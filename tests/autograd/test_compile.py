@@ -83,7 +83,8 @@ def test_mlp_dropout_bit_identical(opt_fn):
 
     comp = _train_pair(make, _cls_batches((20,), 5), _ce, opt_fn, steps=25)
     info = comp.cache_info()
-    assert info["misses"] == 1 and info["hits"] == 24 and info["eager_fallback"] is None
+    assert info["misses"] == 1 and info["verifications"] == 1 and info["hits"] == 23
+    assert info["eager_fallback"] is None
 
 
 @pytest.mark.parametrize("opt_fn", [_sgd, _adam], ids=["sgd-momentum", "adam"])
@@ -103,7 +104,7 @@ def test_cnn_batchnorm_bit_identical(opt_fn):
         )
 
     comp = _train_pair(make, _cls_batches((1, 8, 8), 10, sizes=(6,)), _ce, opt_fn)
-    assert comp.cache_info()["hits"] == 19
+    assert comp.cache_info()["hits"] == 18
     bn = comp._orig_mod[1]
     assert int(bn.num_batches_tracked.item()) == 20  # updated at every replay
 
@@ -121,7 +122,7 @@ def test_lstm_bit_identical():
         return F.mse_loss(out, y)
 
     comp = _train_pair(lambda: nn.LSTM(4, 8), batches, loss_of, _adam)
-    assert comp.cache_info()["hits"] == 19
+    assert comp.cache_info()["hits"] == 18
 
 
 def test_sin_fit_function_bit_identical():
@@ -146,7 +147,7 @@ def test_sin_fit_function_bit_identical():
             loss.backward()
             opt.step()
         assert np.array_equal(_arr(F.mse_loss(m1(x), y)), _arr(F.mse_loss(m2(x), y)))
-    assert step_loss.cache_info()["hits"] == 19
+    assert step_loss.cache_info()["hits"] == 18
 
 
 def test_chain_input_gradient_and_one_node():
@@ -171,7 +172,7 @@ def test_chain_input_gradient_and_one_node():
         assert np.array_equal(_arr(x1.grad), _arr(x2.grad))
     assert type(y2.grad_fn).__name__ == "CompiledNode"
     assert y2.grad_fn.name() == "CompiledFunctionBackward"
-    assert comp.cache_info()["hits"] == 2
+    assert comp.cache_info()["hits"] == 1
 
 
 def _chain_op(k, y, a, b):
@@ -193,7 +194,8 @@ def test_guard_misses_batch_size_and_eval():
     c(x8)
     c(x8)
     c(ag.randn(5, 3))  # new batch size: recorded again
-    assert c.cache_info()["misses"] == 2 and c.cache_info()["hits"] == 1
+    info = c.cache_info()
+    assert info["misses"] == 2 and info["verifications"] == 1 and info["hits"] == 0
     c.eval()
     assert not m.training and not m[2].training
     with ag.no_grad():
@@ -204,7 +206,7 @@ def test_guard_misses_batch_size_and_eval():
     c.train()
     assert m.training
     c(x8)
-    assert c.cache_info()["hits"] == 2  # the first recording again
+    assert c.cache_info()["hits"] == 1  # the first recording again
 
 
 def test_parameters_read_at_call_time():
@@ -229,9 +231,10 @@ def test_guard_requires_grad_change():
     c = ag.compile(m)
     x = ag.randn(4, 3)
     c(x).sum().backward()
+    c(x).sum().backward()
     m.weight.requires_grad_(False)
     m.bias.grad = None
-    c(x).sum().backward()
+    c(x).sum().backward()  # the external's guard fails: recorded again
     assert c.cache_info()["misses"] == 2
     assert m.bias.grad is not None
 
@@ -298,6 +301,8 @@ def test_create_graph_through_compiled_call():
         xs = [ag.from_numpy(np.array([0.3, -0.2, 0.7]) + k).requires_grad_() for _ in range(2)]
         w = ag.from_numpy(np.array([1.5, 0.5, -1.0])).requires_grad_()
         results = []
+        c(xs[1], w)
+        c(xs[1], w)
         for fn, x in ((f, xs[0]), (c, xs[1])):
             (gx,) = ag.grad(fn(x, w), x, create_graph=True)
             (ggx,) = ag.grad(gx.sum(), x)
@@ -311,7 +316,9 @@ def test_hooks_retain_graph_and_grad_accumulation():
     c = ag.compile(lambda x: (x * w).sum())
     x = ag.from_numpy(np.array([3.0, 4.0]))
     c(x)
+    c(x)
     out = c(x)  # a replay
+    assert type(out.grad_fn).__name__ == "CompiledNode"
     seen = []
     out.register_hook(lambda g: seen.append(_arr(g)))
     out.backward(retain_graph=True)
@@ -348,6 +355,7 @@ def test_modified_read_tensor_raises_at_backward():
     c = ag.compile(lambda x: (ag.exp(x) * w).sum())
     x = ag.from_numpy(np.array([0.5, 0.1])).requires_grad_()
     c(x)
+    c(x)
     out = c(x)
     with ag.no_grad():
         w.mul_(2)
@@ -378,3 +386,25 @@ def test_decorator_forms():
     assert np.array_equal(_arr(f(ag.ones(2))), np.full(2, 3.0))
     assert f.cache_info()["recordings"] == 1
     assert ag.compile(f, disable=True) is f
+
+
+def test_values_read_outside_the_ops_are_caught_by_the_second_recording():
+    """An array computed from a traced tensor's data behind the ops' back would be baked into
+    a recording: the second call records again, sees the difference and falls back."""
+
+    def f(x):
+        return x * ag.tensor(x.detach().numpy(force=True) * 0 + x._data.sum())
+
+    class M(nn.Module):
+        def forward(self, x):
+            return x * ag.Tensor._wrap(x._data[::-1].copy())
+
+    for fn, eager in ((f, f), (M(), M())):
+        c = ag.compile(fn)
+        xs = [ag.from_numpy(np.array([1.0, 2.0]) + k) for k in range(4)]
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            outs = [c(x) for x in xs]
+        assert len([m for m in w if "autograd.compile" in str(m.message)]) == 1
+        for x, o in zip(xs, outs):
+            assert np.array_equal(_arr(o), _arr(eager(x)))
