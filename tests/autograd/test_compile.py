@@ -408,3 +408,45 @@ def test_values_read_outside_the_ops_are_caught_by_the_second_recording():
         assert len([m for m in w if "autograd.compile" in str(m.message)]) == 1
         for x, o in zip(xs, outs):
             assert np.array_equal(_arr(o), _arr(eager(x)))
+
+
+def _example(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_compile_example_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize(
+    "name, make, shape",
+    [
+        ("train_digits", "make_mlp", (64,)),
+        ("train_digits", "make_cnn", (1, 8, 8)),
+        ("mnist_mlp", "make_model", (784,)),
+        ("training_recipe", "make_mlp", (1, 8, 8)),
+        ("fit_function", "make_net", None),
+    ],
+)
+def test_example_models_bit_identical(name, make, shape):
+    mod = _example(name)
+    if shape is None:  # the function-fitting net: 1 -> 1, MSE
+        rng = np.random.default_rng(3)
+
+        def batches(step):
+            x = ag.from_numpy(rng.uniform(-3, 3, (32, 1)).astype(np.float32))
+            return x, ag.sin(x)
+
+        def loss_of(model, x, y):
+            return F.mse_loss(model(x), y)
+
+        _train_pair(lambda: mod.make_net(3, "tanh", "default"), batches, loss_of, _sgd)
+        return
+    if name == "training_recipe":
+        factory = lambda: mod.make_mlp(dropout=0.2)  # noqa: E731
+    else:
+        factory = getattr(mod, make)
+    _train_pair(factory, _cls_batches(shape, 10, sizes=(8,)), _ce, _adam)
