@@ -345,6 +345,7 @@ class _Plan:
         "forward",
         "backward",
         "verified",
+        "saved",
     )
 
     def __init__(self, rec, outputs, treedef):
@@ -369,6 +370,12 @@ class _Plan:
                 if e is not None and e[0] in ins and e[0] not in srcs:
                     srcs.append(e[0])
         self.sources = srcs
+        # the inputs and externals whose values the backward reads (their versions are checked)
+        saved = set()
+        for st in rec.steps:
+            if st[0] == "op" and st[7] is not None:
+                saved.update(s for _, s in st[7][2])
+        self.saved = sorted(saved & ins)
         self.forward, self.backward = _generate(self)
         self.verified = False
 
@@ -899,7 +906,8 @@ def _make_node(plan, env, fnodes, tens, ext_tensors):
             nxt.append((fn, t._oi) if fn is not None else (t, -1))
         else:
             nxt.append(None)
-    for t in tens.values():
+    for s in plan.saved:
+        t = tens[s]
         vc = t._vc
         if vc is None:
             vc = t._vc = [0]

@@ -450,3 +450,20 @@ def test_example_models_bit_identical(name, make, shape):
     else:
         factory = getattr(mod, make)
     _train_pair(factory, _cls_batches(shape, 10, sizes=(8,)), _ce, _adam)
+
+
+def test_two_calls_then_one_backward_with_batchnorm():
+    """Running statistics updated by a second call do not invalidate the first call's backward
+    (the buffers are not read by the backward)."""
+    ag.manual_seed(0)
+    m1 = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    m2 = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    m2.load_state_dict(m1.state_dict())
+    c = ag.compile(m2)
+    a, b = ag.randn(6, 3), ag.randn(6, 3)
+    for _ in range(3):
+        (m1(a) * m1(b)).sum().backward()
+        (c(a) * c(b)).sum().backward()
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert np.array_equal(_arr(p.grad), _arr(q.grad))
+    assert np.array_equal(_arr(m1[1].running_var), _arr(m2[1].running_var))
