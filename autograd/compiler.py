@@ -143,7 +143,12 @@ class _Recorder:
         return s
 
     def untraceable(self, t, what) -> None:
-        if t is not None and id(t) not in self.tslot and id(t._data) not in self.aslot:
+        if (
+            t is not None
+            and id(t) not in self.tslot
+            and id(t._data) not in self.aslot
+            and id(t) not in self.owners
+        ):
             if what != "an in-place operation":
                 return  # a tensor the recording never saw (made inside from constants)
         if self.bad is None:
@@ -369,6 +374,9 @@ class _Plan:
             for e in edges or ():
                 if e is not None and e[0] in ins and e[0] not in srcs:
                     srcs.append(e[0])
+        for o in outputs:  # an input returned as it is still passes its gradient on
+            if o[0] == "slot" and o[1] in ins and o[3] and o[1] not in srcs:
+                srcs.append(o[1])
         self.sources = srcs
         # the inputs and externals whose values the backward reads (their versions are checked)
         saved = set()

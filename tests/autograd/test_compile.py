@@ -467,3 +467,26 @@ def test_two_calls_then_one_backward_with_batchnorm():
     for p, q in zip(m1.parameters(), m2.parameters()):
         assert np.array_equal(_arr(p.grad), _arr(q.grad))
     assert np.array_equal(_arr(m1[1].running_var), _arr(m2[1].running_var))
+
+
+def test_parameter_item_and_passed_through_input():
+    ag.manual_seed(0)
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) * float(self.lin.bias.sum().item())
+
+    with pytest.warns(RuntimeWarning, match="item"):
+        ag.compile(Scaled())(ag.ones(1, 2))
+
+    c = ag.compile(lambda x, y: (x, y * 2))
+    for _ in range(3):
+        a = ag.ones(2).requires_grad_()
+        x = a * 3  # a non-leaf input, returned as it is
+        out, _ = c(x, ag.ones(2))
+        out.sum().backward()
+        assert np.array_equal(_arr(a.grad), np.full(2, 3.0))
