@@ -491,6 +491,35 @@ def _generate(plan):
         ns[name] = value
         return name
 
+    # Liveness: an intermediate the backward does not read is dropped after its last forward
+    # use (as eager drops a tensor no node saved), so a replay holds no more memory than eager.
+    keep = set(plan.inputs) | {e[0] for e in plan.externals}
+    keep |= {o[1] for o in plan.outputs if o[0] == "slot"}
+    last = {}
+    for k, st in enumerate(plan.steps):
+        if st[0] == "draw":
+            keep.add(st[3])
+        if st[0] == "op":
+            for _, r in (*st[3], *st[5]):
+                last[r] = k
+            if st[7] is not None:
+                keep.update(r for _, r in st[7][2])
+                keep.update(r for _, r in st[5])
+                if st[7][3]:
+                    keep.add(st[6])
+        elif st[0] in ("arr", "fn"):
+            for _, r in st[3]:
+                last[r] = k
+            if st[0] == "arr" and st[4] is not None:  # kept for a create_graph re-run
+                keep.update(st[4] if isinstance(st[4], tuple) else (st[4],))
+            if st[0] == "fn":
+                keep.update(r for _, r in st[3])
+                keep.update(x for x in st[5] if x is not None)
+    dead_after = {}
+    for r, k in last.items():
+        if r not in keep:
+            dead_after.setdefault(k, []).append(r)
+
     def call_args(k, tag, vals, refs, kw, krefs):
         refd = dict(refs)
         parts = [
@@ -520,6 +549,8 @@ def _generate(plan):
 
     for k, st in enumerate(plan.steps):
         kind = st[0]
+        for r in dead_after.get(k - 1, ()):
+            fwd.append(f"    E[{r}] = None")
         if kind == "op":
             _, op, vals, refs, kw, krefs, s, bwd_plan, promote = st
             f = const(f"f{k}", op.forward)
@@ -573,6 +604,8 @@ def _generate(plan):
                         lines.append(f"            r{i} = res[{i}]")
                         deliver(lines, k, i, f"r{i}", e, "            ")
                 bwd[1:1] = lines
+    for r in dead_after.get(len(plan.steps) - 1, ()):
+        fwd.append(f"    E[{r}] = None")
     fwd.append("    return None")
     bwd.append("    return None")
     src = "\n".join(fwd) + "\n\n" + "\n".join(bwd) + "\n"

@@ -490,3 +490,24 @@ def test_parameter_item_and_passed_through_input():
         out, _ = c(x, ag.ones(2))
         out.sum().backward()
         assert np.array_equal(_arr(a.grad), np.full(2, 3.0))
+
+
+def test_create_graph_with_dropout_and_batchnorm_stats():
+    """The create_graph re-run uses the replay's own dropout mask and batch statistics."""
+    ag.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4, dtype=ag.float64), nn.Tanh(), nn.Dropout(0.5))
+    c = ag.compile(m)
+    x = ag.randn(5, 3, dtype=ag.float64)
+    c(x)
+    c(x)
+    for _ in range(2):
+        xi = x.detach().requires_grad_()
+        state = ag.get_rng_state()
+        (g1,) = ag.grad((c(xi) ** 2).sum(), xi, create_graph=True)
+        ag.set_rng_state(state)
+        xe = x.detach().requires_grad_()
+        (g2,) = ag.grad((m(xe) ** 2).sum(), xe, create_graph=True)
+        assert np.array_equal(_arr(g1), _arr(g2))
+        (h1,) = ag.grad(g1.sum(), xi)
+        (h2,) = ag.grad(g2.sum(), xe)
+        np.testing.assert_allclose(_arr(h1), _arr(h2), rtol=1e-14, atol=1e-15)
