@@ -152,7 +152,11 @@ class _Recorder:
             if what != "an in-place operation":
                 return  # a tensor the recording never saw (made inside from constants)
         if self.bad is None:
-            kind = "an in-place operation that mutates an input" if (t is not None and self._is_input(t)) else what
+            kind = (
+                "an in-place operation that mutates an input"
+                if (t is not None and self._is_input(t))
+                else what
+            )
             self.bad = (kind, _user_frame())
             if self.fullgraph:
                 raise CompileFallback(
