@@ -91,6 +91,11 @@ class _Untraceable(Exception):
     pass
 
 
+class _HasHooks(Exception):
+    """A module of the tree has forward (pre-)hooks: their side effects are not replayable, so
+    calls run eagerly while any is registered."""
+
+
 class _FnOp:
     """Stand-in op record for the compiled node (name and node name)."""
 
@@ -724,7 +729,12 @@ class _Compiled:
             else:
                 key.append((k, a))
         if self.module is not None:
-            key.append(tuple(m.training for m in self.module.modules()))
+            flags = []
+            for m in self.module.modules():
+                if m._forward_hooks or m._forward_pre_hooks:
+                    raise _HasHooks
+                flags.append(m.training)
+            key.append(tuple(flags))
         return tuple(key)
 
     def __call__(self, *args, **kwargs):
@@ -734,7 +744,7 @@ class _Compiled:
         try:
             key = self._key(args, kwargs)
             hash(key)
-        except TypeError:  # an unhashable argument: no recording
+        except (TypeError, _HasHooks):  # an unhashable argument, or module hooks: eager
             return self.fn(*args, **kwargs)
         plan = self.cache.get(key)
         if plan is not None and not plan.verified:  # NOTE [ Recorded twice ]

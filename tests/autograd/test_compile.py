@@ -511,3 +511,19 @@ def test_create_graph_with_dropout_and_batchnorm_stats():
         (h1,) = ag.grad(g1.sum(), xi)
         (h2,) = ag.grad(g2.sum(), xe)
         np.testing.assert_allclose(_arr(h1), _arr(h2), rtol=1e-14, atol=1e-15)
+
+
+def test_module_forward_hooks_run_eagerly():
+    ag.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    c = ag.compile(m)
+    x = ag.ones(4, 2)
+    seen = []
+    h = m[0].register_forward_hook(lambda mod, inp, out: seen.append(out.shape))
+    for _ in range(3):
+        c(x)
+    assert len(seen) == 3 and c.cache_info()["misses"] == 0
+    h.remove()
+    for _ in range(3):
+        c(x)
+    assert len(seen) == 3 and c.cache_info()["hits"] == 1
