@@ -81,6 +81,17 @@ def scalar_dtype(v) -> np.dtype:
     return _default_float
 
 
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion of two dtypes: within a category (bool < int < float < complex)
+    as NumPy; across categories the higher category's dtype (``int64`` with ``float32`` gives
+    ``float32``, not NumPy's ``float64``), except float with complex, which NumPy's rule
+    matches (``complex64`` with ``float64`` gives ``complex128``)."""
+    ca, cb = _category(a), _category(b)
+    if ca == cb or min(ca, cb) >= 2:
+        return np.promote_types(a, b)
+    return a if ca > cb else b
+
+
 def result_type(operands) -> np.dtype:
     """PyTorch's result dtype for ``operands`` (arrays with ``ndim`` and Python numbers).
 
@@ -92,11 +103,11 @@ def result_type(operands) -> np.dtype:
     for v in operands:
         if isinstance(v, np.ndarray):
             if v.ndim:
-                dim_t = v.dtype if dim_t is None else np.promote_types(dim_t, v.dtype)
+                dim_t = v.dtype if dim_t is None else promote_types(dim_t, v.dtype)
             else:
-                zero_t = v.dtype if zero_t is None else np.promote_types(zero_t, v.dtype)
+                zero_t = v.dtype if zero_t is None else promote_types(zero_t, v.dtype)
         elif isinstance(v, np.generic):
-            zero_t = v.dtype if zero_t is None else np.promote_types(zero_t, v.dtype)
+            zero_t = v.dtype if zero_t is None else promote_types(zero_t, v.dtype)
         else:
             d = scalar_dtype(v)
             if scal is None or _category(d) > _category(scal):
