@@ -96,8 +96,9 @@ for epoch in range(1, 4):
         optimizer.step()
         total_loss += loss.item()
         nbatches += 1
-    losses.append(total_loss / nbatches)
-    print(f"| epoch {epoch:3d} | lr {scheduler.get_last_lr()[0]:02.2f} | loss {losses[-1]:5.2f}")
+        losses.append(loss.item())
+    cur_loss = total_loss / nbatches
+    print(f"| epoch {epoch:3d} | lr {scheduler.get_last_lr()[0]:02.2f} | loss {cur_loss:5.2f}")
     scheduler.step()
 
 model.eval()
