@@ -241,7 +241,9 @@ def test_float_tensor_with_int_tensor_keeps_the_float_dtype():
     h = torch.ones(3, dtype=torch.float16)
     assert (h + torch.arange(3)).dtype == torch.float16
     assert (torch.ones(2, dtype=torch.bool) + torch.ones(2, dtype=torch.uint8)).dtype == torch.uint8
-    assert (torch.ones(2, dtype=torch.int32) + torch.ones(2, dtype=torch.int64)).dtype == torch.int64
+    assert (
+        torch.ones(2, dtype=torch.int32) + torch.ones(2, dtype=torch.int64)
+    ).dtype == torch.int64
     x = torch.ones(3, requires_grad=True)
     (x * torch.arange(3)).sum().backward()
     assert x.grad.dtype == torch.float32

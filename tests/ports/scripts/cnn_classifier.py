@@ -74,7 +74,9 @@ def test(model, device, test_loader):
             correct += pred.eq(target.view_as(pred)).sum().item()
     test_loss /= len(test_loader.dataset)
     accuracy = 100.0 * correct / len(test_loader.dataset)
-    print(f"Test set: Average loss: {test_loss:.4f}, Accuracy: {correct}/{len(test_loader.dataset)} ({accuracy:.0f}%)")
+    print(
+        f"Test set: Average loss: {test_loss:.4f}, Accuracy: {correct}/{len(test_loader.dataset)} ({accuracy:.0f}%)"
+    )
     return accuracy
 
 
@@ -93,7 +95,7 @@ model = Net().to(device)
 optimizer = optim.Adadelta(model.parameters(), lr=1.0)
 scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
 losses = []
-for epoch in range(1, 4):
+for epoch in range(1, 6):
     train(model, device, train_loader, optimizer, epoch, losses)
     accuracy = test(model, device, test_loader)
     scheduler.step()

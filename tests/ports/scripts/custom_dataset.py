@@ -76,4 +76,6 @@ for epoch in range(15):
         for X, y in val_loader:
             correct += (model(X).argmax(1) == y).type(torch.float).sum().item()
     if epoch % 5 == 4:
-        print(f"epoch {epoch + 1}: loss {losses[-1]:>7f}, val accuracy {100 * correct / len(val_set):>0.1f}%")
+        print(
+            f"epoch {epoch + 1}: loss {losses[-1]:>7f}, val accuracy {100 * correct / len(val_set):>0.1f}%"
+        )

@@ -83,7 +83,9 @@ for epoch in range(100):
     optimizer.step()
     losses.append(loss_train.item())
     if epoch % 25 == 24:
-        print(f"Epoch: {epoch + 1:04d} loss_train: {loss_train.item():.4f} acc_train: {acc_train.item():.4f}")
+        print(
+            f"Epoch: {epoch + 1:04d} loss_train: {loss_train.item():.4f} acc_train: {acc_train.item():.4f}"
+        )
 
 model.eval()
 output = model(features, adj)

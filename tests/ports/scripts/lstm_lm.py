@@ -50,10 +50,10 @@ lengths = torch.tensor([len(s) - 1 for s in sentences])
 ntokens = len(vocab)
 model = RNNModel(ntokens, 16, 32, 2)
 criterion = nn.CrossEntropyLoss(ignore_index=0)
-lr = 2.0
+lr = 5.0
 clip = 0.25
 losses = []
-for epoch in range(40):
+for epoch in range(60):
     model.train()
     model.zero_grad()
     output = model(inputs, lengths)
@@ -63,5 +63,7 @@ for epoch in range(40):
     for p in model.parameters():
         p.data.add_(p.grad, alpha=-lr)
     losses.append(loss.item())
-    if epoch % 10 == 9:
-        print(f"| epoch {epoch + 1:3d} | loss {loss.item():5.2f} | ppl {torch.exp(loss).item():8.2f}")
+    if epoch % 20 == 19:
+        print(
+            f"| epoch {epoch + 1:3d} | loss {loss.item():5.2f} | ppl {torch.exp(loss).item():8.2f}"
+        )
