@@ -13,6 +13,7 @@ from . import _aliases, linalg, profiler, viz
 from . import dtypes as _dtypes
 from ._printing import get_printoptions, set_printoptions
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .compiler import compile
 from .devices import device, get_default_device, set_default_device
 from .dtypes import (
     bool,

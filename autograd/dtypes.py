@@ -81,13 +81,15 @@ def scalar_dtype(v) -> np.dtype:
     return _default_float
 
 
-def _promote2(a, b) -> np.dtype:
-    """PyTorch's promotion of two tensor dtypes: across categories the higher category's dtype
-    wins (float32 with int64 is float32, where NumPy says float64); within one, NumPy's rule."""
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion of two dtypes: within a category (bool < int < float < complex)
+    as NumPy; across categories the higher category's dtype (``int64`` with ``float32`` gives
+    ``float32``, not NumPy's ``float64``), except float with complex, which NumPy's rule
+    matches (``complex64`` with ``float64`` gives ``complex128``)."""
     ca, cb = _category(a), _category(b)
-    if ca != cb:
-        return a if ca > cb else b
-    return np.promote_types(a, b)
+    if ca == cb or min(ca, cb) >= 2:
+        return np.promote_types(a, b)
+    return a if ca > cb else b
 
 
 def result_type(operands) -> np.dtype:
@@ -101,11 +103,11 @@ def result_type(operands) -> np.dtype:
     for v in operands:
         if isinstance(v, np.ndarray):
             if v.ndim:
-                dim_t = v.dtype if dim_t is None else _promote2(dim_t, v.dtype)
+                dim_t = v.dtype if dim_t is None else promote_types(dim_t, v.dtype)
             else:
-                zero_t = v.dtype if zero_t is None else _promote2(zero_t, v.dtype)
+                zero_t = v.dtype if zero_t is None else promote_types(zero_t, v.dtype)
         elif isinstance(v, np.generic):
-            zero_t = v.dtype if zero_t is None else _promote2(zero_t, v.dtype)
+            zero_t = v.dtype if zero_t is None else promote_types(zero_t, v.dtype)
         else:
             d = scalar_dtype(v)
             if scal is None or _category(d) > _category(scal):

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .devices import _check_device
-from .random import _rng
+from .random import _rng, draw
 from .tensor import Tensor
 
 
@@ -238,14 +238,16 @@ def logspace(
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    arr = _rng(generator).random(_size(size, "rand"), dtype=np.float64)
-    return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
+    shape, dt = _size(size, "rand"), _float_dtype(dtype)
+    arr = draw(generator, lambda r: r.random(shape, dtype=np.float64).astype(dt, copy=False))
+    return _finish(arr, requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    arr = _rng(generator).standard_normal(_size(size, "randn"))
-    return _finish(arr.astype(_float_dtype(dtype), copy=False), requires_grad, device)
+    shape, dt = _size(size, "randn"), _float_dtype(dtype)
+    arr = draw(generator, lambda r: r.standard_normal(shape).astype(dt, copy=False))
+    return _finish(arr, requires_grad, device)
 
 
 def randint(
@@ -371,11 +373,14 @@ zeros_like = _like("zeros_like", lambda s, d, rg: _finish(np.zeros(s, d), rg))
 ones_like = _like("ones_like", lambda s, d, rg: _finish(np.ones(s, d), rg))
 empty_like = _like("empty_like", lambda s, d, rg: _finish(np.empty(s, d), rg))
 rand_like = _like(
-    "rand_like", lambda s, d, rg, generator=None: _finish(_rng(generator).random(s).astype(d), rg)
+    "rand_like",
+    lambda s, d, rg, generator=None: _finish(draw(generator, lambda r: r.random(s).astype(d)), rg),
 )
 randn_like = _like(
     "randn_like",
-    lambda s, d, rg, generator=None: _finish(_rng(generator).standard_normal(s).astype(d), rg),
+    lambda s, d, rg, generator=None: _finish(
+        draw(generator, lambda r: r.standard_normal(s).astype(d)), rg
+    ),
 )
 
 

@@ -197,6 +197,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _state.hooks and _state._recorder is not None:  # inside an autograd.compile recording
+            return _state._recorder.function_call(cls, args, kwargs)
         ctx = FunctionCtx()
         ctx._cls = cls
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)

@@ -16,8 +16,9 @@ class _State(threading.local):
         self.inference = False
         self._anomaly = False
         self._profiler = None
-        # True while anomaly mode or the profiler is on: the one flag ``Op.__call__`` tests
-        # (see autograd/profiler.py, ``_hooked_call``)
+        self._recorder = None
+        # True while anomaly mode, the profiler or an ``autograd.compile`` recording is on: the
+        # one flag ``Op.__call__`` tests (see autograd/profiler.py, ``_hooked_call``)
         self.hooks = False
 
     @property
@@ -27,7 +28,7 @@ class _State(threading.local):
     @anomaly.setter
     def anomaly(self, value) -> None:
         self._anomaly = value
-        self.hooks = bool(value) or self._profiler is not None
+        self.hooks = bool(value) or self._profiler is not None or self._recorder is not None
 
     @property
     def profiler(self):
@@ -37,7 +38,17 @@ class _State(threading.local):
     @profiler.setter
     def profiler(self, value) -> None:
         self._profiler = value
-        self.hooks = bool(self._anomaly) or value is not None
+        self.hooks = bool(self._anomaly) or value is not None or self._recorder is not None
+
+    @property
+    def recorder(self):
+        """The ``autograd.compile`` recording in progress on this thread, or None."""
+        return self._recorder
+
+    @recorder.setter
+    def recorder(self, value) -> None:
+        self._recorder = value
+        self.hooks = bool(self._anomaly) or self._profiler is not None or value is not None
 
 
 _state = _State()

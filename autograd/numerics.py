@@ -97,11 +97,7 @@ def promote_types(type1: Any, type2: Any) -> np.dtype:
     """The smallest dtype both promote to, by PyTorch's rules: within a category (bool < int <
     float) as NumPy; across categories the higher category's dtype (``int64`` with
     ``float16`` gives ``float16``)."""
-    a, b = _dt.to_dtype(type1), _dt.to_dtype(type2)
-    ca, cb = _dt._category(a), _dt._category(b)
-    if ca == cb:
-        return np.promote_types(a, b)
-    return a if ca > cb else b
+    return _dt.promote_types(_dt.to_dtype(type1), _dt.to_dtype(type2))
 
 
 def can_cast(from_: Any, to: Any) -> builtins.bool:

@@ -698,6 +698,8 @@ def _hooked_call(op, args, kwargs):
     records the op as one event, and anomaly mode stores the user's stack on the node it made.
     """
     st = _state
+    if st._recorder is not None:  # an autograd.compile recording (anomaly and profiler are off)
+        return st._recorder.op_call(op, args, kwargs)
     prof = st._profiler
     st.hooks = False
     try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .grad_mode import _state
+
 _DEFAULT_SEED = 67280421310721
 
 
@@ -86,9 +88,33 @@ def set_rng_state(state: dict) -> None:
 
 
 def _rng(generator: Generator | None = None) -> np.random.Generator:
-    """The NumPy generator to draw from: ``generator``'s, or the default one's."""
+    """The NumPy generator to draw from: ``generator``'s, or the default one's.
+
+    A draw made this way inside an ``autograd.compile`` recording cannot be replayed (the
+    recording falls back to eager); draws that should replay go through :func:`draw`."""
+    if _state.hooks and _state._recorder is not None:
+        _state._recorder.untraceable(None, "a random draw outside autograd.random.draw")
+    return _raw_rng(generator)
+
+
+def _raw_rng(generator):
     if generator is None:
         return default_generator._rng
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be an autograd.Generator, got {type(generator).__name__}")
     return generator._rng
+
+
+def draw(generator: Generator | None, fn):
+    """``fn(numpy_generator)``: a random array drawn from ``generator`` (or the default one).
+
+    Inside an ``autograd.compile`` recording the draw is recorded as a step that each replay
+    makes again, from the same generator, so compiled and eager runs draw the same numbers.
+    ``fn`` must depend only on the generator and on values fixed by the compile guards
+    (shapes, dtypes, constants).
+    """
+    arr = fn(_raw_rng(generator))
+    rec = _state._recorder
+    if rec is not None:
+        rec.draw_step(generator, fn, arr)
+    return arr

@@ -204,6 +204,8 @@ class Tensor:
 
     # -- conversion -----------------------------------------------------------------------
     def item(self):
+        if _state.hooks:
+            _py_value(self, "item()")
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
@@ -211,11 +213,15 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        if _state.hooks:
+            _py_value(self, "tolist()")
         return self._data.tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
         """The underlying array (no copy). Refuses a tensor that requires grad, as PyTorch
         does: use ``t.detach().numpy()``."""
+        if _state.hooks:
+            _py_value(self, "numpy()")
         if self._rg and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -224,6 +230,8 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if _state.hooks:
+            _py_value(self, "__array__()")
         a = self._data
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
@@ -314,6 +322,8 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if _state.hooks:
+            _py_value(self, "retain_grad()")
         if self.grad_fn is None:
             return
         import weakref
@@ -333,6 +343,8 @@ class Tensor:
         value replaces the gradient. Returns a handle with ``remove()``."""
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if _state.hooks:
+            _py_value(self, "register_hook()")
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = {}
@@ -351,6 +363,8 @@ class Tensor:
         Returns a handle with ``remove()``."""
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if _state.hooks:
+            _py_value(self, "register_hook()")
         if self.grad_fn is not None:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
@@ -364,6 +378,8 @@ class Tensor:
 
     # -- in-place machinery -----------------------------------------------------------------
     def _check_inplace(self) -> None:
+        if _state.hooks:
+            _py_value(self, "an in-place operation")
         if _state.grad and self._rg:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -638,6 +654,8 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
+        if _state.hooks:
+            _py_value(self, "iteration")
         return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
@@ -646,6 +664,8 @@ class Tensor:
                 f"Boolean value of Tensor with more than one value is ambiguous "
                 f"(got a tensor of shape {tuple(self._data.shape)})"
             )
+        if _state.hooks:
+            _py_value(self, "bool()")
         return builtins.bool(self._data.reshape(()))
 
     def __float__(self) -> float:
@@ -714,6 +734,14 @@ def _init(t: Tensor, arr: np.ndarray, requires_grad: bool = False) -> None:
     t._vc = None
     t._hooks = None
     t._base = None
+
+
+def _py_value(t: Tensor, what: str) -> None:
+    """Tell an ``autograd.compile`` recording in progress that ``t`` was read as a Python
+    value, modified in place or hooked (which a replay cannot reproduce)."""
+    rec = _state._recorder
+    if rec is not None:
+        rec.untraceable(t, what)
 
 
 def _wrap(arr: np.ndarray, requires_grad: bool = False) -> Tensor:

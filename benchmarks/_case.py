@@ -4,8 +4,10 @@ NOTE [ Engines ]
 ``ndgrad`` is this project. ``numpy`` is the *floor*: the same computation (forward, backward
 and, for a training step, the update) written out by hand in NumPy, with no graph, no
 dispatch and no per-op Python objects; no engine built on NumPy can be faster than this in
-principle, so ``ndgrad / numpy`` is the engine's overhead factor. ``torch`` is PyTorch eager on
-the CPU, when it is importable, set to as many threads as NumPy's BLAS uses.
+principle, so ``ndgrad / numpy`` is the engine's overhead factor. ``compiled`` is ndgrad under
+``autograd.compile`` (the training step's forward and loss recorded once and replayed; the
+``steps`` suite). ``torch`` is PyTorch eager on the CPU, when it is importable, set to as many
+threads as NumPy's BLAS uses.
 
 Each engine of a case is a *setup* function: it builds the inputs, the model and the optimizer
 and returns the zero-argument function that is timed. Setup runs untimed and lazily, so a case
@@ -19,8 +21,13 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-ENGINES = ("ndgrad", "numpy", "torch")
-ENGINE_TITLES = {"ndgrad": "ndgrad", "numpy": "NumPy floor", "torch": "PyTorch"}
+ENGINES = ("ndgrad", "compiled", "numpy", "torch")
+ENGINE_TITLES = {
+    "ndgrad": "ndgrad",
+    "compiled": "ndgrad compiled",
+    "numpy": "NumPy floor",
+    "torch": "PyTorch",
+}
 SUITES = ("ops", "layers", "steps")
 
 

@@ -38,19 +38,35 @@ def _target_cell(res: Result) -> str:
     return f"<={res.target:g}x {'ok' if r <= res.target else 'MISSED'}"
 
 
+def _ratio_columns(engines):
+    """``(header, numerator, denominator)`` of the ratio columns: ndgrad over each other engine,
+    then compiled over the floor and PyTorch."""
+    out = [
+        (f"/{'floor' if e == 'numpy' else e}", "ndgrad", e) for e in engines if e not in ("ndgrad",)
+    ]
+    if "compiled" in engines:
+        out += [
+            (f"compiled/{'floor' if e == 'numpy' else e}", "compiled", e)
+            for e in engines
+            if e in ("numpy", "torch")
+        ]
+    return out
+
+
 def table(results: list, engines=ENGINES) -> str:
     """The results as a plain-text table, one block per suite, then the notes."""
     lines = []
     show_target = any(r.target is not None for r in results)
     headers = ["case", "mode"] + [ENGINE_TITLES[e] for e in engines]
-    headers += [f"/{'floor' if e == 'numpy' else e}" for e in engines if e != "ndgrad"]
+    ratios = _ratio_columns(engines)
+    headers += [h for h, _, _ in ratios]
     if show_target:
         headers.append("target")
     rows = []
     for res in results:
         row = [f"{res.suite}/{res.name}", res.mode]
         row += [_cell(res.timings.get(e), res.notes.get(e)) for e in engines]
-        row += [_ratio(res.ratio(e)) for e in engines if e != "ndgrad"]
+        row += [_ratio(res.ratio(e, o)) for _, o, e in ratios]
         if show_target:
             row.append(_target_cell(res))
         rows.append(row)
@@ -95,8 +111,9 @@ def legend() -> str:
     return (
         "Times are per call: the median over the samples, ± half the interquartile range as a "
         "percentage of the median.\n/floor = ndgrad / NumPy floor (hand-written NumPy forward, "
-        "backward and update); /torch = ndgrad / PyTorch eager (CPU). Below 1.00x ndgrad is "
-        "faster."
+        "backward and update); /torch = ndgrad / PyTorch eager (CPU); /compiled = ndgrad eager / "
+        "ndgrad under autograd.compile; compiled/floor, compiled/torch likewise for the "
+        "compiled step. Below 1.00x ndgrad is faster."
     )
 
 
@@ -263,6 +280,7 @@ def plot(results: list, path: str, title: str = "", stream=None) -> bool:
         return False
     labels = [f"{r.suite}/{r.name} {r.mode}" for r in rows]
     nd = [r.ratio("numpy") for r in rows]
+    co = [r.ratio("numpy", "compiled") or 0.0 for r in rows]
     th = [
         r.timings["torch"].median / r.timings["numpy"].median if "torch" in r.timings else 0.0
         for r in rows
@@ -270,10 +288,12 @@ def plot(results: list, path: str, title: str = "", stream=None) -> bool:
     n = len(rows)
     fig, ax = plt.subplots(figsize=(10.5, 1.4 + 0.32 * n))
     ys = list(range(n))
-    h = 0.38
-    ax.barh([y - h / 2 for y in ys], nd, height=h, label="ndgrad", color="#1f77b4")
+    h = 0.27
+    ax.barh([y - h for y in ys], nd, height=h, label="ndgrad", color="#1f77b4")
+    if any(co):
+        ax.barh(ys, co, height=h, label="ndgrad compiled", color="#2ca02c")
     if any(th):
-        ax.barh([y + h / 2 for y in ys], th, height=h, label="PyTorch eager", color="#ff7f0e")
+        ax.barh([y + h for y in ys], th, height=h, label="PyTorch eager", color="#ff7f0e")
     for y, r in zip(ys, rows):
         if r.target is not None:
             ax.plot([r.target, r.target], [y - 0.45, y + 0.45], color="red", lw=1.5)
@@ -282,7 +302,7 @@ def plot(results: list, path: str, title: str = "", stream=None) -> bool:
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    vals = [v for v in nd + th if v > 0]
+    vals = [v for v in nd + co + th if v > 0]
     lo, hi = min(vals + [1.0]) / 1.15, max(vals + [1.0]) * 1.15
     ax.set_xlim(lo, hi)
     ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 20, 50, 100, 200) if lo <= t <= hi]

@@ -77,9 +77,10 @@ class Result:
     def id(self) -> str:
         return f"{self.suite}/{self.name}/{self.mode}"
 
-    def ratio(self, engine: str) -> float | None:
-        """ndgrad's median over ``engine``'s (``None`` when either is missing)."""
-        a, b = self.timings.get("ndgrad"), self.timings.get(engine)
+    def ratio(self, engine: str, of: str = "ndgrad") -> float | None:
+        """``of``'s median (ndgrad's by default) over ``engine``'s (``None`` when either is
+        missing)."""
+        a, b = self.timings.get(of), self.timings.get(engine)
         if a is None or b is None or b.median <= 0:
             return None
         return a.median / b.median
@@ -99,7 +100,10 @@ class Result:
             "timings": {e: m.to_dict(with_times) for e, m in self.timings.items()},
             "notes": dict(self.notes),
             "ratios": {
-                f"ndgrad/{e}": self.ratio(e) for e in ENGINES if e != "ndgrad" and self.ratio(e)
+                f"{o}/{e}": self.ratio(e, o)
+                for o in ("ndgrad", "compiled")
+                for e in ENGINES
+                if e not in ("ndgrad", "compiled") and self.ratio(e, o)
             },
         }
 

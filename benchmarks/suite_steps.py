@@ -84,11 +84,17 @@ class ModelRunner(Runner):
         self.lib, self.model, self.opt, self.loss_of = lib, model, opt, loss_of
         self.x, self.y = x, y
         self.loss = None
+        self.forward = lambda x, y: loss_of(model, x, y)
+
+    def compile(self):
+        """Run the forward and the loss under ``autograd.compile`` (the ``compiled`` column)."""
+        self.forward = self.lib.compile(self.forward)
+        return self
 
     def step(self):
         opt = self.opt
         opt.zero_grad()
-        loss = self.loss_of(self.model, self.x, self.y)
+        loss = self.forward(self.x, self.y)
         loss.backward()
         opt.step()
         self.loss = loss
@@ -401,11 +407,21 @@ class ChainModelRunner(Runner):
         self.b = lib.from_numpy(np.array(params["b"], copy=True))
         self.x = lib.from_numpy(np.array(data[0], copy=True)).requires_grad_()
         self.g = lib.ones(cfg["len"])
+        self.forward = self.chain
+
+    def compile(self):
+        self.forward = self.lib.compile(self.chain)
+        return self
 
     def step(self):
-        lib, a, b, x = self.lib, self.a, self.b, self.x
+        self.x.grad = None
+        y = self.forward(self.x)
+        y.backward(self.g)
+        return y
+
+    def chain(self, x):
+        lib, a, b = self.lib, self.a, self.b
         tanh, sin = lib.tanh, lib.sin
-        x.grad = None
         y = x
         for k in range(self.n):
             r = k % 4
@@ -417,7 +433,6 @@ class ChainModelRunner(Runner):
                 y = tanh(y)
             else:
                 y = sin(y)
-        y.backward(self.g)
         return y
 
     def result(self):
@@ -533,6 +548,8 @@ def build(key: str, engine: str, size: str = "full", seed: int = 0) -> Runner:
     rng = np.random.default_rng(seed)
     params = spec.params(cfg, rng)
     data = spec.data(cfg, rng)
+    if engine == "compiled":
+        return spec.ndgrad(cfg, params, data).compile()
     maker = {"numpy": spec.floor, "ndgrad": spec.ndgrad, "torch": spec.torch}[engine]
     return maker(cfg, params, data)
 
@@ -553,7 +570,9 @@ def cases(size: str = "full") -> list:
                 suite="steps",
                 name=spec.label(cfg),
                 mode=spec.mode,
-                setups={e: _setup(spec.key, e, size) for e in ("ndgrad", "numpy", "torch")},
+                setups={
+                    e: _setup(spec.key, e, size) for e in ("ndgrad", "compiled", "numpy", "torch")
+                },
                 target=spec.target,
                 description=spec.description,
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as ag
+from autograd.compiler import arrays as _arrays
 from autograd.ops.indexing import take_p
 from autograd.ops.linalg import matmul_p
 from autograd.ops.nn_conv import (
@@ -266,12 +267,14 @@ def max_pool2d(
         )
     if not x.dtype.kind == "f":
         raise RuntimeError(f"max_pool2d: expected a floating-point input, got {x.dtype}")
-    glob, plane = window_argmax(x._data, k, s, p, d, (ho, wo))
+    glob, plane = _arrays(window_argmax, x, k, s, p, d, (ho, wo))
     # windows that cannot overlap send each input element at most one gradient
     unique = s[0] >= d[0] * (k[0] - 1) + 1 and s[1] >= d[1] * (k[1] - 1) + 1
     empty = glob < 0
     if empty.any():  # windows whose dilated taps all fall in the padding: -inf, no gradient
-        out = ag.where(ag.tensor(empty), -np.inf, take_p(x, idx=np.maximum(glob, 0), unique=False))
+        out = ag.where(
+            ag.tensor(empty), -np.inf, take_p(x, idx=_arrays(np.maximum, glob, 0), unique=False)
+        )
     else:
         out = take_p(x, idx=glob, unique=unique)
     if return_indices:
@@ -406,11 +409,23 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return out.squeeze(0) if unb else out
 
 
+def _stats(x, axes, eps):
+    mean, var = moments(x, axes)
+    return mean, var, 1.0 / np.sqrt(var + eps)
+
+
+def _update_running(running_mean, running_var, mean, var, momentum, n, c):
+    """PyTorch's running statistics: the batch mean and the unbiased batch variance."""
+    for a, stat in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+        if a is not None:
+            a *= 1 - momentum
+            a += momentum * stat.reshape(c)
+
+
 def _norm(x, weight, bias, axes, eps):
     """``(x - mean) * rstd * weight + bias`` over ``axes`` as one fused op (NOTE [ Fused
     normalization ]); also returns the statistics (arrays, with kept dims)."""
-    mean, var = moments(x._data, axes)
-    rstd = 1.0 / np.sqrt(var + eps)
+    mean, var, rstd = _arrays(_stats, x, axes, eps)
     return norm_p(x, weight, bias, mean=mean, rstd=rstd, axes=axes, eps=eps), mean, var
 
 
@@ -457,13 +472,17 @@ def batch_norm(
         b = None if bias is None else bias.reshape(shape)
         out, mean, var = _norm(input, w, b, axes, eps)
         if running_mean is not None or running_var is not None:
-            with ag.no_grad():
-                for buf, stat in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
-                    if buf is not None:
-                        a = buf.numpy()
-                        a *= 1 - momentum
-                        a += momentum * stat.reshape(c)
-                        buf._bump()
+            _arrays(
+                _update_running,
+                running_mean,
+                running_var,
+                mean,
+                var,
+                momentum,
+                n,
+                c,
+                mutates=(0, 1),
+            )
         return out
     if running_mean is None or running_var is None:
         raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import autograd as _ag
+from autograd.compiler import arrays as _arrays
 from autograd.ops import elementwise as _E
 from autograd.ops.nn import (
     bce_with_logits_p,
@@ -23,7 +24,7 @@ from autograd.ops.nn import (
 )
 from autograd.ops.shape import gather_p
 from autograd.ops.shape import pad as _pad
-from autograd.random import _rng
+from autograd.random import draw as _draw
 from autograd.tensor import Tensor
 
 __all__ = [
@@ -174,9 +175,12 @@ def hardtanh(
 def _clip_flat(input, lo, hi):  # noqa: A002
     """``clamp(x, lo, hi)`` whose gradient is 0 at ``lo`` and ``hi`` too (PyTorch's hardtanh
     backward passes the gradient only strictly inside)."""
-    x = input._data
-    inside = (x > lo) & (x < hi)
-    return _E.where(inside, input, np.clip(x, lo, hi))
+    inside, clipped = _arrays(_inside_and_clipped, input, lo, hi)
+    return _E.where(inside, input, clipped)
+
+
+def _inside_and_clipped(x, lo, hi):
+    return (x > lo) & (x < hi), np.clip(x, lo, hi)
 
 
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
@@ -271,8 +275,13 @@ def dropout(
         return input
     if p == 1.0:
         return input * 0.0
-    keep = _rng(generator).random(input.shape) >= p
-    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+    return input * _dropout_mask(generator, tuple(input.shape), p, input.dtype)
+
+
+def _dropout_mask(generator, shape, p, dtype):
+    """The kept elements scaled by ``1 / (1 - p)`` (a replayable draw under autograd.compile)."""
+    scale = 1.0 / (1.0 - p)
+    return _draw(generator, lambda r: (r.random(shape) >= p).astype(dtype) * scale)
 
 
 def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
@@ -286,8 +295,7 @@ def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
         return input * 0.0
     lead = 2 if batched else 1
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    keep = _rng(generator).random(shape) >= p
-    return input * (keep.astype(input.dtype) * (1.0 / (1.0 - p)))
+    return input * _dropout_mask(generator, shape, p, input.dtype)
 
 
 def dropout1d(
@@ -549,6 +557,14 @@ def _class_dim_moved(x):
     return _ag.movedim(x, 1, -1)
 
 
+def _nll_index_and_weight(t, valid, weight, dtype):
+    safe = np.where(valid, t, 0).astype(np.int64)
+    w = np.where(valid, 1.0, 0.0).astype(dtype)
+    if weight is not None:
+        w = weight[safe].astype(dtype) * w
+    return safe, w
+
+
 def _class_targets(input, target, weight, ignore_index, name):  # noqa: A002
     """Check class-index targets against ``input`` ``(N, C, d...)`` or ``(C,)``; return the
     index array, the mask of kept targets and ``C``."""
@@ -594,13 +610,10 @@ def nll_loss(
     ``input`` ``(N, C, d...)`` (or ``(C,)`` with a 0-d target)."""
     r = _reduction(size_average, reduce, reduction)
     t, valid, C = _class_targets(input, target, weight, ignore_index, "nll_loss")
-    safe = np.where(valid, t, 0).astype(np.int64)
+    safe, w = _arrays(_nll_index_and_weight, t, valid, weight, input.dtype)
     logp = _class_dim_moved(input)
     picked = gather_p(logp, safe[..., None], axis=logp.ndim - 1)
     picked = picked.reshape(tuple(safe.shape))
-    w = np.where(valid, 1.0, 0.0).astype(input.dtype)
-    if weight is not None:
-        w = weight._data[safe].astype(input.dtype) * w
     loss = -picked * w
     if r == "none":
         return loss
@@ -655,7 +668,7 @@ def cross_entropy(
     # the reduction (PyTorch's 'mean': over the summed weight of the kept targets) is in the op
     loss = cross_entropy_p(
         x,
-        target=t.reshape(x.shape[:1] + x.shape[2:]),
+        target=_arrays(np.reshape, t, x.shape[:1] + x.shape[2:]),
         weight=w,
         ignore_index=ignore_index,
         label_smoothing=float(label_smoothing),

@@ -194,6 +194,8 @@ def test_cli_json_has_documented_fields(smoke_json):
             assert m["q1"] <= m["median"] <= m["q3"]
         if "ndgrad" in r["timings"]:
             assert r["ratios"]["ndgrad/numpy"] > 0
+        if r["suite"] == "steps":
+            assert r["ratios"]["compiled/numpy"] > 0
         assert "torch" in r["notes"]  # --no-torch: skipped with a note
     steps = [r for r in doc["results"] if r["suite"] == "steps"]
     assert len(steps) == 6 and all(r["target"] for r in steps)
@@ -428,6 +430,26 @@ def test_step_floor_matches_ndgrad(key):
         assert gn[k].shape == gf[k].shape
     for k in pf:
         _close(pf[k], pn[k], what=f"{key} param {k}")
+
+
+@pytest.mark.parametrize("key", list(suite_steps.SPECS))
+def test_step_compiled_matches_eager_bitwise(key):
+    """The ``compiled`` column times the same step: bit-identical to eager over 5 steps (record,
+    second recording, replays)."""
+    nd = suite_steps.build(key, "ndgrad", "smoke")
+    co = suite_steps.build(key, "compiled", "smoke")
+    for _ in range(5):
+        nd.step()
+        co.step()
+    ln, gn, pn = nd.result()
+    lc, gc, pc = co.result()
+    assert ln == lc
+    for k in gn:
+        assert np.array_equal(gn[k], gc[k]), k
+    for k in pn:
+        assert np.array_equal(pn[k], pc[k]), k
+    info = co.forward.cache_info()
+    assert info["hits"] == 3 and info["eager_fallback"] is None
 
 
 @pytest.mark.parametrize("spec", suite_layers.LAYERS, ids=lambda s: s.key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import autograd as ag
+from autograd.compiler import arrays as _arrays
 from autograd.distributed._group import _group
 
 from .. import functional as F
@@ -81,8 +82,7 @@ class _BatchNorm(Module):
         # uses the running statistics unless there are none (track_running_stats=False)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.numpy()[...] += 1
-            self.num_batches_tracked._bump()
+            _arrays(_increment, self.num_batches_tracked, mutates=(0,))
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
         if self.training:
@@ -164,8 +164,7 @@ class SyncBatchNorm(_BatchNorm):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.numpy()[...] += 1
-            self.num_batches_tracked._bump()
+            _arrays(_increment, self.num_batches_tracked, mutates=(0,))
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
         keep = self.track_running_stats
@@ -204,3 +203,7 @@ class SyncBatchNorm(_BatchNorm):
         for name, child in module.named_children():
             out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
         return out
+
+
+def _increment(a):
+    a[...] += 1

@@ -230,6 +230,25 @@ def test_promotion_queries_follow_pytorch():
         torch.broadcast_shapes((2,), (3,))
 
 
+def test_float_tensor_with_int_tensor_keeps_the_float_dtype():
+    # NumPy gives float64 for float32 with int64; PyTorch keeps float32 (the polynomial
+    # tutorial's ``x.unsqueeze(-1).pow(torch.tensor([1, 2, 3]))`` must stay float32)
+    x = torch.linspace(-1.0, 1.0, 4)
+    p = torch.tensor([1, 2, 3])
+    assert torch.result_type(x, p) == torch.float32
+    assert x.unsqueeze(-1).pow(p).dtype == torch.float32
+    assert (x * torch.arange(4)).dtype == torch.float32
+    h = torch.ones(3, dtype=torch.float16)
+    assert (h + torch.arange(3)).dtype == torch.float16
+    assert (torch.ones(2, dtype=torch.bool) + torch.ones(2, dtype=torch.uint8)).dtype == torch.uint8
+    assert (
+        torch.ones(2, dtype=torch.int32) + torch.ones(2, dtype=torch.int64)
+    ).dtype == torch.int64
+    x = torch.ones(3, requires_grad=True)
+    (x * torch.arange(3)).sum().backward()
+    assert x.grad.dtype == torch.float32
+
+
 def test_is_tensor_numel_is_floating_point():
     x = torch.zeros(2, 3)
     assert torch.is_tensor(x) and not torch.is_tensor(np.zeros(2))

@@ -1,0 +1,529 @@
+"""autograd.compile: compiled vs eager bit-identical over training steps, guards, fallbacks."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+import optim
+from autograd.compiler import CompileFallback
+
+
+def _sgd(params):
+    return optim.SGD(params, lr=0.05, momentum=0.9)
+
+
+def _adam(params):
+    return optim.Adam(params, lr=1e-2)
+
+
+def _arr(t):
+    return np.array(t.detach().numpy(), copy=True)
+
+
+def _train_pair(make, batches, loss_of, opt_fn, steps=20, seed=0):
+    """Train an eager and a compiled copy of ``make()`` seeded alike; assert bitwise equality
+    of losses, gradients, parameters and buffers at every step. Returns the compiled model."""
+    ag.manual_seed(seed)
+    eager = make()
+    ag.manual_seed(seed)
+    comp_orig = make()
+    comp = ag.compile(comp_orig)
+    opts = (opt_fn(eager.parameters()), opt_fn(comp.parameters()))
+    for step in range(steps):
+        x, y = batches(step)
+        state = ag.get_rng_state()
+        losses = []
+        for model, opt in zip((eager, comp), opts):
+            ag.set_rng_state(state)
+            opt.zero_grad()
+            loss = loss_of(model, x, y)
+            loss.backward()
+            opt.step()
+            losses.append(_arr(loss))
+        assert np.array_equal(losses[0], losses[1]), (step, losses)
+        for (n, p), q in zip(eager.named_parameters(), comp_orig.parameters()):
+            assert np.array_equal(_arr(p.grad), _arr(q.grad)), (step, n)
+            assert np.array_equal(_arr(p), _arr(q)), (step, n)
+        for (n, b), c in zip(eager.named_buffers(), comp_orig.buffers()):
+            assert np.array_equal(_arr(b), _arr(c)), (step, n)
+    return comp
+
+
+def _cls_batches(shape, classes, sizes=(16,), seed=0):
+    rng = np.random.default_rng(seed)
+
+    def batches(step):
+        n = sizes[step % len(sizes)]
+        x = ag.from_numpy(rng.standard_normal((n, *shape)).astype(np.float32))
+        y = ag.from_numpy(rng.integers(0, classes, n).astype(np.int64))
+        return x, y
+
+    return batches
+
+
+def _ce(model, x, y):
+    return F.cross_entropy(model(x), y)
+
+
+@pytest.mark.parametrize("opt_fn", [_sgd, _adam], ids=["sgd-momentum", "adam"])
+def test_mlp_dropout_bit_identical(opt_fn):
+    def make():
+        return nn.Sequential(
+            nn.Linear(20, 32),
+            nn.ReLU(),
+            nn.Dropout(0.3),
+            nn.Linear(32, 16),
+            nn.Tanh(),
+            nn.Linear(16, 5),
+        )
+
+    comp = _train_pair(make, _cls_batches((20,), 5), _ce, opt_fn, steps=25)
+    info = comp.cache_info()
+    assert info["misses"] == 1 and info["verifications"] == 1 and info["hits"] == 23
+    assert info["eager_fallback"] is None
+
+
+@pytest.mark.parametrize("opt_fn", [_sgd, _adam], ids=["sgd-momentum", "adam"])
+def test_cnn_batchnorm_bit_identical(opt_fn):
+    def make():
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1),
+            nn.BatchNorm2d(4),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(4, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Dropout(0.2),
+            nn.Linear(8 * 2 * 2, 10),
+        )
+
+    comp = _train_pair(make, _cls_batches((1, 8, 8), 10, sizes=(6,)), _ce, opt_fn)
+    assert comp.cache_info()["hits"] == 18
+    bn = comp._orig_mod[1]
+    assert int(bn.num_batches_tracked.item()) == 20  # updated at every replay
+
+
+def test_lstm_bit_identical():
+    rng = np.random.default_rng(1)
+
+    def batches(step):
+        x = ag.from_numpy(rng.standard_normal((6, 3, 4)).astype(np.float32))
+        y = ag.from_numpy(rng.standard_normal((6, 3, 8)).astype(np.float32))
+        return x, y
+
+    def loss_of(model, x, y):
+        out, _ = model(x)
+        return F.mse_loss(out, y)
+
+    comp = _train_pair(lambda: nn.LSTM(4, 8), batches, loss_of, _adam)
+    assert comp.cache_info()["hits"] == 18
+
+
+def test_sin_fit_function_bit_identical():
+    """A compiled function (closure parameters, the loss inside) as in the sine-fit example."""
+    rng = np.random.default_rng(2)
+    x = ag.from_numpy(rng.uniform(-3, 3, (64, 1)))
+    y = ag.sin(x)
+    ag.manual_seed(0)
+    m1 = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 1))
+    m2 = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 1))
+    m2.load_state_dict(m1.state_dict())
+
+    @ag.compile
+    def step_loss(x, y):
+        return F.mse_loss(m2(x), y)
+
+    o1, o2 = _adam(m1.parameters()), _adam(m2.parameters())
+    for _ in range(20):
+        for fn, opt in ((lambda: F.mse_loss(m1(x), y), o1), (lambda: step_loss(x, y), o2)):
+            opt.zero_grad()
+            loss = fn()
+            loss.backward()
+            opt.step()
+        assert np.array_equal(_arr(F.mse_loss(m1(x), y)), _arr(F.mse_loss(m2(x), y)))
+    assert step_loss.cache_info()["hits"] == 18
+
+
+def test_chain_input_gradient_and_one_node():
+    a = ag.from_numpy(np.linspace(0.5, 1.5, 16))
+    b = ag.from_numpy(np.linspace(-0.5, 0.5, 16))
+
+    def chain(x):
+        y = x
+        for k in range(40):
+            y = (y * a, y + b, ag.tanh(y), ag.sin(y))[k % 4] if False else _chain_op(k, y, a, b)
+        return y
+
+    comp = ag.compile(chain)
+    for i in range(3):
+        x1 = ag.from_numpy(np.linspace(-1, 1, 16) + i).requires_grad_()
+        x2 = ag.from_numpy(np.linspace(-1, 1, 16) + i).requires_grad_()
+        y1, y2 = chain(x1), comp(x2)
+        g = ag.ones(16)
+        y1.backward(g)
+        y2.backward(g)
+        assert np.array_equal(_arr(y1), _arr(y2))
+        assert np.array_equal(_arr(x1.grad), _arr(x2.grad))
+    assert type(y2.grad_fn).__name__ == "CompiledNode"
+    assert y2.grad_fn.name() == "CompiledFunctionBackward"
+    assert comp.cache_info()["hits"] == 1
+
+
+def _chain_op(k, y, a, b):
+    r = k % 4
+    if r == 0:
+        return y * a
+    if r == 1:
+        return y + b
+    if r == 2:
+        return ag.tanh(y)
+    return ag.sin(y)
+
+
+def test_guard_misses_batch_size_and_eval():
+    ag.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5), nn.Linear(4, 2))
+    c = ag.compile(m)
+    x8 = ag.randn(8, 3)
+    c(x8)
+    c(x8)
+    c(ag.randn(5, 3))  # new batch size: recorded again
+    info = c.cache_info()
+    assert info["misses"] == 2 and info["verifications"] == 1 and info["hits"] == 0
+    c.eval()
+    assert not m.training and not m[2].training
+    with ag.no_grad():
+        out_c = c(x8)
+        out_e = m(x8)
+    assert np.array_equal(_arr(out_c), _arr(out_e))
+    assert c.cache_info()["misses"] == 3
+    c.train()
+    assert m.training
+    c(x8)
+    assert c.cache_info()["hits"] == 1  # the first recording again
+
+
+def test_parameters_read_at_call_time():
+    ag.manual_seed(0)
+    m = nn.Linear(3, 2)
+    c = ag.compile(m)
+    x = ag.randn(4, 3)
+    c(x)
+    m.weight.data = ag.zeros(2, 3)  # p.data = ... replaces the array
+    assert np.array_equal(_arr(c(x)), _arr(m(x)))
+    m.load_state_dict({"weight": ag.ones(2, 3), "bias": ag.zeros(2)})
+    assert np.array_equal(_arr(c(x)), _arr(x.sum(1, keepdim=True).expand(4, 2)))
+    m.weight = nn.Parameter(ag.full((2, 3), 2.0))  # a new Parameter object
+    assert np.array_equal(_arr(c(x)), _arr(m(x)))
+    assert set(c.state_dict()) == {"weight", "bias"}
+    assert [id(p) for p in c.parameters()] == [id(p) for p in m.parameters()]
+
+
+def test_guard_requires_grad_change():
+    ag.manual_seed(0)
+    m = nn.Linear(3, 2)
+    c = ag.compile(m)
+    x = ag.randn(4, 3)
+    c(x).sum().backward()
+    c(x).sum().backward()
+    m.weight.requires_grad_(False)
+    m.bias.grad = None
+    c(x).sum().backward()  # the external's guard fails: recorded again
+    assert c.cache_info()["misses"] == 2
+    assert m.bias.grad is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda x: x * 2 if x.sum().item() > 0 else x,
+        lambda x: x * 2 if x.sum() > 0 else x,
+        lambda x: x * len(x.tolist()),
+        lambda x: x * float(x.detach().numpy().sum()),
+        lambda x: ag.stack([r * 2 for r in x]),
+    ],
+    ids=["item", "bool", "tolist", "numpy", "iteration"],
+)
+def test_python_value_falls_back_with_one_warning(body):
+    c = ag.compile(body)
+    xs = [ag.from_numpy(np.array([1.0, 2.0])), ag.from_numpy(np.array([-3.0, 1.0]))]
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        outs = [c(x) for x in xs for _ in range(2)]
+    msgs = [str(m.message) for m in w if "autograd.compile" in str(m.message)]
+    assert len(msgs) == 1, msgs
+    assert "test_compile.py" in msgs[0]
+    for x, o in zip([xs[0], xs[0], xs[1], xs[1]], outs):
+        assert np.array_equal(_arr(o), _arr(body(x)))
+    assert c.cache_info()["eager_fallback"] is not None
+
+
+def test_input_mutation_falls_back_and_fullgraph_raises():
+    def f(x):
+        x.add_(1.0)
+        return x * 2
+
+    c = ag.compile(f)
+    with pytest.warns(RuntimeWarning, match="mutates an input"):
+        out = c(ag.ones(3))
+    assert np.array_equal(_arr(out), np.full(3, 4.0))
+    assert np.array_equal(_arr(c(ag.ones(3))), np.full(3, 4.0))
+    with pytest.raises(CompileFallback, match="mutates an input"):
+        ag.compile(f, fullgraph=True)(ag.ones(3))
+    with pytest.raises(CompileFallback, match="item"):
+        ag.compile(lambda x: x * x.sum().item(), fullgraph=True)(ag.ones(3))
+
+
+def test_random_factory_draws_fresh_numbers():
+    c = ag.compile(lambda x: x + ag.randn(3))
+    x = ag.zeros(3)
+    ag.manual_seed(5)
+    a = [_arr(c(x)) for _ in range(3)]
+    ag.manual_seed(5)
+    b = [_arr(x + ag.randn(3)) for _ in range(3)]
+    for u, v in zip(a, b):
+        assert np.array_equal(u, v)
+    assert not np.array_equal(a[1], a[2])
+
+
+def test_create_graph_through_compiled_call():
+    def f(x, w):
+        return (ag.tanh(x * w) ** 2).sum()
+
+    c = ag.compile(f)
+    for k in range(2):
+        xs = [ag.from_numpy(np.array([0.3, -0.2, 0.7]) + k).requires_grad_() for _ in range(2)]
+        w = ag.from_numpy(np.array([1.5, 0.5, -1.0])).requires_grad_()
+        results = []
+        c(xs[1], w)
+        c(xs[1], w)
+        for fn, x in ((f, xs[0]), (c, xs[1])):
+            (gx,) = ag.grad(fn(x, w), x, create_graph=True)
+            (ggx,) = ag.grad(gx.sum(), x)
+            results.append((_arr(gx), _arr(ggx)))
+        np.testing.assert_allclose(results[0][0], results[1][0], rtol=0, atol=0)
+        np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-15, atol=0)
+
+
+def test_hooks_retain_graph_and_grad_accumulation():
+    w = ag.from_numpy(np.array([1.0, 2.0])).requires_grad_()
+    c = ag.compile(lambda x: (x * w).sum())
+    x = ag.from_numpy(np.array([3.0, 4.0]))
+    c(x)
+    c(x)
+    out = c(x)  # a replay
+    assert type(out.grad_fn).__name__ == "CompiledNode"
+    seen = []
+    out.register_hook(lambda g: seen.append(_arr(g)))
+    out.backward(retain_graph=True)
+    out.backward()
+    assert np.array_equal(_arr(w.grad), np.array([6.0, 8.0]))
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="second time"):
+        out.backward()
+
+    def hooked(x):
+        y = x * w
+        y.register_hook(lambda g: g * 2)
+        return y.sum()
+
+    ch = ag.compile(hooked)
+    w.grad = None
+    with pytest.warns(RuntimeWarning, match="register_hook"):
+        ch(x).backward()
+    ch(x).backward()
+    assert np.array_equal(_arr(w.grad), np.array([12.0, 16.0]))
+
+
+def test_anomaly_mode_runs_eagerly():
+    c = ag.compile(lambda x: ag.log(x))
+    x = ag.from_numpy(np.array([1.0, 2.0])).requires_grad_()
+    c(x)
+    with ag.detect_anomaly():
+        y = c(x)
+        assert type(y.grad_fn).__name__ != "CompiledNode"
+
+
+def test_modified_read_tensor_raises_at_backward():
+    w = ag.from_numpy(np.array([1.0, 2.0])).requires_grad_()
+    c = ag.compile(lambda x: (ag.exp(x) * w).sum())
+    x = ag.from_numpy(np.array([0.5, 0.1])).requires_grad_()
+    c(x)
+    c(x)
+    out = c(x)
+    with ag.no_grad():
+        w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+
+
+def test_check_module_on_compiled_layers():
+    from autograd.testing import check_module
+
+    ag.manual_seed(0)
+    for layer, x in (
+        (nn.Linear(3, 4, dtype=ag.float64), ag.randn(2, 3, dtype=ag.float64)),
+        (
+            nn.Sequential(nn.Conv2d(2, 3, 3, dtype=ag.float64), nn.Tanh()),
+            ag.randn(2, 2, 5, 5, dtype=ag.float64),
+        ),
+        (nn.LSTM(3, 4, dtype=ag.float64), ag.randn(4, 2, 3, dtype=ag.float64)),
+    ):
+        check_module(ag.compile(layer), x)
+
+
+def test_decorator_forms():
+    @ag.compile(fullgraph=True)
+    def f(x):
+        return x * 3
+
+    assert np.array_equal(_arr(f(ag.ones(2))), np.full(2, 3.0))
+    assert f.cache_info()["recordings"] == 1
+    assert ag.compile(f, disable=True) is f
+
+
+def test_values_read_outside_the_ops_are_caught_by_the_second_recording():
+    """An array computed from a traced tensor's data behind the ops' back would be baked into
+    a recording: the second call records again, sees the difference and falls back."""
+
+    def f(x):
+        return x * ag.tensor(x.detach().numpy(force=True) * 0 + x._data.sum())
+
+    class M(nn.Module):
+        def forward(self, x):
+            return x * ag.Tensor._wrap(x._data[::-1].copy())
+
+    for fn, eager in ((f, f), (M(), M())):
+        c = ag.compile(fn)
+        xs = [ag.from_numpy(np.array([1.0, 2.0]) + k) for k in range(4)]
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            outs = [c(x) for x in xs]
+        assert len([m for m in w if "autograd.compile" in str(m.message)]) == 1
+        for x, o in zip(xs, outs):
+            assert np.array_equal(_arr(o), _arr(eager(x)))
+
+
+def _example(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_compile_example_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize(
+    "name, make, shape",
+    [
+        ("train_digits", "make_mlp", (64,)),
+        ("train_digits", "make_cnn", (1, 8, 8)),
+        ("mnist_mlp", "make_model", (784,)),
+        ("training_recipe", "make_mlp", (1, 8, 8)),
+        ("fit_function", "make_net", None),
+    ],
+)
+def test_example_models_bit_identical(name, make, shape):
+    mod = _example(name)
+    if shape is None:  # the function-fitting net: 1 -> 1, MSE
+        rng = np.random.default_rng(3)
+
+        def batches(step):
+            x = ag.from_numpy(rng.uniform(-3, 3, (32, 1)).astype(np.float32))
+            return x, ag.sin(x)
+
+        def loss_of(model, x, y):
+            return F.mse_loss(model(x), y)
+
+        _train_pair(lambda: mod.make_net(3, "tanh", "default"), batches, loss_of, _sgd)
+        return
+    if name == "training_recipe":
+        factory = lambda: mod.make_mlp(dropout=0.2)  # noqa: E731
+    else:
+        factory = getattr(mod, make)
+    _train_pair(factory, _cls_batches(shape, 10, sizes=(8,)), _ce, _adam)
+
+
+def test_two_calls_then_one_backward_with_batchnorm():
+    """Running statistics updated by a second call do not invalidate the first call's backward
+    (the buffers are not read by the backward)."""
+    ag.manual_seed(0)
+    m1 = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    m2 = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    m2.load_state_dict(m1.state_dict())
+    c = ag.compile(m2)
+    a, b = ag.randn(6, 3), ag.randn(6, 3)
+    for _ in range(3):
+        (m1(a) * m1(b)).sum().backward()
+        (c(a) * c(b)).sum().backward()
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert np.array_equal(_arr(p.grad), _arr(q.grad))
+    assert np.array_equal(_arr(m1[1].running_var), _arr(m2[1].running_var))
+
+
+def test_parameter_item_and_passed_through_input():
+    ag.manual_seed(0)
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) * float(self.lin.bias.sum().item())
+
+    with pytest.warns(RuntimeWarning, match="item"):
+        ag.compile(Scaled())(ag.ones(1, 2))
+
+    c = ag.compile(lambda x, y: (x, y * 2))
+    for _ in range(3):
+        a = ag.ones(2).requires_grad_()
+        x = a * 3  # a non-leaf input, returned as it is
+        out, _ = c(x, ag.ones(2))
+        out.sum().backward()
+        assert np.array_equal(_arr(a.grad), np.full(2, 3.0))
+
+
+def test_create_graph_with_dropout_and_batchnorm_stats():
+    """The create_graph re-run uses the replay's own dropout mask and batch statistics."""
+    ag.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4, dtype=ag.float64), nn.Tanh(), nn.Dropout(0.5))
+    c = ag.compile(m)
+    x = ag.randn(5, 3, dtype=ag.float64)
+    c(x)
+    c(x)
+    for _ in range(2):
+        xi = x.detach().requires_grad_()
+        state = ag.get_rng_state()
+        (g1,) = ag.grad((c(xi) ** 2).sum(), xi, create_graph=True)
+        ag.set_rng_state(state)
+        xe = x.detach().requires_grad_()
+        (g2,) = ag.grad((m(xe) ** 2).sum(), xe, create_graph=True)
+        assert np.array_equal(_arr(g1), _arr(g2))
+        (h1,) = ag.grad(g1.sum(), xi)
+        (h2,) = ag.grad(g2.sum(), xe)
+        np.testing.assert_allclose(_arr(h1), _arr(h2), rtol=1e-14, atol=1e-15)
+
+
+def test_module_forward_hooks_run_eagerly():
+    ag.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    c = ag.compile(m)
+    x = ag.ones(4, 2)
+    seen = []
+    h = m[0].register_forward_hook(lambda mod, inp, out: seen.append(out.shape))
+    for _ in range(3):
+        c(x)
+    assert len(seen) == 3 and c.cache_info()["misses"] == 0
+    h.remove()
+    for _ in range(3):
+        c(x)
+    assert len(seen) == 3 and c.cache_info()["hits"] == 1
