@@ -998,7 +998,7 @@ def compile(  # noqa: A001 - torch.compile's name
     model : callable or nn.Module
         What to compile; omitted, ``compile`` returns a decorator.
     fullgraph : bool
-        Raise :class:`CompileFallback` instead of falling back to eager.
+        Raise ``autograd.compiler.CompileFallback`` instead of falling back to eager.
     dynamic, backend, mode, options
         Accepted for ``torch.compile`` compatibility; ignored.
     disable : bool
