@@ -148,11 +148,12 @@ class _Walk:
         self.heap = []  # (-seq, node): the nodes holding a gradient, latest-created first
         self.leaf_sums = {}  # leaf -> [its gradient summed over this walk, _SHARED/_FRESH/_OWNED]
         self.keep = None  # the leaves whose sum to collect; None: all
-        self.captures = {}  # node -> indices of its outputs whose gradient to capture
+        self.captures = None  # node -> indices of its outputs whose gradient to capture
         self.captured = {}  # (node, index) -> captured gradient
         self.sources = {} if _state.anomaly else None  # node -> nodes that sent it a gradient
         if inputs is not None:
             self.keep = {t for t in inputs if t.grad_fn is None}
+            self.captures = {}
             for t in inputs:
                 if t.grad_fn is not None:
                     self.captures.setdefault(t.grad_fn, []).append(t._oi)
@@ -166,34 +167,43 @@ class _Walk:
     def run(self) -> None:
         """Run the nodes in order until no gradient is left in flight; then pass each leaf's
         sum through the leaf's hooks."""
-        create_graph = self.create_graph
         heap = self.heap
-        buffers = self.buffers
-        captures = self.captures
-        sources = self.sources
         while heap:
-            node = heappop(heap)[1]
-            grads = buffers.pop(node)
-            if node.pre_hooks is not None or node.retains is not None or node in captures:
-                self.before_vjps(node, grads)
-            in_grads = node.apply(grads, create_graph)
-            if not self.retain_graph:
-                node.release()
-            if in_grads is None:
-                continue
-            if sources is not None:
-                _check_anomaly(node, in_grads, sources)
-            for edge, g, shape, dtype in zip(node.next, in_grads, node.shapes, node.dtypes):
-                if edge is None or g is None:
-                    continue
-                if create_graph or type(g) is not _ndarray or g.shape != shape or g.dtype != dtype:
-                    g = _reduce(g, shape, dtype, create_graph)
-                self.deliver(edge, g, grads)
+            self.run_node(heappop(heap)[1])
         for leaf, entry in self.leaf_sums.items():
             if leaf._hooks:
-                g = _run_hooks(leaf._hooks, entry[0], create_graph)
+                g = _run_hooks(leaf._hooks, entry[0], self.create_graph)
                 if g is not entry[0]:
                     entry[:] = (g, _SHARED)
+
+    def run_node(self, node) -> None:
+        """Hooks, VJPs, release; then each input's gradient along its edge."""
+        create_graph = self.create_graph
+        grads = self.buffers.pop(node)
+        if (
+            node.pre_hooks is not None
+            or node.retains is not None
+            or (self.captures is not None and node in self.captures)
+        ):
+            self.before_vjps(node, grads)
+        in_grads = node.apply(grads, create_graph)
+        if not self.retain_graph:
+            node.release()
+        if in_grads is None:
+            return
+        if self.sources is not None:
+            _check_anomaly(node, in_grads, self.sources)
+        for i, edge in enumerate(node.next):
+            if edge is None:
+                continue
+            g = in_grads[i]
+            if g is None:
+                continue
+            shape = node.shapes[i]
+            dtype = node.dtypes[i]
+            if create_graph or type(g) is not _ndarray or g.shape != shape or g.dtype != dtype:
+                g = _reduce(g, shape, dtype, create_graph)
+            self.deliver(edge, g, grads)
 
     def deliver(self, edge, g, incoming) -> None:
         """Add ``g`` (already in the input's shape and dtype) to what flows along ``edge``.
@@ -242,9 +252,10 @@ class _Walk:
                     elif t.grad is not None:
                         g = t.grad + g
                     t.grad = g
-        for oi in self.captures.get(node, ()):
-            if grads[oi] is not None:
-                self.captured[(node, oi)] = grads[oi]
+        if self.captures is not None:
+            for oi in self.captures.get(node, ()):
+                if grads[oi] is not None:
+                    self.captured[(node, oi)] = grads[oi]
 
     def gradient_of(self, t: Tensor):
         """``(gradient, _SHARED/_FRESH/_OWNED)`` collected for ``t``, or ``(None, _SHARED)``."""
@@ -313,9 +324,8 @@ def _accumulate(t: Tensor, g, state, create_graph: bool, given: set) -> None:
                 np.add(od, g, out=od, casting="unsafe")
             else:
                 t.grad = _tensor(od + g)
-    hooks = getattr(t, "_post_hooks", None)
-    if hooks:
-        for h in list(hooks):
+    if t._hooks is not None:  # set on a leaf with any hook (see register_post_accumulate_grad_hook)
+        for h in list(getattr(t, "_post_hooks", None) or ()):
             h(t)
 
 
