@@ -8,10 +8,11 @@ work):
 * **run one node**: nodes come off a max-heap by creation number (NOTE [ Engine order ]), so a
   node runs once every node that can still send it a gradient has run. Its summed output
   gradients pass its tensor hooks, ``retain_grad`` and ``grad()``'s captures, then its VJPs
-  (:meth:`~autograd.graph.Node.apply`); without ``retain_graph`` it then drops its saved values;
-* **deliver along one edge**: a VJP's result is reduced to the input's shape and cast to the
-  input's dtype (``_reduce``, here and nowhere else; ``sum_to`` is an op, so this step is
-  differentiable too), then added to the input node's buffer, or to the leaf's sum.
+  (:meth:`~autograd.graph.Node.apply`), after which, without ``retain_graph``, the node drops
+  its saved values. Each VJP result is reduced to its input's shape and cast to its dtype
+  (``_reduce``, here and nowhere else; ``sum_to`` is an op, so this step is differentiable too);
+* **deliver along one edge**: the gradient is added to the input node's buffer (which puts the
+  node on the heap the first time), or to the leaf's sum.
 
 A leaf's contributions are summed over the whole walk; at its end each sum passes the leaf's
 hooks once and is added to ``.grad`` once (``_accumulate``, PyTorch's AccumulateGrad), so each
@@ -29,7 +30,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from .grad_mode import _state, set_grad_enabled
+from .grad_mode import _state
 from .ops.elementwise import cast
 from .ops.shape import sum_to
 from .tensor import Tensor
@@ -37,9 +38,7 @@ from .tensor import Tensor
 _ndarray = np.ndarray
 
 
-def _tensor(a) -> Tensor:
-    """The engine's one way to make a Tensor (of a gradient array)."""
-    return Tensor._wrap(a)
+_tensor = Tensor._wrap  # the engine's one way to make a Tensor (of a gradient array)
 
 
 def _as_list(x):
@@ -116,6 +115,11 @@ _SHARED = 0  # no: it may be another array in flight (an incoming gradient passe
 #              VJP, the user's root gradient, a hook's return value, a captured gradient)
 _FRESH = 1  # a VJP's own result: yes, unless a second leaf got the same array (``given``)
 _OWNED = 2  # a sum this walk allocated: yes, and later contributions are added in place
+
+
+# NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of a
+# node was created after it, so when a node is popped from the max-heap every node that can
+# still send it a gradient has already run. No separate dependency-counting walk.
 
 
 class _Walk:
@@ -329,11 +333,6 @@ def _accumulate(t: Tensor, g, state, create_graph: bool, given: set) -> None:
             h(t)
 
 
-# NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of a
-# node was created after it, so when a node is popped from the max-heap every node that can
-# still send it a gradient has already run. No separate dependency-counting walk.
-
-
 def backward(
     tensors,
     grad_tensors=None,
@@ -368,14 +367,22 @@ def backward(
         _check_inputs(inputs)
         inputs = list(dict.fromkeys(inputs))  # each once (by identity)
     walk = _Walk(create_graph, retain_graph, inputs)
-    with set_grad_enabled(create_graph):
+    prev = _state.grad
+    _state.grad = create_graph
+    try:
         walk.seed(outputs, grads)
         walk.run()
         given = set()
-        for t in walk.leaf_sums if inputs is None else inputs:
-            g, state = walk.gradient_of(t)
-            if g is not None:
+        if inputs is None:
+            for t, (g, state) in walk.leaf_sums.items():
                 _accumulate(t, g, state, create_graph, given)
+        else:
+            for t in inputs:
+                g, state = walk.gradient_of(t)
+                if g is not None:
+                    _accumulate(t, g, state, create_graph, given)
+    finally:
+        _state.grad = prev
 
 
 def _check_inputs(inputs) -> None:
@@ -415,9 +422,13 @@ def grad(
     _check_inputs(ins)
     grads = _root_grads(outs, _as_list(grad_outputs), create_graph)
     walk = _Walk(create_graph, retain_graph, ins)
-    with set_grad_enabled(create_graph):
+    prev = _state.grad
+    _state.grad = create_graph
+    try:
         walk.seed(outs, grads)
         walk.run()
+    finally:
+        _state.grad = prev
     result = []
     given = set()
     for i, t in enumerate(ins):
