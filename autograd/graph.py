@@ -215,16 +215,25 @@ _FREED = (
 
 
 def _holds_array(saved, kw) -> bool:
-    """Whether a node that saved no tensor still holds an array argument (an index, a mask),
-    directly or in a tuple or list (an index tuple)."""
-    for values in (saved, kw.values()):
-        for v in values:
-            if isinstance(v, np.ndarray):
+    """Whether a node that saved no tensor still holds an array argument (an index, a mask)."""
+    for v in saved:
+        if v is not None and _is_array_arg(v):
+            return True
+    if kw:
+        for v in kw.values():
+            if v is not None and _is_array_arg(v):
                 return True
-            if isinstance(v, (tuple, list)):
-                for x in v:
-                    if isinstance(x, np.ndarray):
-                        return True
+    return False
+
+
+def _is_array_arg(v) -> bool:
+    """An array, or a tuple or list holding one (an index tuple)."""
+    if isinstance(v, np.ndarray):
+        return True
+    if isinstance(v, (tuple, list)):
+        for x in v:
+            if isinstance(x, np.ndarray):
+                return True
     return False
 
 
