@@ -3,7 +3,10 @@
 A :class:`Node` keeps the op record, one edge per input (the input's ``grad_fn`` and output
 index, or the leaf tensor itself, or ``None`` when no gradient flows there), the inputs' shapes
 and dtypes (to reduce and cast gradients), the saved values the op's VJPs read, and the version
-of every saved tensor at save time (see NOTE [ Version counters ] in ``tensor.py``).
+of every saved tensor at save time (see NOTE [ Version counters ] in ``tensor.py``). Once its
+VJPs have run in a backward without ``retain_graph``, a node drops its saved values, output and
+array arguments (:meth:`Node.release`) but keeps its edges, so ``grad_fn``/``next_functions``
+can still be inspected while the graph holds no activations.
 """
 
 from __future__ import annotations
