@@ -8,10 +8,11 @@ work):
 * **run one node**: nodes come off a max-heap by creation number (NOTE [ Engine order ]), so a
   node runs once every node that can still send it a gradient has run. Its summed output
   gradients pass its tensor hooks, ``retain_grad`` and ``grad()``'s captures, then its VJPs
-  (:meth:`~autograd.graph.Node.apply`); without ``retain_graph`` it then drops its saved values;
-* **deliver along one edge**: a VJP's result is reduced to the input's shape and cast to the
-  input's dtype (``_reduce``, here and nowhere else; ``sum_to`` is an op, so this step is
-  differentiable too), then added to the input node's buffer, or to the leaf's sum.
+  (:meth:`~autograd.graph.Node.apply`), after which, without ``retain_graph``, the node drops
+  its saved values. Each VJP result is reduced to its input's shape and cast to its dtype
+  (``_reduce``, here and nowhere else; ``sum_to`` is an op, so this step is differentiable too);
+* **deliver along one edge**: the gradient is added to the input node's buffer (which puts the
+  node on the heap the first time), or to the leaf's sum.
 
 A leaf's contributions are summed over the whole walk; at its end each sum passes the leaf's
 hooks once and is added to ``.grad`` once (``_accumulate``, PyTorch's AccumulateGrad), so each
@@ -31,7 +32,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from .grad_mode import _state, set_grad_enabled
+from .grad_mode import _state
 from .ops.elementwise import cast
 from .ops.shape import sum_to
 from .tensor import Tensor
@@ -39,9 +40,7 @@ from .tensor import Tensor
 _ndarray = np.ndarray
 
 
-def _tensor(a) -> Tensor:
-    """The engine's one way to make a Tensor (of a gradient array)."""
-    return Tensor._wrap(a)
+_tensor = Tensor._wrap  # the engine's one way to make a Tensor (of a gradient array)
 
 
 def _as_list(x):
@@ -120,6 +119,11 @@ _FRESH = 1  # a VJP's own result: yes, unless a second leaf got the same array (
 _OWNED = 2  # a sum this walk allocated: yes, and later contributions are added in place
 
 
+# NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of a
+# node was created after it, so when a node is popped from the max-heap every node that can
+# still send it a gradient has already run. No separate dependency-counting walk.
+
+
 class _Walk:
     """One backward or ``grad()`` call: the gradients in flight and where they end up.
 
@@ -141,6 +145,7 @@ class _Walk:
         "captures",
         "captured",
         "sources",
+        "timed",
     )
 
     def __init__(self, create_graph: bool, retain_graph: bool, inputs=None):
@@ -150,11 +155,14 @@ class _Walk:
         self.heap = []  # (-seq, node): the nodes holding a gradient, latest-created first
         self.leaf_sums = {}  # leaf -> [its gradient summed over this walk, _SHARED/_FRESH/_OWNED]
         self.keep = None  # the leaves whose sum to collect; None: all
-        self.captures = {}  # node -> indices of its outputs whose gradient to capture
+        self.captures = None  # node -> indices of its outputs whose gradient to capture
         self.captured = {}  # (node, index) -> captured gradient
         self.sources = {} if _state.anomaly else None  # node -> nodes that sent it a gradient
+        prof = _state.profiler  # with autograd.profiler on, the VJP call that times each node
+        self.timed = None if prof is None else prof.wrap_vjps(_apply)
         if inputs is not None:
             self.keep = {t for t in inputs if t.grad_fn is None}
+            self.captures = {}
             for t in inputs:
                 if t.grad_fn is not None:
                     self.captures.setdefault(t.grad_fn, []).append(t._oi)
@@ -168,39 +176,46 @@ class _Walk:
     def run(self) -> None:
         """Run the nodes in order until no gradient is left in flight; then pass each leaf's
         sum through the leaf's hooks."""
-        create_graph = self.create_graph
         heap = self.heap
-        buffers = self.buffers
-        captures = self.captures
-        sources = self.sources
-        # with autograd.profiler on, each node's VJPs are timed as one event
-        timed = None if _state.profiler is None else _state.profiler.wrap_vjps(_apply)
         while heap:
-            node = heappop(heap)[1]
-            grads = buffers.pop(node)
-            if node.pre_hooks is not None or node.retains is not None or node in captures:
-                self.before_vjps(node, grads)
-            if timed is None:
-                in_grads = node.apply(grads, create_graph)
-            else:
-                in_grads = timed(node, grads, create_graph)
-            if not self.retain_graph:
-                node.release()
-            if in_grads is None:
-                continue
-            if sources is not None:
-                _check_anomaly(node, in_grads, sources)
-            for edge, g, shape, dtype in zip(node.next, in_grads, node.shapes, node.dtypes):
-                if edge is None or g is None:
-                    continue
-                if create_graph or type(g) is not _ndarray or g.shape != shape or g.dtype != dtype:
-                    g = _reduce(g, shape, dtype, create_graph)
-                self.deliver(edge, g, grads)
+            self.run_node(heappop(heap)[1])
         for leaf, entry in self.leaf_sums.items():
             if leaf._hooks:
-                g = _run_hooks(leaf._hooks, entry[0], create_graph)
+                g = _run_hooks(leaf._hooks, entry[0], self.create_graph)
                 if g is not entry[0]:
                     entry[:] = (g, _SHARED)
+
+    def run_node(self, node) -> None:
+        """Hooks, VJPs, release; then each input's gradient along its edge."""
+        create_graph = self.create_graph
+        grads = self.buffers.pop(node)
+        if (
+            node.pre_hooks is not None
+            or node.retains is not None
+            or (self.captures is not None and node in self.captures)
+        ):
+            self.before_vjps(node, grads)
+        if self.timed is None:
+            in_grads = node.apply(grads, create_graph)
+        else:  # autograd.profiler is on: each node's VJPs are timed as one event
+            in_grads = self.timed(node, grads, create_graph)
+        if not self.retain_graph:
+            node.release()
+        if in_grads is None:
+            return
+        if self.sources is not None:
+            _check_anomaly(node, in_grads, self.sources)
+        for i, edge in enumerate(node.next):
+            if edge is None:
+                continue
+            g = in_grads[i]
+            if g is None:
+                continue
+            shape = node.shapes[i]
+            dtype = node.dtypes[i]
+            if create_graph or type(g) is not _ndarray or g.shape != shape or g.dtype != dtype:
+                g = _reduce(g, shape, dtype, create_graph)
+            self.deliver(edge, g, grads)
 
     def deliver(self, edge, g, incoming) -> None:
         """Add ``g`` (already in the input's shape and dtype) to what flows along ``edge``.
@@ -249,9 +264,10 @@ class _Walk:
                     elif t.grad is not None:
                         g = t.grad + g
                     t.grad = g
-        for oi in self.captures.get(node, ()):
-            if grads[oi] is not None:
-                self.captured[(node, oi)] = grads[oi]
+        if self.captures is not None:
+            for oi in self.captures.get(node, ()):
+                if grads[oi] is not None:
+                    self.captured[(node, oi)] = grads[oi]
 
     def gradient_of(self, t: Tensor):
         """``(gradient, _SHARED/_FRESH/_OWNED)`` collected for ``t``, or ``(None, _SHARED)``."""
@@ -324,9 +340,8 @@ def _accumulate(t: Tensor, g, state, create_graph: bool, given: set) -> None:
                 np.add(od, g, out=od, casting="unsafe")
             else:
                 t.grad = _tensor(od + g)
-    hooks = getattr(t, "_post_hooks", None)
-    if hooks:
-        for h in list(hooks.values()):
+    if t._hooks is not None:  # set on a leaf with any hook (see register_post_accumulate_grad_hook)
+        for h in list((getattr(t, "_post_hooks", None) or {}).values()):
             h(t)
 
 
@@ -407,14 +422,23 @@ def backward(
         _check_inputs(inputs)
         inputs = list(dict.fromkeys(inputs))  # each once (by identity)
     walk = _Walk(create_graph, retain_graph, inputs)
-    with _final_callbacks(), set_grad_enabled(create_graph):
-        walk.seed(outputs, grads)
-        walk.run()
-        given = set()
-        for t in walk.leaf_sums if inputs is None else inputs:
-            g, state = walk.gradient_of(t)
-            if g is not None:
-                _accumulate(t, g, state, create_graph, given)
+    prev = _state.grad
+    _state.grad = create_graph
+    try:
+        with _final_callbacks():
+            walk.seed(outputs, grads)
+            walk.run()
+            given = set()
+            if inputs is None:
+                for t, (g, state) in walk.leaf_sums.items():
+                    _accumulate(t, g, state, create_graph, given)
+            else:
+                for t in inputs:
+                    g, state = walk.gradient_of(t)
+                    if g is not None:
+                        _accumulate(t, g, state, create_graph, given)
+    finally:
+        _state.grad = prev
 
 
 def _check_inputs(inputs) -> None:
@@ -454,9 +478,14 @@ def grad(
     _check_inputs(ins)
     grads = _root_grads(outs, _as_list(grad_outputs), create_graph)
     walk = _Walk(create_graph, retain_graph, ins)
-    with _final_callbacks(), set_grad_enabled(create_graph):
-        walk.seed(outs, grads)
-        walk.run()
+    prev = _state.grad
+    _state.grad = create_graph
+    try:
+        with _final_callbacks():
+            walk.seed(outs, grads)
+            walk.run()
+    finally:
+        _state.grad = prev
     result = []
     given = set()
     for i, t in enumerate(ins):

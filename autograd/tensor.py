@@ -369,6 +369,8 @@ class Tensor:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
             )
+        if self._hooks is None:
+            self._hooks = {}  # the engine looks for post hooks only on leaves with hooks
         hooks = getattr(self, "_post_hooks", None)
         if hooks is None:
             hooks = self._post_hooks = {}
