@@ -27,7 +27,49 @@ def load_digits_arrays() -> dict:
         return {k: z[k] for k in z.files}
 
 
-class Digits(Dataset):
+class _BundledImages(Dataset):
+    """A fixed train/test split of grey images shipped as a compressed ``.npz`` (``images``
+    uint8, ``targets``, ``train_index``, ``test_index``); each sample is a ``(1, H, W)`` tensor of
+    the default float dtype in [0, 1] and an int target. Subclasses name the loader and the
+    maximum pixel value."""
+
+    _max_value: int  # each subclass sets it and ``_load_arrays``, the loader of its file
+    _load_arrays: Callable[[], dict]
+
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
+        arrays = self._load_arrays()
+        index = arrays["train_index" if train else "test_index"].astype(np.int64)
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
+        self.data = Tensor._wrap(np.ascontiguousarray(arrays["images"][index]))
+        self.targets = Tensor._wrap(arrays["targets"][index].astype(np.int64))
+
+    def __len__(self) -> int:
+        return int(self.data._data.shape[0])
+
+    def __getitem__(self, index):
+        dtype = _dt.get_default_dtype()
+        scale = dtype.type(self._max_value)
+        img = Tensor._wrap((self.data._data[index] / scale).astype(dtype)[None])
+        target = int(self.targets._data[index])
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __repr__(self) -> str:
+        split = "train" if self.train else "test"
+        return f"{type(self).__name__}(split={split!r}, size={len(self)})"
+
+
+class Digits(_BundledImages):
     """1,797 grey 8x8 images of handwritten digits in 10 classes (UCI / scikit-learn).
 
     Parameters
@@ -62,33 +104,5 @@ class Digits(Dataset):
 
     classes = [str(d) for d in range(10)]
 
-    def __init__(
-        self,
-        train: bool = True,
-        transform: Callable | None = None,
-        target_transform: Callable | None = None,
-    ) -> None:
-        arrays = load_digits_arrays()
-        index = arrays["train_index" if train else "test_index"].astype(np.int64)
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
-        self.data = Tensor._wrap(np.ascontiguousarray(arrays["images"][index]))
-        self.targets = Tensor._wrap(arrays["targets"][index].astype(np.int64))
-
-    def __len__(self) -> int:
-        return int(self.data._data.shape[0])
-
-    def __getitem__(self, index):
-        dtype = _dt.get_default_dtype()
-        img = Tensor._wrap((self.data._data[index] / dtype.type(16)).astype(dtype)[None])
-        target = int(self.targets._data[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self) -> str:
-        split = "train" if self.train else "test"
-        return f"Digits(split={split!r}, size={len(self)})"
+    _max_value = 16
+    _load_arrays = staticmethod(load_digits_arrays)

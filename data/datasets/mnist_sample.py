@@ -19,14 +19,10 @@ Checksums (checked by ``tests/data/test_datasets.py``): SHA-256 of ``images.toby
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 import numpy as np
 
-from autograd import dtypes as _dt
-from autograd.tensor import Tensor
-
-from ..dataset import Dataset
+from .digits import _BundledImages
 
 _PATH = os.path.join(os.path.dirname(__file__), "mnist_sample.npz")
 
@@ -45,7 +41,7 @@ def load_mnist_sample_arrays() -> dict:
         return {k: z[k] for k in z.files}
 
 
-class MNISTSample(Dataset):
+class MNISTSample(_BundledImages):
     """5,000 real MNIST digits (28x28 grey, 500 of each digit), shipped with ndgrad.
 
     The same images and conventions as :class:`~data.datasets.MNIST`, without any download:
@@ -96,33 +92,5 @@ class MNISTSample(Dataset):
         "9 - nine",
     ]
 
-    def __init__(
-        self,
-        train: bool = True,
-        transform: Callable | None = None,
-        target_transform: Callable | None = None,
-    ) -> None:
-        arrays = load_mnist_sample_arrays()
-        index = arrays["train_index" if train else "test_index"].astype(np.int64)
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
-        self.data = Tensor._wrap(np.ascontiguousarray(arrays["images"][index]))
-        self.targets = Tensor._wrap(arrays["targets"][index].astype(np.int64))
-
-    def __len__(self) -> int:
-        return int(self.data._data.shape[0])
-
-    def __getitem__(self, index):
-        dtype = _dt.get_default_dtype()
-        img = Tensor._wrap((self.data._data[index] / dtype.type(255)).astype(dtype)[None])
-        target = int(self.targets._data[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self) -> str:
-        split = "train" if self.train else "test"
-        return f"MNISTSample(split={split!r}, size={len(self)})"
+    _max_value = 255
+    _load_arrays = staticmethod(load_mnist_sample_arrays)
