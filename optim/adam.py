@@ -21,6 +21,38 @@ def _lerp_(start, end, weight: float, tmp) -> None:
         np.subtract(end, tmp, out=start)
 
 
+def _weight_decay_(param, grad, tmp, lr, weight_decay, decoupled: bool, maximize: bool) -> None:
+    """The Adam family's prologue: decoupled decay of ``param`` (AdamW-style) or L2 added to
+    ``grad``, after negating ``grad`` for ``maximize``; PyTorch's order of operations."""
+    if decoupled:
+        if weight_decay != 0:
+            param *= 1 - lr * weight_decay
+        _maximize_and_l2_(param, grad, tmp, 0.0, maximize)
+    else:
+        _maximize_and_l2_(param, grad, tmp, weight_decay, maximize)
+
+
+def _moments_(exp_avg, exp_avg_sq, grad, beta1: float, beta2: float, tmp) -> None:
+    """``exp_avg.lerp_(grad, 1 - beta1)``; ``exp_avg_sq.mul_(beta2).addcmul_(grad, grad,
+    value=1 - beta2)``, in place, as PyTorch computes them."""
+    _lerp_(exp_avg, grad, 1 - beta1, tmp)
+    exp_avg_sq *= beta2
+    np.multiply(grad, 1 - beta2, out=tmp)
+    tmp *= grad
+    exp_avg_sq += tmp
+
+
+class _BetasHyper:
+    """Mixin of the optimizers that take ``betas``: hands the update ``beta1`` and ``beta2``."""
+
+    def _hyper(self, group):
+        hyper = super()._hyper(group)
+        beta1, beta2 = group["betas"]
+        hyper["beta1"] = _value(beta1)
+        hyper["beta2"] = _value(beta2)
+        return hyper
+
+
 def adam_update(
     param,
     grad,
@@ -46,17 +78,8 @@ def adam_update(
     exp_avg, exp_avg_sq = bufs[0], bufs[1]
     tmp = scratch[0]
     g = grad
-    if decoupled_weight_decay:
-        if weight_decay != 0:
-            param *= 1 - lr * weight_decay
-        _maximize_and_l2_(param, g, tmp, 0.0, maximize)
-    else:
-        _maximize_and_l2_(param, g, tmp, weight_decay, maximize)
-    _lerp_(exp_avg, g, 1 - beta1, tmp)
-    exp_avg_sq *= beta2
-    np.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    exp_avg_sq += tmp
+    _weight_decay_(param, g, tmp, lr, weight_decay, decoupled_weight_decay, maximize)
+    _moments_(exp_avg, exp_avg_sq, g, beta1, beta2, tmp)
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
@@ -90,7 +113,7 @@ def _check_adam_args(lr, betas, eps, weight_decay) -> None:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
-class Adam(Optimizer):
+class Adam(_BetasHyper, Optimizer):
     r"""Adam.
 
     The algorithm, as PyTorch states it::
@@ -159,13 +182,6 @@ class Adam(Optimizer):
         "decoupled_weight_decay": False,
         "fused": None,
     }
-
-    def _hyper(self, group):
-        hyper = super()._hyper(group)
-        beta1, beta2 = group["betas"]
-        hyper["beta1"] = _value(beta1)
-        hyper["beta2"] = _value(beta2)
-        return hyper
 
     def _state_spec(self, group):
         names = self._state_names + (("max_exp_avg_sq",) if group["amsgrad"] else ())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adam import _check_adam_args, _lerp_
-from .optimizer import Optimizer, _maximize_and_l2_, _value
+from .adam import _BetasHyper, _check_adam_args, _lerp_
+from .optimizer import Optimizer, _maximize_and_l2_
 
 __all__ = ["Adamax", "adamax_update"]
 
@@ -36,7 +36,7 @@ def adamax_update(
     param += tmp
 
 
-class Adamax(Optimizer):
+class Adamax(_BetasHyper, Optimizer):
     r"""Adamax: a variant of Adam based on the infinity norm.
 
     The algorithm, as PyTorch states it::
@@ -92,13 +92,6 @@ class Adamax(Optimizer):
         "differentiable": False,
         "capturable": False,
     }
-
-    def _hyper(self, group):
-        hyper = super()._hyper(group)
-        beta1, beta2 = group["betas"]
-        hyper["beta1"] = _value(beta1)
-        hyper["beta2"] = _value(beta2)
-        return hyper
 
     def __init__(
         self,

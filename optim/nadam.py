@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adam import _check_adam_args, _lerp_
-from .optimizer import Optimizer, _maximize_and_l2_, _value
+from .adam import _BetasHyper, _check_adam_args, _moments_, _weight_decay_
+from .optimizer import Optimizer
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -36,22 +36,13 @@ def nadam_update(
     tmp, denom = scratch
     g = grad
     bias_correction2 = 1 - beta2**step
-    if decoupled_weight_decay:
-        if weight_decay != 0:
-            param *= 1 - lr * weight_decay
-        _maximize_and_l2_(param, g, tmp, 0.0, maximize)
-    else:
-        _maximize_and_l2_(param, g, tmp, weight_decay, maximize)
+    _weight_decay_(param, g, tmp, lr, weight_decay, decoupled_weight_decay, maximize)
 
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
     mu_product *= mu  # rounded to the 0-d state's dtype, as PyTorch's tensor
 
-    _lerp_(exp_avg, g, 1 - beta1, tmp)
-    exp_avg_sq *= beta2
-    np.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    exp_avg_sq += tmp
+    _moments_(exp_avg, exp_avg_sq, g, beta1, beta2, tmp)
     np.divide(exp_avg_sq, bias_correction2, out=denom)
     np.sqrt(denom, out=denom)
     denom += eps
@@ -68,7 +59,7 @@ def nadam_update(
     param += tmp
 
 
-class NAdam(Optimizer):
+class NAdam(_BetasHyper, Optimizer):
     r"""NAdam: Adam with Nesterov momentum.
 
     The algorithm, as PyTorch states it::
@@ -142,13 +133,6 @@ class NAdam(Optimizer):
         "differentiable": False,
         "decoupled_weight_decay": False,
     }
-
-    def _hyper(self, group):
-        hyper = super()._hyper(group)
-        beta1, beta2 = group["betas"]
-        hyper["beta1"] = _value(beta1)
-        hyper["beta2"] = _value(beta2)
-        return hyper
 
     def _scalar_spec(self, group):
         return (("mu_product", 1.0),)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .adam import _check_adam_args, _lerp_
-from .optimizer import Optimizer, _maximize_and_l2_, _value
+from .adam import _BetasHyper, _check_adam_args, _moments_, _weight_decay_
+from .optimizer import Optimizer
 
 __all__ = ["RAdam", "radam_update"]
 
@@ -34,18 +34,9 @@ def radam_update(
     exp_avg, exp_avg_sq = bufs
     tmp, upd = scratch
     g = grad
-    if decoupled_weight_decay:
-        if weight_decay != 0:
-            param *= 1 - lr * weight_decay
-        _maximize_and_l2_(param, g, tmp, 0.0, maximize)
-    else:
-        _maximize_and_l2_(param, g, tmp, weight_decay, maximize)
+    _weight_decay_(param, g, tmp, lr, weight_decay, decoupled_weight_decay, maximize)
 
-    _lerp_(exp_avg, g, 1 - beta1, tmp)
-    exp_avg_sq *= beta2
-    np.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    exp_avg_sq += tmp
+    _moments_(exp_avg, exp_avg_sq, g, beta1, beta2, tmp)
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
@@ -69,7 +60,7 @@ def radam_update(
     param -= upd
 
 
-class RAdam(Optimizer):
+class RAdam(_BetasHyper, Optimizer):
     r"""RAdam: Adam whose adaptive learning rate is rectified while its variance is large.
 
     The algorithm, as PyTorch states it::
@@ -136,13 +127,6 @@ class RAdam(Optimizer):
         "decoupled_weight_decay": False,
         "capturable": False,
     }
-
-    def _hyper(self, group):
-        hyper = super()._hyper(group)
-        beta1, beta2 = group["betas"]
-        hyper["beta1"] = _value(beta1)
-        hyper["beta2"] = _value(beta2)
-        return hyper
 
     def __init__(
         self,
