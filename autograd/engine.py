@@ -205,17 +205,34 @@ class _Walk:
             return
         if self.sources is not None:
             _check_anomaly(node, in_grads, self.sources)
-        for i, edge in enumerate(node.next):
+        shapes = node.shapes
+        dtypes = node.dtypes
+        buffers = self.buffers
+        i = -1
+        for edge in node.next:
+            i += 1
             if edge is None:
                 continue
             g = in_grads[i]
             if g is None:
                 continue
-            shape = node.shapes[i]
-            dtype = node.dtypes[i]
-            if create_graph or type(g) is not _ndarray or g.shape != shape or g.dtype != dtype:
-                g = _reduce(g, shape, dtype, create_graph)
-            self.deliver(edge, g, grads)
+            if create_graph or type(g) is not _ndarray or g.shape != shapes[i]:
+                g = _reduce(g, shapes[i], dtypes[i], create_graph)
+            elif g.dtype is not dtypes[i] and g.dtype != dtypes[i]:
+                g = g.astype(dtypes[i])
+            target, oi = edge
+            if oi < 0:
+                self.deliver(edge, g, grads)
+                continue
+            # ``deliver`` to a node, written out (the common case)
+            buf = buffers.get(target)
+            if buf is None:
+                buf = buffers[target] = [None] * target.nout
+                heappush(self.heap, (-target.seq, target))
+                buf[oi] = g
+            else:
+                prev = buf[oi]
+                buf[oi] = g if prev is None else prev + g
 
     def deliver(self, edge, g, incoming) -> None:
         """Add ``g`` (already in the input's shape and dtype) to what flows along ``edge``.

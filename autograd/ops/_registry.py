@@ -30,7 +30,7 @@ from .. import dtypes as _dt
 from ..grad_mode import _state
 from ..graph import Node
 from ..profiler import _hooked_call
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _new_tensor
 
 _ndarray = np.ndarray
 
@@ -152,7 +152,8 @@ class Op:
                 break
         else:  # no Tensor: straight through to NumPy (how VJPs run in a plain backward)
             return op.forward(*args, **kwargs)
-        if _state.hooks:  # HOOKS: anomaly mode or autograd.profiler is on
+        st = _state
+        if st.hooks:  # HOOKS: anomaly mode or autograd.profiler is on
             return _hooked_call(op, args, kwargs)
         vals = []
         needs_grad = False
@@ -170,8 +171,22 @@ class Op:
         if type(out) is not _ndarray:
             out = np.asarray(out)
         if op.promote is not None:
-            out = _promote(op, vals, out)
-        t = _wrap(out)
+            # NumPy and PyTorch agree whenever every array input has the output's dtype (the
+            # differences all come from Python scalars, 0-d arrays and integer division,
+            # each of which gives an output dtype that differs from some input's).
+            dt = out.dtype
+            for v in vals:
+                if type(v) is _ndarray and v.dtype is not dt:
+                    out = _promote(op, vals, out)
+                    break
+        # ``_wrap``/``_init`` written out: this is the hottest path of eager mode
+        t = _new_tensor(T)
+        t._data = out
+        t.grad = None
+        t._oi = 0
+        t._vc = None
+        t._hooks = None
+        t._base = None
         if op.view:
             src = args[0]
             vc = src._vc
@@ -179,9 +194,12 @@ class Op:
                 vc = src._vc = [0]
             t._vc = vc
             t._base = src if src._base is None else src._base
-        if needs_grad and _state.grad and op.differentiable and out.dtype.kind == "f":
+        if needs_grad and st.grad and op.differentiable and out.dtype.kind == "f":
             t._rg = True
             t.grad_fn = Node(op, args, vals, kwargs, t)
+        else:
+            t._rg = False
+            t.grad_fn = None
         return t
 
 
