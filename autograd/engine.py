@@ -174,65 +174,68 @@ class _Walk:
             self.deliver(edge, g, (g,))  # the user's gradient: never handed over as .grad
 
     def run(self) -> None:
-        """Run the nodes in order until no gradient is left in flight; then pass each leaf's
-        sum through the leaf's hooks."""
+        """Run the nodes in order until no gradient is left in flight (each: hooks, VJPs,
+        release, then each input's gradient along its edge); then pass each leaf's sum
+        through the leaf's hooks. One loop, no call per node but the node's own ``apply``
+        and ``release`` (this loop is most of a small-op backward's own cost)."""
         heap = self.heap
+        buffers = self.buffers
+        create_graph = self.create_graph
+        retain_graph = self.retain_graph
+        captures = self.captures
+        timed = self.timed
+        sources = self.sources
         while heap:
-            self.run_node(heappop(heap)[1])
+            node = heappop(heap)[1]
+            grads = buffers.pop(node)
+            if (
+                node.pre_hooks is not None
+                or node.retains is not None
+                or (captures is not None and node in captures)
+            ):
+                self.before_vjps(node, grads)
+            if timed is None:
+                in_grads = node.apply(grads, create_graph)
+            else:  # autograd.profiler is on: each node's VJPs are timed as one event
+                in_grads = timed(node, grads, create_graph)
+            if not retain_graph:
+                node.release()
+            if in_grads is None:
+                continue
+            if sources is not None:
+                _check_anomaly(node, in_grads, sources)
+            shapes = node.shapes
+            dtypes = node.dtypes
+            i = -1
+            for edge in node.next:
+                i += 1
+                if edge is None:
+                    continue
+                g = in_grads[i]
+                if g is None:
+                    continue
+                if create_graph or type(g) is not _ndarray or g.shape != shapes[i]:
+                    g = _reduce(g, shapes[i], dtypes[i], create_graph)
+                elif g.dtype is not dtypes[i] and g.dtype != dtypes[i]:
+                    g = g.astype(dtypes[i])
+                target, oi = edge
+                if oi < 0:
+                    self.deliver(edge, g, grads)
+                    continue
+                # ``deliver`` to a node, written out (the common case)
+                buf = buffers.get(target)
+                if buf is None:
+                    buf = buffers[target] = [None] * target.nout
+                    heappush(heap, (-target.seq, target))
+                    buf[oi] = g
+                else:
+                    prev = buf[oi]
+                    buf[oi] = g if prev is None else prev + g
         for leaf, entry in self.leaf_sums.items():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, entry[0], self.create_graph)
                 if g is not entry[0]:
                     entry[:] = (g, _SHARED)
-
-    def run_node(self, node) -> None:
-        """Hooks, VJPs, release; then each input's gradient along its edge."""
-        create_graph = self.create_graph
-        grads = self.buffers.pop(node)
-        if (
-            node.pre_hooks is not None
-            or node.retains is not None
-            or (self.captures is not None and node in self.captures)
-        ):
-            self.before_vjps(node, grads)
-        if self.timed is None:
-            in_grads = node.apply(grads, create_graph)
-        else:  # autograd.profiler is on: each node's VJPs are timed as one event
-            in_grads = self.timed(node, grads, create_graph)
-        if not self.retain_graph:
-            node.release()
-        if in_grads is None:
-            return
-        if self.sources is not None:
-            _check_anomaly(node, in_grads, self.sources)
-        shapes = node.shapes
-        dtypes = node.dtypes
-        buffers = self.buffers
-        i = -1
-        for edge in node.next:
-            i += 1
-            if edge is None:
-                continue
-            g = in_grads[i]
-            if g is None:
-                continue
-            if create_graph or type(g) is not _ndarray or g.shape != shapes[i]:
-                g = _reduce(g, shapes[i], dtypes[i], create_graph)
-            elif g.dtype is not dtypes[i] and g.dtype != dtypes[i]:
-                g = g.astype(dtypes[i])
-            target, oi = edge
-            if oi < 0:
-                self.deliver(edge, g, grads)
-                continue
-            # ``deliver`` to a node, written out (the common case)
-            buf = buffers.get(target)
-            if buf is None:
-                buf = buffers[target] = [None] * target.nout
-                heappush(self.heap, (-target.seq, target))
-                buf[oi] = g
-            else:
-                prev = buf[oi]
-                buf[oi] = g if prev is None else prev + g
 
     def deliver(self, edge, g, incoming) -> None:
         """Add ``g`` (already in the input's shape and dtype) to what flows along ``edge``.

@@ -10,9 +10,31 @@ import functools
 import threading
 
 
+class _Modes:
+    """Process-wide: how many threads have a mode other than the default (grad on, no hooks).
+
+    NOTE [ The dispatch's mode check ] Reading a thread-local attribute costs about five
+    plain attribute reads; ``Op.__call__`` needs two modes per op. While no thread has left
+    the defaults (``nondefault == 0``, the common case in training), it reads this one
+    counter instead. Each thread counts itself once when it leaves the defaults and uncounts
+    itself when it returns (under a lock), so the counter is exact; a thread that ends
+    outside the defaults leaves it positive, which only sends every thread down the
+    thread-local path.
+    """
+
+    __slots__ = ("nondefault",)
+
+    def __init__(self) -> None:
+        self.nondefault = 0
+
+
+_modes = _Modes()
+_modes_lock = threading.Lock()
+
+
 class _State(threading.local):
     def __init__(self) -> None:
-        self.grad = True
+        self._grad = True
         self.inference = False
         self._anomaly = False
         self._profiler = None
@@ -20,6 +42,25 @@ class _State(threading.local):
         # True while anomaly mode, the profiler or an ``autograd.compile`` recording is on: the
         # one flag ``Op.__call__`` tests (see autograd/profiler.py, ``_hooked_call``)
         self.hooks = False
+        self._counted = False  # whether this thread is counted in ``_modes.nondefault``
+
+    def _sync(self) -> None:
+        self.hooks = bool(self._anomaly) or self._profiler is not None or self._recorder is not None
+        off = self.hooks or not self._grad
+        if off is not self._counted:
+            with _modes_lock:
+                _modes.nondefault += 1 if off else -1
+            self._counted = off
+
+    @property
+    def grad(self):
+        """Whether grad mode is on in this thread."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = bool(value)
+        self._sync()
 
     @property
     def anomaly(self):
@@ -28,7 +69,7 @@ class _State(threading.local):
     @anomaly.setter
     def anomaly(self, value) -> None:
         self._anomaly = value
-        self.hooks = bool(value) or self._profiler is not None or self._recorder is not None
+        self._sync()
 
     @property
     def profiler(self):
@@ -38,7 +79,7 @@ class _State(threading.local):
     @profiler.setter
     def profiler(self, value) -> None:
         self._profiler = value
-        self.hooks = bool(self._anomaly) or value is not None or self._recorder is not None
+        self._sync()
 
     @property
     def recorder(self):
@@ -48,7 +89,7 @@ class _State(threading.local):
     @recorder.setter
     def recorder(self, value) -> None:
         self._recorder = value
-        self.hooks = bool(self._anomaly) or self._profiler is not None or value is not None
+        self._sync()
 
 
 _state = _State()

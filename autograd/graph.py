@@ -36,6 +36,9 @@ class Meta:
         return len(self.shape)
 
 
+_new_meta = object.__new__
+
+
 class Node:
     __slots__ = (
         "op",
@@ -201,8 +204,11 @@ class Node:
         args = []
         i = 0
         for s in self.saved:
-            if s is None:
-                args.append(Meta(self.shapes[i], self.dtypes[i]))
+            if s is None:  # ``Meta(shape, dtype)`` without the call of ``__init__``
+                m = _new_meta(Meta)
+                m.shape = self.shapes[i]
+                m.dtype = self.dtypes[i]
+                args.append(m)
             elif isinstance(s, Tensor):
                 args.append(s if differentiable else s._data)
             else:

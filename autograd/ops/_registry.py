@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
-from ..grad_mode import _state
+from ..grad_mode import _modes, _state
 from ..graph import Node
 from ..profiler import _hooked_call
 from ..tensor import Tensor, _new_tensor
@@ -152,9 +152,13 @@ class Op:
                 break
         else:  # no Tensor: straight through to NumPy (how VJPs run in a plain backward)
             return op.forward(*args, **kwargs)
-        st = _state
-        if st.hooks:  # HOOKS: anomaly mode or autograd.profiler is on
-            return _hooked_call(op, args, kwargs)
+        if _modes.nondefault:  # NOTE [ The dispatch's mode check ] in grad_mode.py
+            st = _state
+            if st.hooks:  # HOOKS: anomaly mode, autograd.profiler or a compile recording
+                return _hooked_call(op, args, kwargs)
+            grad_on = st._grad
+        else:
+            grad_on = True
         vals = []
         needs_grad = False
         for a in args:
@@ -194,7 +198,7 @@ class Op:
                 vc = src._vc = [0]
             t._vc = vc
             t._base = src if src._base is None else src._base
-        if needs_grad and st.grad and op.differentiable and out.dtype.kind == "f":
+        if needs_grad and grad_on and op.differentiable and out.dtype.kind == "f":
             t._rg = True
             t.grad_fn = Node(op, args, vals, kwargs, t)
         else:
