@@ -130,7 +130,7 @@ class DataLoader:
         ``drop_last``.
     num_workers : int, default 0
         Worker processes; 0 loads in the main process. The batches and their order do not
-        depend on it.
+        depend on it (``persistent_workers`` does change later epochs, as in PyTorch).
     collate_fn : callable, optional
         Merges a list of samples into a batch; :func:`default_collate` by default.
     pin_memory : bool, default False
@@ -145,7 +145,7 @@ class DataLoader:
     worker_init_fn : callable, optional
         Called as ``worker_init_fn(worker_id)`` in each worker after seeding, before loading.
     generator : autograd.Generator, optional
-        Source of the default :class:`RandomSampler`'s order and of each epoch's base seed.
+        Source of the default :class:`RandomSampler`'s order and of each iterator's base seed.
     prefetch_factor : int, optional
         Batches in flight per worker (2 when ``num_workers > 0``).
     persistent_workers : bool, default False
@@ -162,7 +162,9 @@ class DataLoader:
     epoch : int
         The number of epochs started; the next ``iter(loader)`` is epoch ``epoch``. It keys
         :func:`data.sample_rng`: to resume at epoch ``k``, restore the state of the generator
-        the loader draws from and set ``loader.epoch = k``.
+        the loader draws from and set ``loader.epoch = k``. (Not for ``persistent_workers``:
+        such a loader draws its base seed only at its first epoch, so a fresh one resumed at
+        epoch ``k`` draws one the original run did not, and its epochs differ.)
 
     Raises
     ------
