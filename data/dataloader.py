@@ -48,6 +48,7 @@ traceback) and drops its own ``self`` before re-raising.
 from __future__ import annotations
 
 import atexit
+import inspect
 import itertools
 import multiprocessing
 import os
@@ -722,7 +723,9 @@ def _clear_own_frames(exc: BaseException) -> None:
         tb = exc.__traceback__
         while tb is not None:
             frame = tb.tb_frame
-            if frame.f_code.co_filename == __file__:
+            code = frame.f_code
+            # never a generator's frame: clearing a suspended one would close the generator
+            if code.co_filename == __file__ and not code.co_flags & inspect.CO_GENERATOR:
                 try:
                     frame.clear()
                 except RuntimeError:  # still running (the __next__ re-raising it)
