@@ -20,6 +20,25 @@ import data
 from data import DataLoader, Dataset, IterableDataset, TensorDataset
 
 
+@pytest.fixture(autouse=True)
+def hang_guard():
+    """Fail a test that runs past 60 s (a loader that hangs) instead of hanging the suite."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise TimeoutError("the test ran past 60 s: a DataLoader hang?")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(60)  # not inherited by forked workers
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
