@@ -272,6 +272,7 @@ def _worker_loop(
                         iterable, dataset, auto_collation, collate_fn, drop_last
                     )
                 except Exception as e:
+                    fetcher = None  # not the last epoch's
                     init_error = ExceptionWrapper(
                         e, where, f"in DataLoader worker pid {os.getpid()}, while starting"
                     )
@@ -286,15 +287,14 @@ def _worker_loop(
                 # Its start failed, and that error went with its first batch. PyTorch's worker
                 # then fails every batch with UnboundLocalError (its `fetcher` is unset): so do
                 # we, with a message saying why.
-                data = ExceptionWrapper(
-                    UnboundLocalError(
+                try:  # raised, for a traceback in the message as PyTorch's has
+                    raise UnboundLocalError(
                         f"DataLoader worker process {worker_id} has no fetcher: its start "
                         "(worker_init_fn, or iter() of the dataset) raised, as reported with "
                         "its first batch"
-                    ),
-                    where,
-                    f"in DataLoader worker pid {os.getpid()}",
-                )
+                    )
+                except UnboundLocalError as e:
+                    data = ExceptionWrapper(e, where, f"in DataLoader worker pid {os.getpid()}")
             else:
                 try:
                     data = fetcher.fetch(index)

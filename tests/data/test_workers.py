@@ -652,4 +652,5 @@ def test_worker_init_fn_error_is_reraised_as_pytorch():
         for k, e in enumerate(errors)
     ]
     assert "cannot open shard 0" in str(errors[0]) and "cannot open shard 1" in str(errors[1])
+    assert all("\nOriginal Traceback (most recent call last):\n" in str(e) for e in errors)
     assert_gone(pids)
