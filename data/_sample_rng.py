@@ -16,10 +16,12 @@ the generator state the loader draws its base seed from, and ``loader.epoch``).
 
 The base seed is the one PyTorch's loader draws at each ``iter(loader)`` from ``generator=`` (or
 from the default generator seeded by ``autograd.manual_seed``), so the same seed reproduces the
-same epochs and every epoch differs. Within one ``__getitem__`` call, repeated ``sample_rng()``
-calls return the same generator, so chained transforms continue one stream rather than
-repeating the same numbers. For an ``IterableDataset`` the index part is the position of the
-sample in the stream of the process that yields it, and the worker id is part of the key.
+same epochs and every epoch differs. (A ``persistent_workers`` loader, as PyTorch's, draws it
+only at its first epoch; the epoch number still makes every epoch's streams differ.) Within
+one ``__getitem__`` call, repeated ``sample_rng()`` calls return the same generator, so chained
+transforms continue one stream rather than repeating the same numbers. For an
+``IterableDataset`` the index part is the position of the sample in the stream of the process
+that yields it, and the worker id is part of the key.
 
 Outside a loader (``dataset[i]`` called directly) there is no key: ``sample_rng()`` then returns
 a generator seeded by a draw from autograd's default generator, reproducible under

@@ -43,7 +43,8 @@ class WorkerInfo:
         This worker's id, ``0 .. num_workers - 1``.
     num_workers : int
     seed : int
-        The seed of this worker for the current epoch: ``base_seed + id``.
+        ``base_seed + id``, set when the worker starts; with persistent workers it stays the
+        same for every epoch, as in PyTorch.
     dataset : Dataset
         This process's copy of the dataset.
     """
@@ -137,13 +138,20 @@ def _unpack(obj):
 
 
 class ExceptionWrapper:
-    """An exception raised in a worker, carried to the main process with its traceback."""
+    """An exception raised in a worker, carried to the main process with its traceback.
 
-    def __init__(self, exc: BaseException, where: str) -> None:
+    Re-raised as PyTorch does: the same type, with the message ``"Caught X in DataLoader worker
+    process N.\nOriginal Traceback ..."``; ``detail`` (beyond PyTorch: which sample, which pid)
+    is a last line after the worker's traceback.
+    """
+
+    def __init__(self, exc: BaseException, where: str, detail: str = "") -> None:
         self.exc_type = type(exc)
         self.exc_name = type(exc).__name__
         self.where = where
         self.exc_msg = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        if detail:
+            self.exc_msg += f"({detail})\n"
         try:
             pickle.loads(pickle.dumps(self.exc_type))
         except Exception:  # a class defined in a function cannot cross: RuntimeError instead
@@ -155,6 +163,9 @@ class ExceptionWrapper:
             msg = _KeyErrorMessage(msg)  # KeyError shows the repr of its message otherwise
         elif self.exc_type is None:
             raise RuntimeError(msg) from None
+        elif getattr(self.exc_type, "message", None):
+            # as PyTorch: exceptions whose first argument is not the message but that have one
+            raise self.exc_type(message=msg)
         try:
             exception = self.exc_type(msg)
         except Exception:  # its constructor wants other arguments
@@ -178,10 +189,9 @@ class _IterableDatasetStopIteration:
 
 
 class _ResumeIteration:
-    """Start a new epoch (persistent workers): reseed with ``base_seed``."""
+    """Start epoch ``epoch`` (persistent workers). As in PyTorch, the worker is not reseeded."""
 
-    def __init__(self, base_seed: int, epoch: int) -> None:
-        self.base_seed = base_seed
+    def __init__(self, epoch: int) -> None:
         self.epoch = epoch
 
 
@@ -191,20 +201,22 @@ def _serialize(idx, data, worker_id: int) -> bytes:
     except Exception as e:
         err = ExceptionWrapper(
             e,
-            f"in DataLoader worker process {worker_id} while sending batch {idx} to the main "
-            "process (a batch may hold Tensors, NumPy arrays, numbers, strings and nested "
-            "lists, tuples, namedtuples and dicts of these; anything else must be picklable)",
+            f"in DataLoader worker process {worker_id}",
+            f"while sending batch {idx} to the main process (a batch may hold Tensors, NumPy "
+            "arrays, numbers, strings and nested lists, tuples, namedtuples and dicts of these; "
+            "anything else must be picklable)",
         )
         return pickle.dumps((idx, err), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _describe_index(fetcher, index) -> str:
+    where = f"in DataLoader worker pid {os.getpid()}"
     current = fetcher.current
     if isinstance(current, list):
-        return f"while collating the batch of sample indices {current}"
+        return f"{where}, while collating the batch of sample indices {current}"
     if current is not None:
-        return f"while fetching sample index {current} (batch {index})"
-    return ""
+        return f"{where}, while fetching sample index {current} of batch {index}"
+    return where
 
 
 def _worker_loop(
@@ -230,6 +242,7 @@ def _worker_loop(
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         ctx_worker = worker_id + 1 if iterable else None
         _sample_rng._set_epoch_context(base_seed, epoch, ctx_worker)
+        where = f"in DataLoader worker process {worker_id}"
         init_error = None
         fetcher = None
         try:
@@ -238,7 +251,7 @@ def _worker_loop(
             fetcher = create_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last)
         except Exception as e:
             init_error = ExceptionWrapper(
-                e, f"in DataLoader worker process {worker_id} (pid {os.getpid()}) while starting"
+                e, where, f"in DataLoader worker pid {os.getpid()}, while starting"
             )
         iteration_end = False
         while True:
@@ -251,27 +264,37 @@ def _worker_loop(
             if r is None:  # shut down
                 break
             if isinstance(r, _ResumeIteration):
-                seed = _seed_worker(r.base_seed, worker_id)
-                _worker_info = WorkerInfo(
-                    id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset
-                )
-                _sample_rng._set_epoch_context(r.base_seed, r.epoch, ctx_worker)
+                # a new epoch of persistent workers: the seeds and generators go on (PyTorch)
+                _sample_rng._set_epoch_context(base_seed, r.epoch, ctx_worker)
                 iteration_end = False
                 try:
                     fetcher = create_fetcher(
                         iterable, dataset, auto_collation, collate_fn, drop_last
                     )
                 except Exception as e:
+                    fetcher = None  # not the last epoch's
                     init_error = ExceptionWrapper(
-                        e, f"in DataLoader worker process {worker_id} (pid {os.getpid()})"
+                        e, where, f"in DataLoader worker pid {os.getpid()}, while starting"
                     )
-                data_queue.put(pickle.dumps((r.epoch, _ResumeIteration(r.base_seed, r.epoch))))
+                data_queue.put(pickle.dumps((r.epoch, _ResumeIteration(r.epoch))))
                 continue
             if done_event.is_set() or iteration_end:
                 continue
             idx, index = r
             if init_error is not None:
                 data, init_error = init_error, None
+            elif fetcher is None:
+                # Its start failed, and that error went with its first batch. PyTorch's worker
+                # then fails every batch with UnboundLocalError (its `fetcher` is unset): so do
+                # we, with a message saying why.
+                try:  # raised, for a traceback in the message as PyTorch's has
+                    raise UnboundLocalError(
+                        f"DataLoader worker process {worker_id} has no fetcher: its start "
+                        "(worker_init_fn, or iter() of the dataset) raised, as reported with "
+                        "its first batch"
+                    )
+                except UnboundLocalError as e:
+                    data = ExceptionWrapper(e, where, f"in DataLoader worker pid {os.getpid()}")
             else:
                 try:
                     data = fetcher.fetch(index)
@@ -280,12 +303,9 @@ def _worker_loop(
                         data = _IterableDatasetStopIteration(worker_id)
                         iteration_end = True
                     else:
-                        where = f"in DataLoader worker process {worker_id} (pid {os.getpid()})"
-                        data = ExceptionWrapper(e, f"{where} {_describe_index(fetcher, index)}")
+                        data = ExceptionWrapper(e, where, _describe_index(fetcher, index))
                 except Exception as e:
-                    where = f"in DataLoader worker process {worker_id} (pid {os.getpid()})"
-                    described = _describe_index(fetcher, index)
-                    data = ExceptionWrapper(e, f"{where} {described}".rstrip())
+                    data = ExceptionWrapper(e, where, _describe_index(fetcher, index))
             data_queue.put(_serialize(idx, data, worker_id))
             del data, idx, index, r
     except KeyboardInterrupt:

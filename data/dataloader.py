@@ -1,14 +1,17 @@
 """``DataLoader``: batches from a dataset, in the main process or in worker processes.
 
 NOTE [ Loader epochs and seeds ]
-Each ``iter(loader)`` is one epoch. It draws a ``base_seed`` (an int in [0, 2**63)) from
-``generator`` (or the default generator), as PyTorch does, whatever ``num_workers`` is, so the
-sampler sees the same generator state in every mode and ``num_workers=2`` yields the batches of
-``num_workers=0``. Worker ``i`` seeds Python's ``random`` with ``base_seed + i``, NumPy's
-global RNG with ``(base_seed + i) % 2**32`` and autograd's default generator with
-``base_seed + i``: distinct per worker and per epoch, so workers never repeat each other's
-"random" augmentations. Unlike PyTorch, persistent workers are reseeded from the new
-``base_seed`` at each epoch too, so ``persistent_workers`` does not change the batches.
+Each ``iter(loader)`` is one epoch. Creating an iterator draws a ``base_seed`` (an int in
+[0, 2**63)) from ``generator`` (or the default generator), as PyTorch does, whatever
+``num_workers`` is, so the sampler sees the same generator state in every mode and
+``num_workers=2`` yields the batches of ``num_workers=0``. Worker ``i`` seeds Python's
+``random`` with ``base_seed + i``, NumPy's global RNG with ``(base_seed + i) % 2**32`` and
+autograd's default generator with ``base_seed + i`` when it starts: distinct per worker and per
+epoch, so workers never repeat each other's "random" augmentations. As in PyTorch, persistent
+workers are seeded once: the iterator (and its ``base_seed``) lives across epochs, so later
+epochs draw no ``base_seed`` (the sampler's order still comes from ``generator``, which is
+then one draw behind a non-persistent loader's), ``get_worker_info().seed`` stays the same and
+the workers' generators go on where the last epoch left them.
 ``(base_seed, loader.epoch, index)`` keys :func:`data.sample_rng`; see NOTE [ Per-sample random
 streams ] in ``data/_sample_rng.py``.
 
@@ -17,18 +20,35 @@ One index queue per worker and one result queue. Batch ``k`` goes to worker ``k 
 (skipping exhausted ones), at most ``prefetch_factor`` tasks per worker in flight; results are
 put back in task order, so the order is that of ``num_workers=0``. While waiting, the main
 process wakes every ``MP_STATUS_CHECK_INTERVAL`` seconds and checks that its workers are
-alive: a dead worker makes it shut the others down and raise ``RuntimeError`` naming the pid,
-never hang. An exception in a worker comes back as an :class:`~data._worker.ExceptionWrapper`
-and is re-raised with the worker id, the sample index and the worker's traceback; that ends
-the epoch (the iterator then stops; PyTorch would go on with the next batch), as does a
-``timeout``. The workers are stopped (asked, then terminated, then killed, and always joined)
-when the epoch ends (unless ``persistent_workers``), on an error, and when the iterator is
-garbage collected: breaking out of a ``for`` loop drops the iterator and so its workers.
+alive, never hanging. As in PyTorch, none of these errors ends the epoch; the iterator can go on:
+
+- an exception in a worker comes back as an :class:`~data._worker.ExceptionWrapper` and is
+  re-raised as "Caught X in DataLoader worker process N." with the worker's traceback (and the
+  sample index); the next ``next()`` gives the following batch;
+- past ``timeout`` seconds without a batch, ``RuntimeError("DataLoader timed out after T
+  seconds")``; the next ``next()`` waits for the same batch again;
+- a worker that died (killed, ``os._exit``) raises ``RuntimeError("DataLoader worker (pid(s)
+  P) exited unexpectedly")`` from a cause naming the signal or exit code; the worker is marked
+  unavailable, the batches it held are skipped and the others go on with the live workers.
+
+The workers are stopped (asked, then terminated, then killed, and always joined) when the
+epoch ends (unless ``persistent_workers``) and when the iterator is garbage collected:
+breaking out of a ``for`` loop drops the iterator and so its workers. See NOTE [ No iterator
+in a traceback ] for why a caught exception does not keep them alive.
+
+NOTE [ No iterator in a traceback ]
+An exception's traceback holds the frames it went through, and their locals: ``self`` in the
+iterator's own methods. A caller keeping the exception (``except E as e`` stored away, pytest's
+``excinfo``, ``sys.last_traceback`` in a REPL) would keep the iterator, and its worker
+processes, alive after the loop that raised is gone. So ``__next__`` clears the locals of the
+frames of this module that an escaping exception went through (their lines stay in the
+traceback) and drops its own ``self`` before re-raising.
 """
 
 from __future__ import annotations
 
 import atexit
+import inspect
 import itertools
 import multiprocessing
 import os
@@ -111,24 +131,27 @@ class DataLoader:
         ``drop_last``.
     num_workers : int, default 0
         Worker processes; 0 loads in the main process. The batches and their order do not
-        depend on it.
+        depend on it (``persistent_workers`` does change later epochs, as in PyTorch).
     collate_fn : callable, optional
         Merges a list of samples into a batch; :func:`default_collate` by default.
     pin_memory : bool, default False
-        Accepted for compatibility; there is no device memory to pin, so it does nothing.
+        There is no accelerator to pin memory for: as PyTorch without one, each new iterator
+        warns (``UserWarning``) and the batches are not pinned.
     drop_last : bool, default False
         Drop the last batch when it is short.
     timeout : float, default 0
-        With workers, seconds to wait for a batch before raising ``RuntimeError``; 0 waits
-        as long as the workers live.
+        With workers, seconds to wait for a batch before raising ``RuntimeError`` (the
+        iterator can go on); 0 waits as long as the workers live. Must be 0 without workers
+        (``iter(loader)`` raises ``AssertionError``, as PyTorch).
     worker_init_fn : callable, optional
         Called as ``worker_init_fn(worker_id)`` in each worker after seeding, before loading.
     generator : autograd.Generator, optional
-        Source of the default :class:`RandomSampler`'s order and of each epoch's base seed.
+        Source of the default :class:`RandomSampler`'s order and of each iterator's base seed.
     prefetch_factor : int, optional
         Batches in flight per worker (2 when ``num_workers > 0``).
     persistent_workers : bool, default False
-        Keep the workers (and their dataset copies) between epochs.
+        Keep the workers (and their dataset copies) between epochs. As in PyTorch they are
+        seeded once; see NOTE [ Loader epochs and seeds ].
     multiprocessing_context : str or context, optional (keyword only)
         Start method; ``'fork'`` on Linux, ``'spawn'`` elsewhere by default. With ``'spawn'``
         the dataset, ``collate_fn`` and ``worker_init_fn`` must be picklable.
@@ -140,14 +163,16 @@ class DataLoader:
     epoch : int
         The number of epochs started; the next ``iter(loader)`` is epoch ``epoch``. It keys
         :func:`data.sample_rng`: to resume at epoch ``k``, restore the state of the generator
-        the loader draws from and set ``loader.epoch = k``.
+        the loader draws from and set ``loader.epoch = k``. (Not for ``persistent_workers``:
+        such a loader draws its base seed only at its first epoch, so a fresh one resumed at
+        epoch ``k`` draws one the original run did not, and its epochs differ.)
 
     Raises
     ------
     ValueError
-        For each incompatible pair of arguments, with PyTorch's messages. Also, unlike
-        PyTorch (which fails with an ``AssertionError`` when iterating), for ``timeout > 0``
-        with ``num_workers=0``.
+        For each incompatible pair of arguments, with PyTorch's messages.
+    AssertionError
+        From ``iter(loader)`` when ``timeout > 0`` with ``num_workers=0``, as PyTorch.
 
     Notes
     -----
@@ -186,12 +211,7 @@ class DataLoader:
                 f"multiprocessing, got num_workers={num_workers!r}"
             )
         if timeout < 0:
-            raise ValueError(f"timeout option should be non-negative, got timeout={timeout}")
-        if timeout > 0 and num_workers == 0:
-            raise ValueError(
-                f"timeout option needs num_workers > 0 (it bounds the wait for a worker), got "
-                f"timeout={timeout} with num_workers=0"
-            )
+            raise ValueError("timeout option should be non-negative")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
                 "prefetch_factor option could only be specified in multiprocessing. let "
@@ -375,15 +395,28 @@ class _BaseDataLoaderIter:
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
+        # PyTorch's warnings, for each new iterator, pointing at the iterator's __init__
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn(
+                "pin_memory_device is deprecated, the current accelerator will be used as the "
+                f"device,ignore pin_memory_device='{loader.pin_memory_device}'.",
+                stacklevel=2,
+            )
+        if loader.pin_memory:  # there is never an accelerator here
+            warnings.warn(
+                "'pin_memory' argument is set as true but no accelerator is found, then device "
+                "pinned memory won't be used.",
+                stacklevel=2,
+            )
         self._timeout = loader.timeout
         self._collate_fn = loader.collate_fn
         self._persistent_workers = loader.persistent_workers
         self._start_epoch(loader)
+        # see NOTE [ Loader epochs and seeds ]: once per iterator, so once for persistent workers
+        self._base_seed = int(_rng(loader.generator).integers(0, 2**63))
 
     def _start_epoch(self, loader: DataLoader) -> None:
-        # see NOTE [ Loader epochs and seeds ]
         self._sampler_iter = iter(self._index_sampler)
-        self._base_seed = int(_rng(loader.generator).integers(0, 2**63))
         self._epoch = loader.epoch
         loader.epoch += 1
         self._num_yielded = 0
@@ -392,7 +425,13 @@ class _BaseDataLoaderIter:
         return self
 
     def __next__(self):
-        data = self._next_data()
+        try:
+            data = self._next_data()
+        except Exception as e:
+            # see NOTE [ No iterator in a traceback ]
+            _clear_own_frames(e)
+            del self
+            raise
         self._num_yielded += 1
         return data
 
@@ -406,6 +445,8 @@ class _BaseDataLoaderIter:
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     def __init__(self, loader: DataLoader) -> None:
         super().__init__(loader)
+        if self._timeout != 0:  # PyTorch's check, here rather than in DataLoader.__init__
+            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
         self._fetcher = create_fetcher(
             self._iterable,
             self._dataset,
@@ -477,10 +518,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers_num_tasks = [0] * self._num_workers
         self._worker_queue_idx_cycle = itertools.cycle(range(self._num_workers))
         if not first_iter:
-            # persistent workers: reseed each one for the new epoch, and drop whatever an
+            # persistent workers: a new epoch (not reseeded, as PyTorch), and drop whatever an
             # epoch left unfinished (a broken loop) is still sending
             for q in self._index_queues:
-                q.put(_ResumeIteration(self._base_seed, self._epoch))
+                q.put(_ResumeIteration(self._epoch))
             pending = self._num_workers
             while pending > 0:
                 _, data = self._get_data()
@@ -493,28 +534,31 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def _try_get_data(self, timeout: float):
         try:
             raw = self._worker_result_queue.get(timeout=timeout)
-        except queue.Empty:
-            self._check_workers_alive()
+        except queue.Empty as e:
+            self._check_workers_alive(e)
             return False, None
         # our own workers' messages; see NOTE [ What crosses the process boundary ]
         return True, pickle.loads(raw)
 
-    def _check_workers_alive(self) -> None:
-        failed = [
-            w for i, w in enumerate(self._workers) if self._workers_status[i] and not w.is_alive()
-        ]
+    def _check_workers_alive(self, empty: queue.Empty) -> None:
+        # PyTorch's error, and the cause its SIGCHLD handler gives; the dead workers are marked
+        # unavailable (their batches are skipped) and the iterator can go on with the others
+        failed = []
+        for worker_id, w in enumerate(self._workers):
+            if self._workers_status[worker_id] and not w.is_alive():
+                failed.append(w)
+                self._mark_worker_as_unavailable(worker_id)
         if failed:
-            details = ", ".join(f"{w.pid}{_describe_exit(w.exitcode)}" for w in failed)
-            self._shutdown_workers()
-            raise RuntimeError(f"DataLoader worker (pid(s) {details}) exited unexpectedly")
+            pids = ", ".join(str(w.pid) for w in failed)
+            cause = _exit_cause(failed[0]) or empty
+            raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly") from cause
 
     def _get_data(self):
         if self._timeout > 0:
             deadline = time.monotonic() + self._timeout
             while True:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._shutdown_workers()
+                if remaining <= 0:  # the iterator stays as it was: next() waits again
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
                 ok, data = self._try_get_data(min(MP_STATUS_CHECK_INTERVAL, remaining))
                 if ok:
@@ -551,6 +595,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             if isinstance(data, _ResumeIteration):  # a late acknowledgement: not a task
                 continue
             self._tasks_outstanding -= 1
+            if idx not in self._task_info:  # a dead worker's late batch, already skipped
+                continue
             if self._iterable and isinstance(data, _IterableDatasetStopIteration):
                 if self._persistent_workers:
                     self._workers_status[data.worker_id] = False
@@ -570,12 +616,9 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def _process_data(self, data, worker_id: int):
         self._workers_num_tasks[worker_id] -= 1
-        if isinstance(data, ExceptionWrapper):
-            # Unlike PyTorch, the epoch ends here: the workers stop at once rather than when
-            # the iterator is collected, which a traceback kept by the caller could delay.
-            self._shutdown_workers()
-            data.reraise()
         self._try_put_index()
+        if isinstance(data, ExceptionWrapper):
+            data.reraise()  # as PyTorch, the epoch goes on: the next batch is already asked for
         return _unpack(data)
 
     # -- sending ---------------------------------------------------------------------------
@@ -647,13 +690,45 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             pass
 
 
-def _describe_exit(exitcode) -> str:
-    if exitcode is None:
-        return ""
-    if exitcode < 0:
+def _exit_cause(w) -> RuntimeError | None:
+    """The error PyTorch's SIGCHLD handler raises for a worker that died, or None (exit 0)."""
+    code = w.exitcode
+    if code is None or code == 0:
+        return None
+    if code < 0:
         try:
-            name = signal.Signals(-exitcode).name
+            name = signal.strsignal(-code) or f"Unknown signal {-code}"
         except ValueError:
-            name = f"signal {-exitcode}"
-        return f" killed by {name}"
-    return f" exit code {exitcode}"
+            name = f"Unknown signal {-code}"
+        return RuntimeError(f"DataLoader worker (pid {w.pid}) is killed by signal: {name}. ")
+    return RuntimeError(
+        f"DataLoader worker (pid {w.pid}) exited unexpectedly with exit code {code}. Details are "
+        "lost due to multiprocessing. Rerunning with num_workers=0 may give better error trace."
+    )
+
+
+def _clear_own_frames(exc: BaseException) -> None:
+    """Clear the locals of this module's finished frames in ``exc``'s tracebacks.
+
+    See NOTE [ No iterator in a traceback ]. Walks the ``__cause__`` / ``__context__`` chain;
+    frames of other modules (the user's dataset, sampler) keep their locals.
+    """
+    seen = set()
+    todo = [exc]
+    while todo:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            code = frame.f_code
+            # never a generator's frame: clearing a suspended one would close the generator
+            if code.co_filename == __file__ and not code.co_flags & inspect.CO_GENERATOR:
+                try:
+                    frame.clear()
+                except RuntimeError:  # still running (the __next__ re-raising it)
+                    pass
+            tb = tb.tb_next
+        todo += (exc.__cause__, exc.__context__)

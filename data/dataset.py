@@ -84,9 +84,11 @@ class TensorDataset(Dataset):
 
     Raises
     ------
+    AssertionError
+        ``"Size mismatch between tensors"`` if the first dimensions differ, as PyTorch (raised
+        explicitly, so it holds under ``python -O`` too).
     ValueError
-        If the first dimensions differ (PyTorch asserts; we raise, since asserts vanish
-        under ``python -O``).
+        With no tensors, or a tensor without a first dimension.
     """
 
     def __init__(self, *tensors) -> None:
@@ -102,8 +104,7 @@ class TensorDataset(Dataset):
                 )
             sizes.append(int(shape[0]))
         if any(s != sizes[0] for s in sizes):
-            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ValueError(f"Size mismatch between tensors: first dimensions of {shapes} differ")
+            raise AssertionError("Size mismatch between tensors")
         self.tensors = tuple(tensors)
 
     def __getitem__(self, index):

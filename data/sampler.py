@@ -43,8 +43,9 @@ def _yield_ints(arr: np.ndarray) -> Iterator[int]:
 
 
 def _check_positive_int(name: str, value) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} should be a positive integer value, but got {name}={value!r}")
+    # PyTorch's check and message: a Python int (not a bool, not a NumPy integer)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} should be a positive integer value, but got {name}={value}")
 
 
 class Sampler:
@@ -175,30 +176,35 @@ class SubsetRandomSampler(Sampler):
 class WeightedRandomSampler(Sampler):
     """Yields indices ``0 .. len(weights) - 1`` with probabilities proportional to ``weights``.
 
+    Each epoch is one ``torch.multinomial(weights, num_samples, replacement)`` draw, as in
+    PyTorch, with its checks and errors.
+
     Parameters
     ----------
-    weights : sequence of float
-        Non-negative, finite, not all zero; need not sum to one. Any length (PyTorch's
-        ``multinomial`` is limited to 2**24 categories; this sampler is not).
+    weights : sequence of float, shape (n,)
+        Non-negative, finite, not all zero; need not sum to one. At most 2**24 of them (the
+        limit of PyTorch's ``multinomial``). Kept as a float64 Tensor in ``self.weights``.
     num_samples : int
         Number of indices per epoch.
     replacement : bool, default True
         If True, ``num_samples`` independent draws. If False, each index is drawn at most once
-        per epoch, exactly as successive draws from the remaining weights, in the order drawn
-        (Efraimidis-Spirakis: the ``num_samples`` smallest keys ``E_i / w_i``, ``E_i`` standard
-        exponential; one vectorised pass, O(n)).
+        per epoch: successive draws from the remaining weights, in the order drawn (as
+        PyTorch: the ``num_samples`` smallest keys ``E_i / w_i``, ``E_i`` standard exponential,
+        in increasing order; one vectorised pass). When ``num_samples`` exceeds the number of
+        positive weights, the indices of weight zero follow the positive ones, in increasing
+        order (PyTorch leaves their order unspecified).
     generator : autograd.Generator, optional
         See NOTE [ Sampler randomness ].
 
     Raises
     ------
     ValueError
-        If ``num_samples`` is not a positive int, ``replacement`` not a bool, or ``weights``
-        not one-dimensional.
+        When built: ``num_samples`` is not a positive int, ``replacement`` not a bool, or
+        ``weights`` not one-dimensional.
     RuntimeError
-        If a weight is negative, infinite or NaN, all weights are zero, or (without
-        replacement) ``num_samples`` exceeds the number of positive weights (PyTorch's
-        ``multinomial`` errors).
+        When iterated (the first ``next``), with PyTorch's ``multinomial`` messages:
+        ``num_samples > len(weights)`` without replacement, more than 2**24 weights, a
+        negative, infinite or NaN weight, or all weights zero.
     """
 
     def __init__(
@@ -219,49 +225,81 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}"
             )
-        if not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise RuntimeError(
-                "WeightedRandomSampler: weights contain either inf, nan or an element < 0"
-            )
-        positive = int(np.count_nonzero(w))
-        if positive == 0:
-            raise RuntimeError("WeightedRandomSampler: invalid distribution (sum of weights <= 0)")
-        if not replacement and num_samples > positive:
-            raise RuntimeError(
-                f"WeightedRandomSampler: cannot draw num_samples={num_samples} indices without "
-                f"replacement from {positive} positive weights (of {w.size})"
-            )
-        self.weights = w
-        self.num_samples = int(num_samples)
+        self.weights = Tensor._wrap(w)
+        self.num_samples = num_samples
         self.replacement = replacement
         self.generator = generator
-        self._cdf = None
 
     def __iter__(self) -> Iterator[int]:
-        rng = _rng(self.generator)
-        if self.replacement:
-            if self._cdf is None:
-                cdf = np.cumsum(self.weights)
-                cdf /= cdf[-1]  # exactly 1.0 at the end, so u < 1 never runs past it
-                self._cdf = cdf
-            for start in range(0, self.num_samples, _CHUNK):
-                size = min(_CHUNK, self.num_samples - start)
-                u = rng.random(size)
-                # side='right': an index with weight 0 (a flat step of the cdf) is never hit
-                yield from np.searchsorted(self._cdf, u, side="right").tolist()
-        else:
-            with np.errstate(divide="ignore"):
-                keys = rng.standard_exponential(self.weights.size) / self.weights
-            k = self.num_samples
-            if k < keys.size:
-                chosen = np.argpartition(keys, k - 1)[:k]
-            else:
-                chosen = np.arange(keys.size)
-            order = chosen[np.argsort(keys[chosen], kind="stable")]
-            yield from _yield_ints(order)
+        # a generator: the checks and the draw happen at the first next(), as in PyTorch
+        yield from _yield_ints(
+            _multinomial(self.weights._data, self.num_samples, self.replacement, self.generator)
+        )
 
     def __len__(self) -> int:
         return self.num_samples
+
+
+_MAX_CATEGORIES = 1 << 24  # PyTorch's multinomial: the largest float32-exact integer
+
+
+def _multinomial(w: np.ndarray, k: int, replacement: bool, generator) -> np.ndarray:
+    """``torch.multinomial(w, k, replacement)`` for a 1-d float64 ``w``: its checks, in its order.
+
+    PyTorch draws without replacement, and for ``k == 1``, by the exponential-keys method
+    (argmax of ``w / E``), and with replacement by inverting the cumulative weights; so do we,
+    with the same distributions (not the same random stream).
+    """
+    n = w.size
+    if not replacement and k > n:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if n > _MAX_CATEGORIES:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    rng = _rng(generator)
+    if not replacement or k == 1:
+        if n == 0:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                "no identity."
+            )
+        if not (w.max() < np.inf and w.min() >= 0):  # NaN fails both
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        positive = np.flatnonzero(w)
+        if positive.size == 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        keys = rng.standard_exponential(positive.size) / w[positive]
+        m = min(k, positive.size)
+        if m < keys.size:
+            chosen = np.argpartition(keys, m - 1)[:m]
+        else:
+            chosen = np.arange(keys.size)
+        out = positive[chosen[np.argsort(keys[chosen], kind="stable")]]
+        if k > m:  # more draws than positive weights: the zero weights follow
+            out = np.concatenate([out, np.flatnonzero(w == 0)[: k - m]])
+        return out
+    # with replacement: element by element, a negative (or NaN) weight, then a non-finite one
+    bad = ~(w >= 0) | ~np.isfinite(w)
+    if bad.any():
+        first = w[int(np.argmax(bad))]
+        if not first >= 0:
+            raise RuntimeError(
+                "invalid multinomial distribution (encountering probability entry < 0)"
+            )
+        raise RuntimeError(
+            "invalid multinomial distribution (encountering probability entry = infinity or NaN)"
+        )
+    cdf = np.cumsum(w)
+    if n == 0 or not cdf[-1] > 0:
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    cdf /= cdf[-1]  # exactly 1.0 at the end, so u < 1 never runs past it
+    out = np.empty(k, dtype=np.int64)
+    for start in range(0, k, _CHUNK):
+        size = min(_CHUNK, k - start)
+        # side='right': an index with weight 0 (a flat step of the cdf) is never hit
+        out[start : start + size] = np.searchsorted(cdf, rng.random(size), side="right")
+    return out
 
 
 class BatchSampler(Sampler):

@@ -134,10 +134,9 @@ def test_argument_conflicts():
         DataLoader(ds, batch_size=None, drop_last=True)
     with pytest.raises(ValueError, match="num_workers"):
         DataLoader(ds, num_workers=-1)
-    with pytest.raises(ValueError, match="timeout"):
+    with pytest.raises(ValueError) as excinfo:
         DataLoader(ds, timeout=-1)
-    with pytest.raises(ValueError, match="timeout"):
-        DataLoader(ds, timeout=1.0)
+    assert str(excinfo.value) == "timeout option should be non-negative"
     with pytest.raises(ValueError, match="prefetch_factor"):
         DataLoader(ds, prefetch_factor=2)
     with pytest.raises(ValueError, match="persistent_workers"):
@@ -163,8 +162,71 @@ def test_collate_fn_override_and_plain_list_dataset():
     assert list(loader) == [3, 12, 6]
 
 
-def test_pin_memory_accepted():
-    assert len(list(DataLoader(make_ds(3), pin_memory=True))) == 3
+def test_timeout_without_workers_fails_at_iter_as_pytorch():
+    # PyTorch accepts it when built and fails when an iterator is made
+    g = autograd.Generator().manual_seed(0)
+    loader = DataLoader(make_ds(4), timeout=1.0, shuffle=True, generator=g)
+    for _ in range(2):
+        with pytest.raises(AssertionError) as excinfo:
+            iter(loader)
+        assert str(excinfo.value) == "_SingleProcessDataLoaderIter requires timeout == 0"
+    loader.timeout = 0  # not a frozen attribute, as in PyTorch
+    assert len(list(loader)) == 4
+
+
+_NO_ACCELERATOR = (
+    "'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+    "memory won't be used."
+)
+
+
+def pin_warnings(record):
+    return [(w.category, str(w.message), w.filename) for w in record]
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_pin_memory_warns_for_each_iterator_as_pytorch_without_accelerator(num_workers):
+    import warnings
+
+    import data.dataloader as dl_module
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        loader = DataLoader(make_ds(3), pin_memory=True, num_workers=num_workers)
+        assert record == []  # not when built
+        it = iter(loader)
+        # a UserWarning, pointing into the loader's module as PyTorch's points into its own
+        assert pin_warnings(record) == [(UserWarning, _NO_ACCELERATOR, dl_module.__file__)]
+        assert len(list(it)) == 3 and len(record) == 1  # once per iterator, not per batch
+        assert len(list(loader)) == 3 and len(record) == 2
+    # persistent workers: one iterator for every epoch, so one warning
+    if num_workers:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            loader = DataLoader(make_ds(3), pin_memory=True, num_workers=2, persistent_workers=True)
+            for _ in range(3):
+                assert len(list(loader)) == 3
+            assert len(record) == 1
+            del loader
+
+
+def test_pin_memory_device_deprecated_as_pytorch():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        assert len(list(DataLoader(make_ds(3), pin_memory=True, pin_memory_device="cuda"))) == 3
+    assert [str(w.message) for w in record] == [
+        "pin_memory_device is deprecated, the current accelerator will be used as the device,"
+        "ignore pin_memory_device='cuda'.",
+        _NO_ACCELERATOR,
+    ]
+    assert all(w.category is UserWarning for w in record)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        list(DataLoader(make_ds(3), pin_memory_device="cuda"))  # without pin_memory: silent
+        list(DataLoader(make_ds(3)))
+    assert record == []
 
 
 class Stream(IterableDataset):

@@ -214,31 +214,179 @@ def test_weighted_without_replacement_distinct_and_sequential_probabilities():
     check_sampler(Pairs(), pair_p, num_draws=12_000)
 
 
-def test_weighted_without_replacement_too_many():
-    with pytest.raises(RuntimeError, match="cannot draw"):
-        WeightedRandomSampler([1.0, 0.0, 2.0], 3, replacement=False)
+def test_weighted_without_replacement_full_order_distribution_and_power():
+    # Every order of 4 weighted indices drawn without replacement has probability
+    # prod_t w[pi_t] / (W - w[pi_0] - ... - w[pi_{t-1}]) (successive draws from what is
+    # left, as torch.multinomial). Count all 24 orders against those exact probabilities.
+    # The same counts must reject two plausible wrong samplers (every order equally likely,
+    # and sorting by the biased keys w_i * U_i), so the check cannot pass by accident.
+    import itertools
+    import math
+
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    perms = list(itertools.permutations(range(4)))
+
+    def exact(weights):
+        out = []
+        for perm in perms:
+            p, left = 1.0, weights.sum()
+            for i in perm:
+                p *= weights[i] / left
+                left -= weights[i]
+            out.append(p)
+        return np.array(out)
+
+    p = exact(w)
+    assert abs(p.sum() - 1.0) < 1e-12
+    code = {perm: k for k, perm in enumerate(perms)}
+    g = gen(11)
+
+    class Orders:
+        def __iter__(self):
+            yield code[tuple(WeightedRandomSampler(w, 4, replacement=False, generator=g))]
+
+    res = check_sampler(Orders(), p, num_draws=24_000)
+    assert res.dof == 23
+
+    # sorting by w_i * U_i (U uniform): P(order) by Monte Carlo with many draws
+    rng = np.random.default_rng(0)
+    keys = rng.random((400_000, 4)) * w
+    biased = np.argsort(-keys, axis=1)
+    biased_p = np.bincount([code[tuple(r)] for r in biased.tolist()], minlength=24) / 400_000
+    for wrong in (np.full(24, 1 / 24), biased_p):
+        stat = float(np.sum((res.counts - 24_000 * wrong) ** 2 / (24_000 * wrong)))
+        assert chi2_sf(stat, 23) < 1e-12, stat
+    # and the correct probabilities differ from the biased ones by far more than noise
+    assert np.max(np.abs(biased_p - p)) > 0.01 and math.isclose(biased_p.sum(), 1.0)
+
+
+def test_weighted_one_draw_and_zero_weights_follow_positive_ones():
+    # num_samples=1 takes torch.multinomial's single-draw path: still proportional
+    w = np.array([0.5, 0.0, 2.0, 1.5])
+    check_sampler(WeightedRandomSampler(w, 1, generator=gen(2)), w / w.sum(), num_draws=8000)
+    check_sampler(
+        WeightedRandomSampler(w, 1, replacement=False, generator=gen(3)),
+        w / w.sum(),
+        num_draws=8000,
+    )
+    # more draws than positive weights, without replacement: as torch.multinomial, the
+    # positive ones first (in weighted order), then the zero ones; no error
+    for seed in range(20):
+        out = list(WeightedRandomSampler([1.0, 0.0, 2.0, 0.0], 4, False, generator=gen(seed)))
+        assert sorted(out[:2]) == [0, 2] and out[2:] == [1, 3]
 
 
 @pytest.mark.parametrize(
-    "weights, err",
-    [([1.0, -1.0], RuntimeError), ([0.0, 0.0], RuntimeError), ([1.0, np.nan], RuntimeError)],
+    "weights, replacement, num_samples, message",
+    [
+        (
+            [1.0, -1.0],
+            True,
+            2,
+            "invalid multinomial distribution (encountering probability entry < 0)",
+        ),
+        (
+            [1.0, np.nan],
+            True,
+            2,
+            "invalid multinomial distribution (encountering probability entry < 0)",
+        ),
+        (
+            [1.0, np.inf],
+            True,
+            2,
+            "invalid multinomial distribution (encountering probability entry = infinity or NaN)",
+        ),
+        # element by element: the first bad one decides
+        (
+            [np.inf, -1.0],
+            True,
+            2,
+            "invalid multinomial distribution (encountering probability entry = infinity or NaN)",
+        ),
+        (
+            [-1.0, np.inf],
+            True,
+            2,
+            "invalid multinomial distribution (encountering probability entry < 0)",
+        ),
+        ([0.0, 0.0], True, 2, "invalid multinomial distribution (sum of probabilities <= 0)"),
+        ([], True, 2, "invalid multinomial distribution (sum of probabilities <= 0)"),
+        ([1.0, -1.0], False, 2, "probability tensor contains either `inf`, `nan` or element < 0"),
+        ([1.0, np.nan], False, 2, "probability tensor contains either `inf`, `nan` or element < 0"),
+        ([np.inf, 1.0], False, 2, "probability tensor contains either `inf`, `nan` or element < 0"),
+        ([0.0, -0.0], False, 2, "invalid multinomial distribution (sum of probabilities <= 0)"),
+        # one draw takes the no-replacement path, and its messages
+        ([1.0, -1.0], True, 1, "probability tensor contains either `inf`, `nan` or element < 0"),
+        ([0.0, 0.0], True, 1, "invalid multinomial distribution (sum of probabilities <= 0)"),
+        (
+            [1.0, 0.0, 2.0],
+            False,
+            4,
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement",
+        ),
+        (
+            [-1.0, 1.0],
+            False,
+            3,
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement",
+        ),
+        ([], False, 1, "cannot sample n_sample > prob_dist.size(-1) samples without replacement"),
+    ],
 )
-def test_weighted_invalid_weights(weights, err):
-    with pytest.raises(err):
-        WeightedRandomSampler(weights, 2)
+def test_weighted_bad_weights_fail_at_first_next_as_pytorch(
+    weights, replacement, num_samples, message
+):
+    # PyTorch builds the sampler and calls iter() without complaint; torch.multinomial
+    # raises at the first next()
+    s = WeightedRandomSampler(weights, num_samples, replacement)
+    it = iter(s)
+    with pytest.raises(RuntimeError) as excinfo:
+        next(it)
+    assert str(excinfo.value) == message
+    assert len(s) == num_samples
 
 
 def test_weighted_argument_errors():
-    with pytest.raises(ValueError, match="num_samples"):
-        WeightedRandomSampler([1.0], 0)
-    with pytest.raises(ValueError, match="replacement"):
+    # PyTorch's checks and messages, when built
+    for bad in (0, -1, True, 2.0, np.int64(2)):
+        with pytest.raises(ValueError) as excinfo:
+            WeightedRandomSampler([1.0], bad)
+        assert str(excinfo.value) == (
+            f"num_samples should be a positive integer value, but got num_samples={bad}"
+        )
+    with pytest.raises(ValueError) as excinfo:
         WeightedRandomSampler([1.0], 1, replacement=0)
-    with pytest.raises(ValueError, match="1d sequence"):
-        WeightedRandomSampler([[1.0, 2.0]], 1)
+    assert str(excinfo.value) == "replacement should be a boolean value, but got replacement=0"
+    for bad, shape in (([[1.0, 2.0]], (1, 2)), (1.0, ()), (autograd.ones(2, 2), (2, 2))):
+        with pytest.raises(ValueError) as excinfo:
+            WeightedRandomSampler(bad, 1)
+        assert str(excinfo.value) == (
+            f"weights should be a 1d sequence but given weights have shape {shape}"
+        )
 
 
-def test_weighted_more_than_2_pow_24_weights_fast():
-    n = (1 << 24) + 5
+def test_weighted_weights_attribute_is_float64_tensor():
+    s = WeightedRandomSampler([1, 2], 3)
+    assert isinstance(s.weights, autograd.Tensor) and s.weights.dtype == autograd.float64
+    assert s.weights.tolist() == [1.0, 2.0]
+
+
+def test_weighted_at_most_2_pow_24_categories():
+    # PyTorch's multinomial limit, checked at the first next() before the weights
+    w = np.ones((1 << 24) + 1)
+    for rep in (True, False):
+        s = WeightedRandomSampler(w, 5, replacement=rep, generator=gen(0))
+        with pytest.raises(RuntimeError) as excinfo:
+            next(iter(s))
+        assert str(excinfo.value) == "number of categories cannot exceed 2^24"
+    w = -np.ones((1 << 24) + 1)
+    with pytest.raises(RuntimeError, match="cannot exceed 2\\^24"):
+        next(iter(WeightedRandomSampler(w, 5)))
+
+
+def test_weighted_2_pow_24_weights_fast():
+    n = 1 << 24  # the largest number PyTorch allows
     w = np.ones(n)
     w[-1] = 1e9  # the last index carries almost all the mass
     t = time.perf_counter()
