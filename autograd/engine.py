@@ -185,9 +185,19 @@ class _Walk:
         captures = self.captures
         timed = self.timed
         sources = self.sources
-        while heap:
-            node = heappop(heap)[1]
-            grads = buffers.pop(node)
+        # NOTE [ The single pending node ] While exactly one node holds a gradient (a chain),
+        # it is the next to run: it waits in ``single``/``single_grads`` instead of the heap
+        # and ``buffers``, and moves there as soon as a second node receives a gradient.
+        single = None
+        single_grads = None
+        while heap or single is not None:
+            if single is not None:
+                node = single
+                grads = single_grads
+                single = None
+            else:
+                node = heappop(heap)[1]
+                grads = buffers.pop(node)
             if (
                 node.pre_hooks is not None
                 or node.retains is not None
@@ -223,14 +233,24 @@ class _Walk:
                     self.deliver(edge, g, grads)
                     continue
                 # ``deliver`` to a node, written out (the common case)
-                buf = buffers.get(target)
-                if buf is None:
-                    buf = buffers[target] = [None] * target.nout
-                    heappush(heap, (-target.seq, target))
-                    buf[oi] = g
+                if target is single:
+                    buf = single_grads
                 else:
-                    prev = buf[oi]
-                    buf[oi] = g if prev is None else prev + g
+                    buf = buffers.get(target)
+                    if buf is None:
+                        buf = [None] * target.nout if target.nout != 1 else [None]
+                        if single is None and not heap:
+                            single = target
+                            single_grads = buf
+                        else:
+                            if single is not None:  # a second pending node: both queue
+                                buffers[single] = single_grads
+                                heappush(heap, (-single.seq, single))
+                                single = None
+                            buffers[target] = buf
+                            heappush(heap, (-target.seq, target))
+                prev = buf[oi]
+                buf[oi] = g if prev is None else prev + g
         for leaf, entry in self.leaf_sums.items():
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, entry[0], self.create_graph)
