@@ -80,6 +80,7 @@ class Adadelta(Optimizer):
     """
 
     _update = staticmethod(adadelta_update)
+    _capturable_xla = (False, False)
     _hyper_names = ("lr", "rho", "eps", "weight_decay")
     _flag_names = ("maximize",)
     _state_names = ("square_avg", "acc_delta")

@@ -88,6 +88,7 @@ class ASGD(Optimizer):
     """
 
     _update = staticmethod(asgd_update)
+    _capturable_what = ("params, mus, etas, and state_steps",) * 2
     _hyper_names = ("lr", "lambd", "alpha", "t0", "weight_decay")
     _flag_names = ("maximize",)
     _state_names = ("ax",)

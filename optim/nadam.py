@@ -122,6 +122,10 @@ class NAdam(_BetasHyper, Optimizer):
     """
 
     _update = staticmethod(nadam_update)
+    _capturable_what = (
+        "params, mu_products and state_steps",
+        "params, mu_products, and state_steps",
+    )
     _hyper_names = ("lr", "eps", "weight_decay", "momentum_decay")
     _flag_names = ("maximize", "decoupled_weight_decay")
     _state_names = ("exp_avg", "exp_avg_sq")

@@ -106,6 +106,7 @@ class RMSprop(Optimizer):
     """
 
     _update = staticmethod(rmsprop_update)
+    _capturable_xla = (True, True)
     _hyper_names = ("lr", "alpha", "eps", "weight_decay", "momentum")
     _flag_names = ("centered", "maximize")
     _group_defaults = {

@@ -88,6 +88,7 @@ class Rprop(Optimizer):
     """
 
     _update = staticmethod(rprop_update)
+    _capturable_xla = (True, True)
     _flag_names = ("maximize",)
     _group_defaults = {
         "foreach": None,
