@@ -173,7 +173,7 @@ def _warn_duplicates() -> None:
     import sys
 
     here = os.path.dirname(os.path.abspath(__file__))
-    level, f = 1, sys._getframe(1)
+    level, f = 2, sys._getframe(1)
     while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == here:
         level += 1
         f = f.f_back
