@@ -65,7 +65,8 @@ class Adagrad(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, differentiable, fused : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------

@@ -158,7 +158,8 @@ class Adam(_BetasHyper, Optimizer):
     decoupled_weight_decay : bool
         Decay the weights directly (AdamW) instead of through the gradient.
     foreach, capturable, differentiable, fused : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -167,7 +168,7 @@ class Adam(_BetasHyper, Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'exp_avg'``, ``'exp_avg_sq'`` and, with
+    State per parameter: ``'step'`` (a 0-d tensor), ``'exp_avg'``, ``'exp_avg_sq'`` and, with
     ``amsgrad``, ``'max_exp_avg_sq'``.
     """
 

@@ -78,7 +78,8 @@ class ASGD(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, differentiable, capturable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -87,7 +88,7 @@ class ASGD(Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'eta'`` and ``'mu'`` (0-d), ``'ax'``.
+    State per parameter: ``'step'`` (a 0-d tensor), ``'eta'`` and ``'mu'`` (0-d), ``'ax'``.
     """
 
     _update = staticmethod(asgd_update)

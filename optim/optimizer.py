@@ -25,7 +25,8 @@ therefore only:
    with zeros at the first step (override ``_state_spec(group)`` for state that depends on
    the group's options or starts at another value; a fill of None means the update creates
    that buffer itself, as SGD's momentum buffer); ``_count_steps`` keeps ``state[p]['step']``
-   (a float, incremented before the update);
+   (a 0-d tensor, as PyTorch's, incremented before the update; the update gets its value as a
+   float);
 3. **one update function**, ``_update = staticmethod(f)`` with
    ``f(param, grad, bufs, scratch, *, step, **hyper)``: it updates NumPy arrays in place --
    ``param``; ``grad``, a scratch copy of the gradient it may overwrite; ``bufs``, the state
@@ -38,9 +39,10 @@ parameter's scalar state is a 0-d tensor of PyTorch's scalar dtype (float64 when
 dtype is float64, else float32, as ``torch.optim``'s ``_get_scalar_dtype``), created before the
 tensor state; the update receives it as 0-d arrays after the tensor state in ``bufs`` and
 updates them in place (``mu_product *= mu`` rounds to that dtype, as in PyTorch). The flat path
-runs when every parameter of the group holds the same scalar values; it writes the new values
-back to each parameter's tensor. ``load_state_dict`` keeps their dtype (PyTorch casts them to the
-parameter's dtype, so a resumed run can round differently from an uninterrupted one).
+keeps one array per scalar state name with an entry per parameter (each parameter's 0-d tensor
+views its entry: ``step += 1`` is one call for the group) and runs when every entry holds the
+same value. ``load_state_dict`` casts them to the parameter's dtype, as PyTorch does (so a
+resumed run can round differently from an uninterrupted one, exactly as PyTorch's does).
 
 For example, a sign-SGD::
 
@@ -61,16 +63,17 @@ For example, a sign-SGD::
 Optimizers that are not elementwise (LBFGS) override ``step`` instead.
 
 NOTE [ Differences from torch.optim ]
-- ``state[p]['step']`` is a Python float, not a 0-d tensor; ``load_state_dict`` accepts either.
-- Scalar state other than ``'step'`` (``mu_product``, ``eta``, ``mu``) keeps its dtype when
-  loaded, where PyTorch casts it to the parameter's dtype: resuming is then bit-identical.
 - ``load_state_dict`` copies the state tensors it is given (PyTorch shares them when the dtype
   already matches), so a state dict can be loaded into several optimizers.
-- A parameter listed twice in one group is a ``ValueError`` (PyTorch warns that it will be one);
-  so is a ``set`` of parameters (a ``TypeError``), whose order changes between runs.
-- ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are accepted and stored in the
-  groups for compatibility, and ignored: every step runs the flat NumPy update, outside the
-  graph. Sparse gradients and complex parameters are not supported.
+- Every elementwise step computes PyTorch's single-tensor update (its default on the CPU).
+  ``foreach=True`` and ``fused=True`` are accepted, and PyTorch's errors for their invalid
+  combinations raised, but PyTorch's foreach (ASGD, NAdam, RAdam) and fused (SGD, Adam, AdamW,
+  Adagrad) kernels round differently, by an ulp here and there.
+- ``differentiable=True`` raises PyTorch's errors (a leaf that requires grad; ``foreach``), but
+  the update of non-leaf parameters is made outside the graph: the result has no ``grad_fn``.
+- A step that fails on a flag error leaves the state made (step 0), not the first parameter's
+  partial update that PyTorch leaves when it fails half-way.
+- Sparse gradients and complex parameters are not supported.
 """
 
 from __future__ import annotations
@@ -202,18 +205,21 @@ class Optimizer:
     ----------
     params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         The tensors to optimize (leaves), or parameter groups: dicts with a ``'params'`` entry
-        and any per-group options. Use an ordered collection (a list, ``model.parameters()``);
-        a ``set`` is refused because its order changes between runs.
+        and any per-group options. Use an ordered collection (a list, ``model.parameters()``):
+        a ``set`` given here is listed in its (run-dependent) order, as PyTorch does, and one
+        given as a group's ``'params'`` is refused. A parameter listed twice in one group is
+        accepted with PyTorch's warning, and updated twice per step, as PyTorch does.
     defaults : dict
         The value of every option for groups that don't give it.
 
     Raises
     ------
     TypeError
-        For a single Tensor or a set as ``params``, or a non-Tensor among the parameters.
+        For a single Tensor as ``params``, a set as a group's ``'params'``, or a non-Tensor
+        among the parameters.
     ValueError
-        For an empty parameter list, a non-leaf tensor, a parameter listed twice (in one group
-        or in two), a missing required option.
+        For an empty parameter list, a non-leaf tensor, a parameter in two groups, a missing
+        required option.
     """
 
     # The elementwise-optimizer hook (NOTE [ Writing an elementwise optimizer ]).
@@ -382,8 +388,14 @@ class Optimizer:
         TypeError
             For a non-dict group, a set of parameters, a non-Tensor parameter.
         ValueError
-            For a non-leaf tensor, a parameter listed twice or already in another group, a
-            missing required option, groups mixing named and unnamed parameters.
+            For a non-leaf tensor, a parameter already in another group, a missing required
+            option, groups mixing named and unnamed parameters.
+
+        Warns
+        -----
+        UserWarning
+            For a parameter listed twice in the group (PyTorch's warning; it is updated twice
+            per step).
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {_typename(param_group)}")
