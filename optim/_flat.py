@@ -240,8 +240,11 @@ def _unobserved(moving: list, holders: list, runs: list) -> bool:
     for a in moving:
         if held.get(id(a)) != 1:
             return False  # one array held by two tensors: tied memory
-        if a.base is not None:
-            bases[id(a.base)] = a.base
+        b = a.base
+        if b is not None:
+            if type(b) is not np.ndarray or b.base is not None:
+                return False  # memory owned by something else (a memmap, a buffer): keep it
+            bases[id(b)] = b
     nviews = dict.fromkeys(bases, 0)
     spans: dict[int, list] = {k: [] for k in bases}
     counted = set()
@@ -269,7 +272,7 @@ def _unobserved(moving: list, holders: list, runs: list) -> bool:
     want = [1 + occurrences[k] + 1 for k in keys] + [1 + nviews[k] for k in bases]
     arrays = [a for a in moving if occurrences.pop(id(a), None) is not None]
     arrays += bases.values()
-    a = r = None
+    a = b = r = None
     return _excess_refs(arrays) == want
 
 

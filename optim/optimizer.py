@@ -79,6 +79,8 @@ NOTE [ Differences from torch.optim ]
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
@@ -172,9 +174,6 @@ def _scalar_state(st: dict, name: str, init: float, dtype: np.dtype) -> Tensor:
 def _warn_duplicates() -> None:
     """PyTorch's warning for a parameter listed twice in one group, attributed to the first
     caller outside this package."""
-    import os
-    import sys
-
     here = os.path.dirname(os.path.abspath(__file__))
     level, f = 2, sys._getframe(1)
     while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == here:
