@@ -67,7 +67,8 @@ class Adadelta(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, capturable, differentiable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -80,6 +81,7 @@ class Adadelta(Optimizer):
     """
 
     _update = staticmethod(adadelta_update)
+    _capturable_xla = (False, False)
     _hyper_names = ("lr", "rho", "eps", "weight_decay")
     _flag_names = ("maximize",)
     _state_names = ("square_avg", "acc_delta")

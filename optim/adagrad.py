@@ -6,7 +6,7 @@ import numpy as np
 
 from autograd.tensor import Tensor
 
-from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
+from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _step_dtype, _value
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -65,7 +65,8 @@ class Adagrad(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, differentiable, fused : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -127,9 +128,11 @@ class Adagrad(Optimizer):
             "fused": fused,
         }
         super().__init__(params, defaults)
+        self._check_fused(foreach, fused, differentiable)
         for group in self.param_groups:
+            step_dtype = _step_dtype(group)
             for p in group["params"]:
                 state = self.state[p]
-                state["step"] = 0.0
+                state["step"] = Tensor._wrap(np.zeros((), step_dtype))
                 a = p._data
                 state["sum"] = Tensor._wrap(np.full(a.shape, initial_accumulator_value, a.dtype))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.tensor import Tensor
+
 from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
 
 __all__ = ["Adam", "adam_update"]
@@ -156,7 +158,8 @@ class Adam(_BetasHyper, Optimizer):
     decoupled_weight_decay : bool
         Decay the weights directly (AdamW) instead of through the gradient.
     foreach, capturable, differentiable, fused : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -165,7 +168,7 @@ class Adam(_BetasHyper, Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'exp_avg'``, ``'exp_avg_sq'`` and, with
+    State per parameter: ``'step'`` (a 0-d tensor), ``'exp_avg'``, ``'exp_avg_sq'`` and, with
     ``amsgrad``, ``'max_exp_avg_sq'``.
     """
 
@@ -173,6 +176,7 @@ class Adam(_BetasHyper, Optimizer):
     _hyper_names = ("lr", "eps", "weight_decay")
     _flag_names = ("amsgrad", "maximize", "decoupled_weight_decay")
     _state_names = ("exp_avg", "exp_avg_sq")
+    _foreach_capturable_first = True
     _group_defaults = {
         "amsgrad": False,
         "maximize": False,
@@ -203,6 +207,10 @@ class Adam(_BetasHyper, Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
         _check_adam_args(lr, betas, eps, weight_decay)
         defaults = {
             "lr": lr,
@@ -218,3 +226,4 @@ class Adam(_BetasHyper, Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
+        self._check_fused(foreach, fused, differentiable)

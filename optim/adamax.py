@@ -70,7 +70,8 @@ class Adamax(_BetasHyper, Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, differentiable, capturable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -79,7 +80,7 @@ class Adamax(_BetasHyper, Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'exp_avg'``, ``'exp_inf'``.
+    State per parameter: ``'step'`` (a 0-d tensor), ``'exp_avg'``, ``'exp_inf'``.
     """
 
     _update = staticmethod(adamax_update)

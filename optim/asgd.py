@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd.dtypes import get_default_dtype
+
 from .optimizer import Optimizer, _check_tensor_lr, _maximize_and_l2_, _value
 
 __all__ = ["ASGD", "asgd_update"]
@@ -32,9 +34,10 @@ def asgd_update(param, grad, bufs, scratch, *, step, lr, lambd, alpha, t0, weigh
         ax += tmp
     else:
         np.copyto(ax, param)
-    # the next step's eta and mu, rounded to the 0-d state's dtype
-    eta[...] = lr / ((1 + lambd * lr * step) ** alpha)
-    mu[...] = 1 / max(1, step - t0)
+    # the next step's eta and mu: ``torch.as_tensor`` of a Python float (the default dtype),
+    # copied into the 0-d state (its dtype)
+    eta[...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha), dtype=get_default_dtype())
+    mu[...] = np.asarray(1 / max(1, step - t0), dtype=get_default_dtype())
 
 
 class ASGD(Optimizer):
@@ -75,7 +78,8 @@ class ASGD(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, differentiable, capturable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -84,10 +88,11 @@ class ASGD(Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'eta'`` and ``'mu'`` (0-d), ``'ax'``.
+    State per parameter: ``'step'`` (a 0-d tensor), ``'eta'`` and ``'mu'`` (0-d), ``'ax'``.
     """
 
     _update = staticmethod(asgd_update)
+    _capturable_what = ("params, mus, etas, and state_steps",) * 2
     _hyper_names = ("lr", "lambd", "alpha", "t0", "weight_decay")
     _flag_names = ("maximize",)
     _state_names = ("ax",)

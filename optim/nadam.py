@@ -107,7 +107,8 @@ class NAdam(_BetasHyper, Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, capturable, differentiable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -117,11 +118,15 @@ class NAdam(_BetasHyper, Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'mu_product'`` (0-d), ``'exp_avg'``,
+    State per parameter: ``'step'`` (a 0-d tensor), ``'mu_product'`` (0-d), ``'exp_avg'``,
     ``'exp_avg_sq'``.
     """
 
     _update = staticmethod(nadam_update)
+    _capturable_what = (
+        "params, mu_products and state_steps",
+        "params, mu_products, and state_steps",
+    )
     _hyper_names = ("lr", "eps", "weight_decay", "momentum_decay")
     _flag_names = ("maximize", "decoupled_weight_decay")
     _state_names = ("exp_avg", "exp_avg_sq")

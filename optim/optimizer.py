@@ -25,7 +25,8 @@ therefore only:
    with zeros at the first step (override ``_state_spec(group)`` for state that depends on
    the group's options or starts at another value; a fill of None means the update creates
    that buffer itself, as SGD's momentum buffer); ``_count_steps`` keeps ``state[p]['step']``
-   (a float, incremented before the update);
+   (a 0-d tensor, as PyTorch's, incremented before the update; the update gets its value as a
+   float);
 3. **one update function**, ``_update = staticmethod(f)`` with
    ``f(param, grad, bufs, scratch, *, step, **hyper)``: it updates NumPy arrays in place --
    ``param``; ``grad``, a scratch copy of the gradient it may overwrite; ``bufs``, the state
@@ -38,9 +39,10 @@ parameter's scalar state is a 0-d tensor of PyTorch's scalar dtype (float64 when
 dtype is float64, else float32, as ``torch.optim``'s ``_get_scalar_dtype``), created before the
 tensor state; the update receives it as 0-d arrays after the tensor state in ``bufs`` and
 updates them in place (``mu_product *= mu`` rounds to that dtype, as in PyTorch). The flat path
-runs when every parameter of the group holds the same scalar values; it writes the new values
-back to each parameter's tensor. ``load_state_dict`` keeps their dtype (PyTorch casts them to the
-parameter's dtype, so a resumed run can round differently from an uninterrupted one).
+keeps one array per scalar state name with an entry per parameter (each parameter's 0-d tensor
+views its entry: ``step += 1`` is one call for the group) and runs when every entry holds the
+same value. ``load_state_dict`` casts them to the parameter's dtype, as PyTorch does (so a
+resumed run can round differently from an uninterrupted one, exactly as PyTorch's does).
 
 For example, a sign-SGD::
 
@@ -61,21 +63,25 @@ For example, a sign-SGD::
 Optimizers that are not elementwise (LBFGS) override ``step`` instead.
 
 NOTE [ Differences from torch.optim ]
-- ``state[p]['step']`` is a Python float, not a 0-d tensor; ``load_state_dict`` accepts either.
-- Scalar state other than ``'step'`` (``mu_product``, ``eta``, ``mu``) keeps its dtype when
-  loaded, where PyTorch casts it to the parameter's dtype: resuming is then bit-identical.
 - ``load_state_dict`` copies the state tensors it is given (PyTorch shares them when the dtype
   already matches), so a state dict can be loaded into several optimizers.
-- A parameter listed twice in one group is a ``ValueError`` (PyTorch warns that it will be one);
-  so is a ``set`` of parameters (a ``TypeError``), whose order changes between runs.
-- ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are accepted and stored in the
-  groups for compatibility, and ignored: every step runs the flat NumPy update, outside the
-  graph. Sparse gradients and complex parameters are not supported.
+- Every elementwise step computes PyTorch's single-tensor update (its default on the CPU).
+  ``foreach=True`` and ``fused=True`` are accepted, and PyTorch's errors for their invalid
+  combinations raised, but PyTorch's foreach (ASGD, NAdam, RAdam) and fused (SGD, Adam, AdamW,
+  Adagrad) kernels round differently, by an ulp here and there.
+- ``differentiable=True`` raises PyTorch's errors (a leaf that requires grad; ``foreach``), but
+  the update of non-leaf parameters is made outside the graph: the result has no ``grad_fn``.
+- A step that fails on a flag error leaves the state made (step 0), not the first parameter's
+  partial update that PyTorch leaves when it fails half-way.
+- Sparse gradients and complex parameters are not supported.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from copy import deepcopy
@@ -150,13 +156,38 @@ def _scalar_dtype() -> np.dtype:
     return d if d == np.float64 else np.dtype(np.float32)
 
 
-def _scalar_state(st: dict, name: str, init: float) -> Tensor:
-    """``st[name]``, the 0-d state tensor, created from ``init`` when missing (a loaded Python
-    number becomes a 0-d tensor)."""
+def _step_dtype(group: dict[str, Any]) -> np.dtype:
+    """The dtype of ``state[p]['step']``: float32 for a ``fused`` group, else the scalar dtype
+    (PyTorch's ``_get_scalar_dtype(is_fused=...)``)."""
+    return np.dtype(np.float32) if group.get("fused") else _scalar_dtype()
+
+
+def _scalar_state(st: dict, name: str, init: float, dtype: np.dtype) -> Tensor:
+    """``st[name]``, the 0-d state tensor, created from ``init`` when missing (a Python number
+    put there becomes a 0-d tensor of ``dtype``)."""
     t = st.get(name)
     if not isinstance(t, Tensor):
-        t = st[name] = Tensor._wrap(np.array(init if t is None else t, dtype=_scalar_dtype()))
+        t = st[name] = Tensor._wrap(np.array(init if t is None else t, dtype=dtype))
     return t
+
+
+def _warn_duplicates() -> None:
+    """PyTorch's warning for a parameter listed twice in one group, attributed to the first
+    caller outside this package."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    level, f = 2, sys._getframe(1)
+    while f is not None and os.path.dirname(os.path.abspath(f.f_code.co_filename)) == here:
+        level += 1
+        f = f.f_back
+    warnings.warn(
+        "optimizer contains a parameter group with duplicate parameters; in future, this will "
+        "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+        UserWarning,
+        stacklevel=level,
+    )
+
+
+_CAPTURABLE_DEVICES = ["cuda", "xpu", "hpu", "privateuseone"]
 
 
 def _run_closure(closure):
@@ -173,18 +204,21 @@ class Optimizer:
     ----------
     params : iterable of Tensor, of (name, Tensor) pairs, or of dict
         The tensors to optimize (leaves), or parameter groups: dicts with a ``'params'`` entry
-        and any per-group options. Use an ordered collection (a list, ``model.parameters()``);
-        a ``set`` is refused because its order changes between runs.
+        and any per-group options. Use an ordered collection (a list, ``model.parameters()``):
+        a ``set`` given here is listed in its (run-dependent) order, as PyTorch does, and one
+        given as a group's ``'params'`` is refused. A parameter listed twice in one group is
+        accepted with PyTorch's warning, and updated twice per step, as PyTorch does.
     defaults : dict
         The value of every option for groups that don't give it.
 
     Raises
     ------
     TypeError
-        For a single Tensor or a set as ``params``, or a non-Tensor among the parameters.
+        For a single Tensor as ``params``, a set as a group's ``'params'``, or a non-Tensor
+        among the parameters.
     ValueError
-        For an empty parameter list, a non-leaf tensor, a parameter listed twice (in one group
-        or in two), a missing required option.
+        For an empty parameter list, a non-leaf tensor, a parameter in two groups, a missing
+        required option.
     """
 
     # The elementwise-optimizer hook (NOTE [ Writing an elementwise optimizer ]).
@@ -207,7 +241,7 @@ class Optimizer:
         self._flat: dict[int, _flat.FlatGroup] = {}
         self._patch_step_function()
 
-        if isinstance(params, Tensor) or isinstance(params, (set, frozenset)):
+        if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
                 f"dicts, but got {_typename(params)}"
@@ -245,6 +279,18 @@ class Optimizer:
         for group in self.param_groups:
             for name, default in self._group_defaults.items():
                 group.setdefault(name, default)
+        if self._update is not None:
+            # an elementwise optimizer's 0-d state saved as a Python number becomes a 0-d
+            # tensor (PyTorch's ``__setstate__`` of each optimizer)
+            for group in self.param_groups:
+                scalars = self._scalars(group)
+                for p in group["params"]:
+                    st = self.state.get(p)
+                    if st:
+                        for name, _, dtype in scalars:
+                            v = st.get(name)
+                            if v is not None and not isinstance(v, Tensor):
+                                st[name] = Tensor._wrap(np.array(float(v), dtype=dtype))
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("
@@ -341,8 +387,14 @@ class Optimizer:
         TypeError
             For a non-dict group, a set of parameters, a non-Tensor parameter.
         ValueError
-            For a non-leaf tensor, a parameter listed twice or already in another group, a
-            missing required option, groups mixing named and unnamed parameters.
+            For a non-leaf tensor, a parameter already in another group, a missing required
+            option, groups mixing named and unnamed parameters.
+
+        Warns
+        -----
+        UserWarning
+            For a parameter listed twice in the group (PyTorch's warning; it is updated twice
+            per step).
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {_typename(param_group)}")
@@ -352,7 +404,7 @@ class Optimizer:
         params = param_group["params"]
         if isinstance(params, Tensor):
             param_group["params"] = [params]
-        elif isinstance(params, (set, frozenset)):
+        elif isinstance(params, set):
             raise TypeError(
                 "optimizer parameters need to be organized in ordered collections, but the "
                 "ordering of tensors in sets will change between runs. Please use a list instead."
@@ -397,10 +449,7 @@ class Optimizer:
 
         ids = {id(p) for p in tensors}
         if len(ids) != len(tensors):
-            raise ValueError(
-                "optimizer contains a parameter group with duplicate parameters (each "
-                "parameter may be listed once)"
-            )
+            _warn_duplicates()
         for group in self.param_groups:
             if ("param_names" in param_group) != ("param_names" in group):
                 which = "with names" if "param_names" in param_group else "without names"
@@ -454,10 +503,7 @@ class Optimizer:
                 names = tuple(name for name, _ in spec)
                 fills = tuple(fill for _, fill in spec)
                 hyper = self._hyper(group)
-                scalars = self._scalar_spec(group)
-                self._elementwise_step(
-                    group, names, fills, update, hyper, self._count_steps, scalars
-                )
+                self._elementwise_step(group, names, fills, update, hyper, self._scalars(group))
         return loss
 
     def _hyper(self, group: dict[str, Any]) -> dict[str, Any]:
@@ -474,9 +520,66 @@ class Optimizer:
         return tuple((name, 0.0) for name in self._state_names)
 
     def _scalar_spec(self, group: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-        """``(name, initial value)`` of each 0-d state tensor of ``group``'s parameters, in
-        the order in which they follow the tensor state in ``_update``'s ``bufs``."""
+        """``(name, initial value)`` of each 0-d state tensor of ``group``'s parameters other
+        than ``'step'``, in the order in which they follow the tensor state in ``_update``'s
+        ``bufs``."""
         return tuple((name, 0.0) for name in self._scalar_names)
+
+    def _scalars(self, group: dict[str, Any]) -> tuple[tuple[str, float, np.dtype], ...]:
+        """``(name, initial value, dtype)`` of all the 0-d state of ``group``'s parameters, in
+        PyTorch's order of creation: ``'step'`` first (when counted), then ``_scalar_spec``."""
+        sdt = _scalar_dtype()
+        out = tuple((n, init, sdt) for n, init in self._scalar_spec(group))
+        if self._count_steps:
+            out = (("step", 0.0, _step_dtype(group)),) + out
+        return out
+
+    # -- flags: PyTorch's errors for the implementation-selecting options --------------------------
+    # The step of every elementwise optimizer is the single-tensor one (PyTorch's default on the
+    # CPU). ``foreach``/``fused`` select other implementations there, which are accepted here
+    # (and computed the single-tensor way); the combinations PyTorch refuses raise its errors:
+    # ``fused`` with ``foreach`` or ``differentiable`` when built, ``capturable`` (only for GPU
+    # tensors) and ``foreach`` with ``differentiable`` at the step, after the state is made.
+    _capturable_what: ClassVar[tuple[str, str]] = (
+        "params and state_steps",
+        "params and state_steps",
+    )  # the message's subject, single-tensor and foreach
+    _capturable_xla: ClassVar[tuple[bool, bool]] = (True, False)  # 'xla' in the device list
+    _foreach_capturable_first: ClassVar[bool] = False  # foreach checks capturable first
+    _foreach_differentiable: ClassVar[bool] = False  # foreach accepts differentiable
+
+    def _check_fused(self, foreach, fused, differentiable) -> None:
+        """The constructor's checks of ``fused`` (SGD, Adam, AdamW, Adagrad), after the groups
+        are added, in PyTorch's order."""
+        if fused:
+            if differentiable:
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if foreach:
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def _flag_error(self, group: dict[str, Any], params) -> Exception | None:
+        """The error PyTorch's step raises for ``group``'s flags on the CPU, or None."""
+        if group.get("fused"):
+            return None
+        capturable = bool(group.get("capturable"))
+        foreach = bool(group.get("foreach"))
+        if foreach and group.get("differentiable") and not self._foreach_differentiable:
+            if not (capturable and self._foreach_capturable_first):
+                return AssertionError("_foreach ops don't support autograd")
+        if capturable:
+            devices = _CAPTURABLE_DEVICES + (["xla"] if self._capturable_xla[foreach] else [])
+            return AssertionError(
+                f"If capturable=True, {self._capturable_what[foreach]} must be on supported "
+                f"devices: {devices}."
+            )
+        if self.defaults.get("differentiable"):
+            # the step runs with grad mode on, and updates the parameters in place
+            for p in params:
+                if p.grad_fn is None and p.requires_grad:
+                    return RuntimeError(
+                        "a leaf Variable that requires grad is being used in an in-place operation."
+                    )
+        return None
 
     # -- state dict --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -517,25 +620,24 @@ class Optimizer:
         return state_dict
 
     @staticmethod
-    def _cast(param: Tensor, value, key=None, keep: tuple[str, ...] = ()):
-        """A copy of a loaded state value: tensors copied (floating ones to ``param``'s dtype,
-        except the scalar state named in ``keep``), a tensor ``step`` as a Python float,
-        containers recursively."""
+    def _cast(param: Tensor, value, group: dict[str, Any], key=None):
+        """A copy of a loaded state value, cast as PyTorch's
+        ``_process_value_according_to_param_policy``: ``'step'`` keeps its dtype (float32 in a
+        ``fused`` or ``capturable`` group), every other tensor takes ``param``'s dtype when that
+        is floating; containers recursively, other values as they are."""
         if isinstance(value, Tensor):
-            if key == "step":
-                return float(value)
             arr = value._data
-            if key in keep:
-                arr = arr.copy()
-            elif param._data.dtype.kind == "f" and arr.dtype.kind == "f":
-                arr = arr.astype(param._data.dtype, copy=True)
-            else:
-                arr = arr.copy()
-            return Tensor._wrap(arr)
+            if key == "step":
+                if group.get("fused") or group.get("capturable"):
+                    return Tensor._wrap(arr.astype(np.float32, copy=True))
+                return Tensor._wrap(arr.copy())
+            if param._data.dtype.kind == "f":
+                return Tensor._wrap(arr.astype(param._data.dtype, copy=True))
+            return Tensor._wrap(arr.copy())
         if isinstance(value, dict):
-            return {k: Optimizer._cast(param, v, key=k, keep=keep) for k, v in value.items()}
+            return {k: Optimizer._cast(param, v, group, key=k) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return type(value)(Optimizer._cast(param, v) for v in value)
+            return type(value)(Optimizer._cast(param, v, group) for v in value)
         return value
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -544,8 +646,11 @@ class Optimizer:
 
         Parameters are matched by position: the optimizer must have the same number of groups,
         with the same number of parameters each. Group options are taken from ``state_dict``;
-        the parameters stay this optimizer's. State tensors are copied, floating ones cast to
-        their parameter's dtype.
+        the parameters stay this optimizer's. State tensors are copied and cast as PyTorch casts
+        them: ``'step'`` keeps its dtype (float32 in a ``fused`` or ``capturable`` group), the
+        others take their parameter's dtype when it is floating (NAdam's ``mu_product``,
+        ASGD's ``eta`` and ``mu`` included). A ``'step'`` (or other 0-d state) saved as a
+        Python number becomes a 0-d tensor of the scalar dtype.
 
         Raises
         ------
@@ -573,11 +678,15 @@ class Optimizer:
                 chain.from_iterable(g["params"] for g in groups),
             )
         )
+        group_of = {}
+        for sg in saved_groups:
+            for k in sg["params"]:
+                group_of.setdefault(k, sg)
         state: defaultdict = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
-                state[param] = self._cast(param, v, keep=self._scalar_names)
+                state[param] = self._cast(param, v, group_of[k])
             else:
                 state[k] = v
 
@@ -593,40 +702,42 @@ class Optimizer:
             post_hook(self)
 
     # -- the shared elementwise step ------------------------------------------------------------
-    def _elementwise_step(
-        self, group, names, fills, update, hyper, with_step: bool, scalars=()
-    ) -> None:
+    def _elementwise_step(self, group, names, fills, update, hyper, scalars=()) -> None:
         """Run ``update`` over the parameters of ``group`` that have a gradient.
 
         ``update(param, grad, bufs, scratch, step=..., **hyper)`` updates NumPy arrays in
         place: ``param``; ``grad``, a scratch copy of the gradient it may overwrite; ``bufs``,
         the state arrays named by ``names`` (an entry is None when the state is created by the
-        update itself, which then stores the new array in ``bufs``); ``scratch``, two arrays of
-        the parameter's size. It runs once over the group's flat buffers when the layout
-        allows (NOTE [ Flat parameter buffers ]), else once per parameter. ``fills`` give the
-        initial value of each state (None: created by the update); ``with_step`` keeps a
-        per-parameter ``'step'`` count, incremented before the update; ``scalars`` give the
-        ``(name, initial value)`` of the 0-d state, passed after the others in ``bufs``.
+        update itself, which then stores the new array in ``bufs``), then the 0-d state other
+        than ``'step'``; ``scratch``, two arrays of the parameter's size. It runs once over
+        the group's flat buffers when the layout allows (NOTE [ Flat parameter buffers ]),
+        else once per parameter. ``fills`` give the initial value of each state (None: created
+        by the update); ``scalars`` the ``(name, initial value, dtype)`` of the 0-d state,
+        ``'step'`` first when counted (incremented before the update).
         """
         params = [p for p in group["params"] if p.grad is not None]
         if not params:
             return
-        if self._flat_step(group, params, names, fills, update, hyper, with_step, scalars):
+        error = self._flag_error(group, params)
+        if error is None and self._flat_step(group, params, names, fills, update, hyper, scalars):
             return
-        state = self.state
+        self._per_param_step(group, params, names, fills, update, hyper, scalars, error)
+
+    def _per_param_step(self, group, params, names, fills, update, hyper, scalars, error):
+        """The update, once per parameter, as PyTorch's single-tensor loop: every parameter's
+        state is made (and its buffers listed) first, then the parameters are updated in order,
+        then the buffers the update created are stored -- so a parameter listed twice is
+        updated twice, its shared state advancing twice. ``error`` (a flag error) is raised
+        once the state is made."""
         _check_grads(params)
+        with_step = bool(scalars) and scalars[0][0] == "step" and self._count_steps
+        state = self.state
+        entries = []
         for p in params:
-            g = p.grad
             a = p._data
-            gc = np.array(g._data, dtype=a.dtype)
-            if names or with_step or scalars:
+            if names or scalars:
                 st = state[p]
-                if with_step:
-                    step = float(st.get("step", 0.0)) + 1.0
-                    st["step"] = step
-                else:
-                    step = None
-                sbufs = [_scalar_state(st, n, init)._data for n, init in scalars]
+                sts = [_scalar_state(st, n, init, dt)._data for n, init, dt in scalars]
                 bufs = []
                 for n, fill in zip(names, fills):
                     t = st.get(n)
@@ -634,54 +745,60 @@ class Optimizer:
                         t = st[n] = Tensor._wrap(np.full(a.shape, fill, a.dtype))
                     bufs.append(None if t is None else t._data)
             else:
-                st, step, bufs, sbufs = None, None, [], []
-            made = list(bufs)
-            scratch = (np.empty_like(gc), np.empty_like(gc))
-            bufs += sbufs
-            update(a, gc, bufs, scratch, step=step, **hyper)
-            for n, old, new in zip(names, made, bufs):
-                if new is not old:
-                    st[n] = Tensor._wrap(new)
+                st, sts, bufs = None, [], []
+            entries.append((st, sts, bufs))
+        if error is not None:
+            raise error
+        made = []
+        for p, (st, sts, bufs) in zip(params, entries):
+            a = p._data
+            gc = np.array(p.grad._data, dtype=a.dtype)
+            step = None
+            if with_step:
+                t = sts[0]
+                t += 1
+                step = float(t)
+                sts = sts[1:]
+            old = list(bufs)
+            args = bufs + sts
+            update(a, gc, args, (np.empty_like(gc), np.empty_like(gc)), step=step, **hyper)
+            made.append((st, old, args[: len(names)]))
             p._bump()
+        for st, old, new in made:
+            for n, o, b in zip(names, old, new):
+                if b is not o:
+                    st[n] = Tensor._wrap(b)
 
-    def _flat_step(self, group, params, names, fills, update, hyper, with_step, scalars=()) -> bool:
+    def _holders(self, group) -> list:
+        """The arrays of every tensor of ``group``: its parameters' and their state's."""
+        state = self.state
+        out = [p._data for p in group["params"]]
+        for p in group["params"]:
+            st = state.get(p)
+            if st:
+                out += [v._data for v in st.values() if isinstance(v, Tensor)]
+        return out
+
+    def _flat_step(self, group, params, names, fills, update, hyper, scalars=()) -> bool:
         """The update, on flat buffers, of ``params`` (the parameters of ``group`` that have a
         gradient); False (nothing done) when they can't be laid out flat."""
-        if names or with_step or scalars:
-            state = self.state
-            states = [state[p] for p in params]
-        else:
-            states = []
-        if with_step:
-            s0 = states[0].get("step", 0.0)
-            for st in states:
-                if st.get("step", 0.0) != s0:
-                    return False
-        shared = []
-        for n, init in scalars:
-            ts = []
-            for st in states:
-                if with_step:
-                    st.setdefault("step", 0.0)
-                ts.append(_scalar_state(st, n, init))
-            first = ts[0]._data
-            dt, value = first.dtype, float(first)
-            for t in ts:  # (a NaN never compares equal: such a group runs per parameter)
-                v = t._data
-                if v.dtype != dt or float(v) != value:
-                    return False
-            shared.append((first.copy(), ts))
+        with_step = bool(scalars) and scalars[0][0] == "step" and self._count_steps
+        snames = tuple(n for n, _, _ in scalars)
+        states = [self.state[p] for p in params] if (names or scalars) else []
         key = id(group)
         fg = self._flat.get(key)
-        if fg is None or not fg.valid(params, states, names):
-            if with_step:
-                for st in states:
-                    st.setdefault("step", 0.0)
-            fg = _flat.build(params, states, names, fills)
+        if fg is None or not fg.valid(params, states, names, snames):
+            fg = None
+            self._flat.pop(key, None)
+            for st in states:
+                for n, init, dt in scalars:
+                    _scalar_state(st, n, init, dt)
+            fg = _flat.build(params, states, names, fills, snames, self._holders(group))
             if fg is None:
-                self._flat.pop(key, None)
                 return False
             self._flat[key] = fg
+        if not fg.uniform():  # one step count (and scalar state) across the group
+            return False
         g, t1, t2 = fg.scratch
         try:
             grads = [p.grad._data for p in params]
@@ -693,18 +810,22 @@ class Optimizer:
             _check_grads(params)
             raise
         step = None
+        sbufs = fg.sbufs
         if with_step:
-            step = float(s0) + 1.0
-            for st in states:
-                st["step"] = step
-        bufs = list(fg.bufs) + [arr for arr, _ in shared]
+            steps = sbufs[0]
+            steps += 1
+            step = float(steps[0])
+            sbufs = sbufs[1:]
+        shared = [np.array(sb[0]) for sb in sbufs]
+        bufs = list(fg.bufs) + shared
         update(fg.flat, g, bufs, (t1, t2), step=step, **hyper)
         for i, (old, new) in enumerate(zip(fg.bufs, bufs)):
             if new is not old:
                 fg.adopt(i, new, states)
-        for arr, ts in shared:
-            for t in ts:
-                t._data[...] = arr
+        for sb, arr in zip(sbufs, shared):
+            sb[...] = arr
+        if fg.sbufs:
+            fg.snapshot = [sb.tobytes() for sb in fg.sbufs]
         for p in params:
             p._bump()
         return True

@@ -104,7 +104,8 @@ class RAdam(_BetasHyper, Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, capturable, differentiable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -113,7 +114,7 @@ class RAdam(_BetasHyper, Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'exp_avg'``, ``'exp_avg_sq'``.
+    State per parameter: ``'step'`` (a 0-d tensor), ``'exp_avg'``, ``'exp_avg_sq'``.
     """
 
     _update = staticmethod(radam_update)

@@ -92,7 +92,8 @@ class RMSprop(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     capturable, foreach, differentiable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -106,6 +107,7 @@ class RMSprop(Optimizer):
     """
 
     _update = staticmethod(rmsprop_update)
+    _capturable_xla = (True, True)
     _hyper_names = ("lr", "alpha", "eps", "weight_decay", "momentum")
     _flag_names = ("centered", "maximize")
     _group_defaults = {

@@ -74,7 +74,8 @@ class Rprop(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     capturable, foreach, differentiable : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -83,11 +84,12 @@ class Rprop(Optimizer):
 
     Notes
     -----
-    State per parameter: ``'step'`` (a float), ``'prev'``, ``'step_size'`` (filled with the
+    State per parameter: ``'step'`` (a 0-d tensor), ``'prev'``, ``'step_size'`` (filled with the
     group's ``lr`` at the parameter's first step).
     """
 
     _update = staticmethod(rprop_update)
+    _capturable_xla = (True, True)
     _flag_names = ("maximize",)
     _group_defaults = {
         "foreach": None,

@@ -72,7 +72,8 @@ class SGD(Optimizer):
     maximize : bool
         Maximize the objective instead of minimizing it.
     foreach, differentiable, fused : optional
-        Accepted for compatibility and ignored (NOTE [ Differences from torch.optim ]).
+        Accepted, with PyTorch's errors for the combinations it refuses on the CPU (NOTE
+        [ Differences from torch.optim ]).
 
     Raises
     ------
@@ -89,6 +90,7 @@ class SGD(Optimizer):
     _hyper_names = ("lr", "momentum", "dampening", "weight_decay")
     _flag_names = ("nesterov", "maximize")
     _count_steps = False
+    _foreach_differentiable = True
     _group_defaults = {
         "nesterov": False,
         "maximize": False,
@@ -135,3 +137,4 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        self._check_fused(foreach, fused, differentiable)

@@ -91,6 +91,14 @@ def get_swa_multi_avg_fn() -> Callable[[list, list, Any], None]:
 
     With ``n`` a tensor (as :class:`AveragedModel` passes it), the weight ``1 / (n + 1)`` is
     computed as a tensor of the default dtype, as PyTorch does.
+
+    Raises
+    ------
+    RuntimeError
+        For integer or bool tensors (such as BatchNorm's ``num_batches_tracked`` with
+        ``use_buffers=True``), with PyTorch's message: its integer branch fails in
+        ``_foreach_sub`` (bool), ``_foreach_addcdiv_`` (``n`` a tensor) or ``_foreach_add_``
+        (``n`` a number). The default average (no ``multi_avg_fn``) handles them.
     """
 
     def swa_update(averaged_param_list, current_param_list, num_averaged) -> None:
@@ -106,11 +114,54 @@ def get_swa_multi_avg_fn() -> Callable[[list, list, Any], None]:
                     weight = 1 / (num_averaged + 1)
                 _lerp_tensors_(averaged_param_list, current_param_list, weight)
             else:
-                for p_avg, p_model in zip(averaged_param_list, current_param_list, strict=True):
-                    diff = p_model - p_avg
-                    p_avg.copy_(p_avg + diff / (num_averaged + 1))
+                _swa_integer_error(averaged_param_list, num_averaged)
 
     return swa_update
+
+
+_TORCH_NAMES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "uint16": "UInt16",
+    "uint32": "UInt32",
+    "uint64": "UInt64",
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+}
+
+
+def _swa_integer_error(averaged_param_list, num_averaged) -> None:
+    """PyTorch's errors for the equal-weight average of integer (or bool) tensors: its
+    ``_foreach_sub`` refuses bools, ``_foreach_addcdiv_`` integer division (``n`` an integer
+    tensor) or a float result in an integer tensor (``n`` a floating tensor), and
+    ``_foreach_add_`` a float ``alpha`` (``n`` a Python number)."""
+    dt = averaged_param_list[0].dtype
+    if dt == np.bool_:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if isinstance(num_averaged, Tensor):
+        if num_averaged.dtype.kind in "biu":
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported, and in a future  "
+                "release addcdiv will perform a true division of tensor1 and tensor2. The "
+                "historic addcdiv behavior can be implemented as (input + value * "
+                "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+                "behavior is just the latter implementation: (input + value * tensor1 / "
+                "tensor2), for all dtypes."
+            )
+        name = _TORCH_NAMES.get(np.dtype(dt).name, str(dt))
+        result = _TORCH_NAMES.get(np.dtype(autograd.get_default_dtype()).name, "Float")
+        raise RuntimeError(f"result type {result} can't be cast to the desired output type {name}")
+    raise RuntimeError(
+        "For integral input tensors, argument alpha must not be a floating point number."
+    )
 
 
 def get_ema_avg_fn(decay: float = 0.999) -> Callable[[Tensor, Tensor, Any], Tensor]:
@@ -239,7 +290,9 @@ class AveragedModel(Module):
                     sa, sm = groups.setdefault(a.dtype, ([], []))
                     sa.append(a)
                     sm.append(m)
-                for self_params, model_params in groups.values():
+                # PyTorch's grouping by (device, dtype) hands the groups over in reverse order
+                # of first appearance (for up to three dtypes; its hash map's order beyond)
+                for self_params, model_params in reversed(list(groups.values())):
                     if self.multi_avg_fn is not None:
                         self.multi_avg_fn(self_params, model_params, n_averaged)
                     else:

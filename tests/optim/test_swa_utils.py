@@ -215,6 +215,67 @@ def test_multi_avg_fn_is_called_once_per_dtype_with_lists():
     )
 
 
+ADDCDIV_MESSAGE = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will "
+    "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+    "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+    "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+    "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+    "for all dtypes."
+)
+BOOL_SUB_MESSAGE = (
+    "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+    "`logical_xor()` operator instead."
+)
+
+
+@pytest.mark.parametrize("dtype", [autograd.int64, autograd.int32, autograd.uint8, autograd.bool])
+def test_swa_multi_avg_fn_on_integer_tensors_raises_as_pytorch(dtype):
+    """PyTorch's integer branch fails: ``_foreach_sub`` on bools, ``_foreach_addcdiv_`` with an
+    integer count tensor, a float result for an integer tensor with a float count tensor,
+    ``_foreach_add_`` with a float ``alpha`` for a Python count (messages of PyTorch 2.13)."""
+    fn = get_swa_multi_avg_fn()
+    torch_name = {"int64": "Long", "int32": "Int", "uint8": "Byte"}.get(np.dtype(dtype).name)
+    counts = [
+        (autograd.tensor(1), ADDCDIV_MESSAGE),
+        (1, "For integral input tensors, argument alpha must not be a floating point number."),
+        (0, "For integral input tensors, argument alpha must not be a floating point number."),
+        (
+            autograd.tensor(1.0),
+            f"result type Float can't be cast to the desired output type {torch_name}",
+        ),
+    ]
+    for n, message in counts:
+        avg = [autograd.tensor([1, 2]).to(dtype)]
+        cur = [autograd.tensor([3, 0]).to(dtype)]
+        with pytest.raises(RuntimeError) as info:
+            fn(avg, cur, n)
+        assert str(info.value) == (BOOL_SUB_MESSAGE if dtype == autograd.bool else message)
+        np.testing.assert_array_equal(avg[0].numpy(), np.array([1, 2]).astype(dtype))
+
+
+def test_swa_multi_avg_fn_with_use_buffers_fails_on_num_batches_tracked():
+    """With ``use_buffers=True`` the second update reaches BatchNorm's int64 counter: PyTorch
+    raises there, and (its dtype groups coming in reverse order of first appearance) before
+    the floating tensors are averaged; the count does not advance."""
+    model = _model()
+    swa = AveragedModel(model, use_buffers=True, multi_avg_fn=get_swa_multi_avg_fn())
+    swa.update_parameters(model)
+    before = _state(swa.module)
+    _randomize(model, np.random.default_rng(3))
+    with pytest.raises(RuntimeError) as info:
+        swa.update_parameters(model)
+    assert str(info.value) == ADDCDIV_MESSAGE
+    after = _state(swa.module)
+    for name in PARAMS + BUFFERS:
+        np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+    assert swa.n_averaged.item() == 1
+    # the default average (no multi_avg_fn) handles the counter
+    swa = AveragedModel(model, use_buffers=True)
+    swa.update_parameters(model)
+    swa.update_parameters(model)
+
+
 def test_update_parameters_tracks_no_gradient_history():
     model = _model()
     swa = AveragedModel(model)
