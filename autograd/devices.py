@@ -97,11 +97,8 @@ class device:  # noqa: N801 - mirrors torch.device
         return f"device(type='{self._type}', index={self._index})"
 
     def __eq__(self, other: object) -> builtins.bool:
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except RuntimeError:
-                return False
+        # A string is never equal to a device (``device("cpu") == "cpu"`` is False), as in
+        # PyTorch: compare ``str(d)`` or ``d.type`` instead.
         if not isinstance(other, device):
             return NotImplemented
         return self._type == other._type and self._index == other._index

@@ -230,8 +230,14 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        # ``np.asarray(t)`` is ``t.numpy()``, as in PyTorch: refused when ``t`` requires grad
         if _state.hooks:
             _py_value(self, "__array__()")
+        if self._rg:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
         a = self._data
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)

@@ -18,7 +18,8 @@ def test_device_objects_print_and_compare_like_pytorch():
     assert str(d0) == "cpu:0" and repr(d0) == "device(type='cpu', index=0)" and d0.index == 0
     assert torch.device("cpu:0") == d0 and d0 != d
     assert torch.device(type="cpu") == d and torch.device(d) == d
-    assert d == "cpu" and d != "cuda" and d0 == "cpu:0"  # strings compare by what they name
+    # as in PyTorch, a device never equals a string: scripts compare ``d.type`` or ``str(d)``
+    assert d != "cpu" and not (d == "cpu") and d != "cuda" and d0 != "cpu:0"
     assert hash(torch.device("cpu")) == hash(d) and len({d, torch.device("cpu"), d0}) == 2
     cuda = torch.device("cuda:1")  # building one works, as in PyTorch; using it raises
     assert cuda.type == "cuda" and cuda.index == 1 and str(cuda) == "cuda:1"

@@ -465,7 +465,7 @@ def _train(model, opt, steps=3):
         lambda p: p.detach().numpy(),
         lambda p: p.detach(),
         lambda p: p.data,
-        lambda p: np.asarray(p),
+        lambda p: np.asarray(p.detach()),  # np.asarray(p) raises, as in PyTorch
         lambda p: p.detach()[0],
         lambda p: p.detach().numpy()[1:],
         lambda p: memoryview(p.detach().numpy()),
