@@ -105,9 +105,24 @@ def _zero_vjp(grad, ans, *args, **kwargs):
     return mul(grad, 0)
 
 
+def _floor_divide_vjp(grad, ans, x, y):
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+# As in PyTorch: ``floor_divide`` (``//``) records a node whose backward raises, while
+# ``div(..., rounding_mode='floor')`` (``div_floor_p``) has a zero gradient.
 floor_divide = Op(
-    "floor_divide", _floor_divide_fwd, promote="arith", function=True, method=True, inplace=True
-).defvjp(_zero_vjp, _zero_vjp)
+    "floor_divide",
+    _floor_divide_fwd,
+    promote="arith",
+    function=True,
+    method=True,
+    inplace=True,
+    node_name="torch::autograd::NotImplemented",
+).defvjp(_floor_divide_vjp, _floor_divide_vjp)
+div_floor_p = Op("div_floor", _floor_divide_fwd, promote="arith", node_name="DivBackward2").defvjp(
+    _zero_vjp, _zero_vjp
+)
 
 
 def _remainder_vjp_x(grad, ans, x, y):
@@ -116,7 +131,7 @@ def _remainder_vjp_x(grad, ans, x, y):
 
 def _remainder_vjp_y(grad, ans, x, y):
     # remainder(x, y) = x - floor(x / y) * y
-    return mul(neg(grad), floor_divide(x, y))
+    return mul(neg(grad), div_floor_p(x, y))
 
 
 remainder = Op(
@@ -751,7 +766,7 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002
     if rounding_mode is None:
         return div_p(input, other)
     if rounding_mode == "floor":
-        return floor_divide(input, other)
+        return div_floor_p(input, other)
     if rounding_mode == "trunc":
         q = trunc(div_p(input, other))
         if q.dtype.kind == "f" and _int_inputs(input, other):

@@ -114,9 +114,18 @@ ROWS = (
             prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]],
             ref=np.fmod,
         ),
-        Row(
+        Row(  # ``//`` has no derivative in PyTorch (test_floor_divide_backward_raises)
             "floor_divide",
             lambda a, b: a // b,
+            2,
+            domain=[(-3, 3), (0.5, 2)],
+            prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]],
+            ref=np.floor_divide,
+            grad=False,
+        ),
+        Row(
+            "div_floor",
+            lambda a, b: ag.div(a, b, rounding_mode="floor"),
             2,
             domain=[(-3, 3), (0.5, 2)],
             prep=lambda arrs, kw: [_away_from_multiples(*arrs), arrs[1]],

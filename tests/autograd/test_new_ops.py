@@ -506,3 +506,26 @@ def test_cdist_mm_is_one_matmul_and_agrees():
         np.testing.assert_allclose(ag.cdist(t(a), t(b), compute_mode=mode).numpy(), ref, rtol=1e-12)
     d = ag.cdist(t(a), t(a))  # the clamp keeps coincident points at 0, not NaN
     assert np.all(np.isfinite(d.numpy())) and np.all(np.diag(d.numpy()) < 1e-6)
+
+
+def test_floor_divide_backward_raises_and_div_floor_has_zero_gradient():
+    """As in PyTorch: ``//`` and ``floor_divide`` record a node whose backward raises;
+    ``div(rounding_mode='floor')`` has a zero gradient; ``remainder``'s gradient uses the
+    latter, so its second derivative exists."""
+    x = ag.tensor([1.5, -2.5, 3.0], requires_grad=True)
+    y = ag.tensor([0.7, 1.1, -2.0], requires_grad=True)
+    for q in (x // y, ag.floor_divide(x, 2.0), x.floor_divide(y)):
+        assert q.requires_grad and q.grad_fn.name() == "torch::autograd::NotImplemented"
+        with pytest.raises(RuntimeError, match=r"derivative for aten::floor_divide is not"):
+            q.sum().backward()
+    d = ag.div(x, y, rounding_mode="floor")
+    np.testing.assert_array_equal(
+        d.detach().numpy(), np.floor_divide([1.5, -2.5, 3.0], [0.7, 1.1, -2.0]).astype(np.float32)
+    )
+    assert d.grad_fn.name() == "DivBackward2"
+    d.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+    (gy,) = ag.autograd.grad(ag.remainder(x, y).sum(), y, create_graph=True)
+    np.testing.assert_allclose(
+        gy.detach().numpy(), -np.floor_divide([1.5, -2.5, 3.0], [0.7, 1.1, -2.0]), rtol=1e-6
+    )
