@@ -212,6 +212,8 @@ class _Walk:
                 node.release()
             if in_grads is None:
                 continue
+            if node.pre_hooks is not None and node.pre_hooks.get("post"):
+                in_grads = _post_hooks(node, in_grads, grads, create_graph)
             if sources is not None:
                 _check_anomaly(node, in_grads, sources)
             shapes = node.shapes
@@ -292,8 +294,13 @@ class _Walk:
         create_graph = self.create_graph
         if node.pre_hooks:
             for oi, hooks in node.pre_hooks.items():
-                if grads[oi] is not None:
+                if type(oi) is int and grads[oi] is not None:
                     grads[oi] = _run_hooks(hooks, grads[oi], create_graph)
+            if node.pre_hooks.get("pre"):  # NOTE [ Node hooks ] in graph.py
+                for h in list(node.pre_hooks["pre"].values()):
+                    r = h(tuple(_as_tensor(g) for g in grads))
+                    if r is not None:
+                        grads[:] = _hook_result(h, r, len(grads), create_graph)
         if node.retains:
             for oi, ref in node.retains.items():
                 t = ref()
@@ -328,6 +335,45 @@ def _check_anomaly(node, in_grads, sources) -> None:
     for edge, g in zip(node.next, in_grads):
         if edge is not None and g is not None and edge[1] >= 0:
             sources.setdefault(edge[0], []).append(node)
+
+
+def _as_tensor(g):
+    return g if g is None or isinstance(g, Tensor) else _tensor(g)
+
+
+def _hook_result(h, r, n, create_graph) -> list:
+    """A node hook's returned tuple, checked as PyTorch checks it, as gradients."""
+    if not isinstance(r, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+    if len(r) != n:
+        raise RuntimeError(
+            f"hook '{getattr(h, '__name__', h)}' has returned an incorrect number of values "
+            f"(got {len(r)}, but expected {n})"
+        )
+    out = []
+    for g in r:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"a hook must return Tensors or None, got {type(g).__name__}")
+        out.append(g if g is None or create_graph else g._data)
+    return out
+
+
+def _post_hooks(node, in_grads, grads, create_graph) -> list:
+    """Run ``grad_fn.register_hook`` hooks on the node's input gradients, each in its
+    input's shape and dtype (NOTE [ Node hooks ] in graph.py)."""
+    gi = list(in_grads)
+    for i, edge in enumerate(node.next):
+        g = gi[i] if i < len(gi) else None
+        if edge is None or g is None:
+            gi[i] = None
+        else:
+            gi[i] = _reduce(g, node.shapes[i], node.dtypes[i], create_graph)
+    go = tuple(_as_tensor(g) for g in grads)
+    for h in list(node.pre_hooks["post"].values()):
+        r = h(tuple(_as_tensor(g) for g in gi), go)
+        if r is not None:
+            gi = _hook_result(h, r, len(gi), create_graph)
+    return gi
 
 
 def _run_hooks(hooks, g, create_graph):

@@ -173,9 +173,42 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
 
+    # NOTE [ Node hooks ] ``grad_fn.register_prehook``/``register_hook`` (PyTorch's Node
+    # hooks) live in ``pre_hooks`` beside the tensor hooks (int keys: output index) under the
+    # keys "pre" and "post", so a node without hooks costs the engine nothing more.
+    def _hook_dict(self, kind: str) -> dict:
+        from .grad_mode import _state
+        from .tensor import _py_value
+
+        if _state.hooks:
+            _py_value(None, f"grad_fn.register_{'prehook' if kind == 'pre' else 'hook'}()")
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        return self.pre_hooks.setdefault(kind, {})
+
+    def register_prehook(self, fn):
+        """Call ``fn(grad_outputs)`` before this node's backward runs; ``grad_outputs`` is a
+        tuple with one gradient (or None) per output of the node; a returned tuple replaces
+        it. Runs after the output tensors' own hooks. Returns a handle with ``remove()``.
+        """
+        from .hooks import RemovableHandle
+
+        hooks = self._hook_dict("pre")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
+
     def register_hook(self, fn):
-        """Hook ``fn(grad_inputs, grad_outputs)`` is not supported; use ``Tensor.register_hook``."""
-        raise NotImplementedError("Node.register_hook: use Tensor.register_hook instead")
+        """Call ``fn(grad_inputs, grad_outputs)`` after this node's backward ran:
+        ``grad_inputs`` has one gradient per input of the node, in the input's shape (None
+        where no gradient flows); a returned tuple replaces it. Returns a handle with
+        ``remove()``."""
+        from .hooks import RemovableHandle
+
+        hooks = self._hook_dict("post")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = fn
+        return handle
 
     # -- used by the engine ------------------------------------------------------------
     def apply(self, grads: list, differentiable: bool):

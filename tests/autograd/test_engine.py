@@ -567,3 +567,62 @@ def test_tensors_refuse_pickle():
 
     with pytest.raises(TypeError, match="not picklable"):
         pickle.dumps(ag.ones(2))
+
+
+def test_node_hooks_as_pytorch():
+    """``grad_fn.register_prehook``/``register_hook``: order (tensor hook, node pre-hook,
+    node, node hook), shapes (inputs' own shapes), replacement and PyTorch's errors."""
+    x = ag.randn(2, 3, requires_grad=True)
+    b = ag.randn(3, requires_grad=True)
+    c = ag.randn(3)
+    y = x * b
+    z = y * 2
+    order = []
+    y.register_hook(lambda g: order.append("tensor"))
+    y.grad_fn.register_prehook(lambda go: order.append(("pre", [tuple(t.shape) for t in go])))
+
+    def post(gi, go):
+        order.append(("post", [tuple(t.shape) for t in gi], [tuple(t.shape) for t in go]))
+        return (gi[0] * 10, gi[1])
+
+    y.grad_fn.register_hook(post)
+    y.retain_grad()
+    z.sum().backward()
+    assert order == ["tensor", ("pre", [(2, 3)]), ("post", [(2, 3), (3,)], [(2, 3)])]
+    np.testing.assert_allclose(x.grad.numpy(), 20 * np.broadcast_to(b.detach().numpy(), (2, 3)))
+    np.testing.assert_allclose(b.grad.numpy(), 2 * x.detach().numpy().sum(0), rtol=1e-6)
+    assert y.grad is not None
+
+    seen = []
+    w = x * c
+    w.grad_fn.register_hook(
+        lambda gi, go: seen.append([None if g is None else g.shape for g in gi])
+    )
+    w.sum().backward()
+    assert seen == [[(2, 3), None]]
+
+    w = x * c
+    w.grad_fn.register_prehook(lambda go: 5)
+    with pytest.raises(TypeError, match="expected tuple, but hook returned 'int'"):
+        w.sum().backward()
+
+    def bad(gi, go):
+        return (1,)
+
+    w = x * c
+    w.grad_fn.register_hook(bad)
+    with pytest.raises(
+        RuntimeError,
+        match=r"hook 'bad' has returned an incorrect number of values \(got 1, but expected 2\)",
+    ):
+        w.sum().backward()
+
+    w = x * c
+    handle = w.grad_fn.register_prehook(lambda go: (go[0] * 3,))
+    x.grad = None
+    w.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.broadcast_to(c.numpy(), (2, 3)), rtol=1e-6)
+    handle.remove()
+    x.grad = None
+    w.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(c.numpy(), (2, 3)), rtol=1e-6)
