@@ -14,12 +14,14 @@ import math
 import numpy as np
 
 import autograd as _ag
+from autograd.compiler import arrays as _arrays
 from autograd.ops.indexing import getitem_p
 from autograd.ops.linalg import matmul_p
-from autograd.ops.nn import ctc_loss_p
+from autograd.ops.nn import ctc_loss_p, leaky_relu_p, leaky_relu_result_p
 from autograd.ops.nn_conv import fold_p, unfold_p
 from autograd.ops.shape import index_select_p
 from autograd.random import _rng
+from autograd.random import draw as _draw
 from autograd.tensor import Tensor
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "softshrink",
     "glu",
     "rrelu",
+    "rrelu_",
     "alpha_dropout",
     "feature_alpha_dropout",
     "pairwise_distance",
@@ -65,17 +68,22 @@ def _t(x, like=None):
 
 
 # -- activations -----------------------------------------------------------------------------------
-def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``x`` where ``x > threshold``, else ``value``."""
+def _threshold(input, threshold, value):  # noqa: A002
     return _ag.where(input > threshold, input, _ag.tensor(value, dtype=input.dtype))
 
 
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x`` where ``x > threshold``, else ``value`` (written into ``input`` with
+    ``inplace=True``)."""
+    if inplace:
+        return input._inplace(_threshold, threshold, value)
+    return _threshold(input, threshold, value)
+
+
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
-    """In-place :func:`threshold`: ``input`` where ``input > threshold``, else ``value``."""
-    out = globals()["threshold"](input, threshold, value)
-    with _ag.no_grad():
-        input.copy_(out)
-    return input
+    """In-place :func:`threshold`: ``input`` where ``input > threshold``, else ``value``,
+    written into ``input``, which is returned."""
+    return input._inplace(_threshold, threshold, value)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -116,36 +124,65 @@ def rrelu(
     training: bool = False,
     inplace: bool = False,
 ) -> Tensor:
-    """Randomized leaky ReLU: negative inputs times a slope drawn ``U(lower, upper)`` per
-    element in training (from ndgrad's generator), times ``(lower + upper) / 2`` otherwise."""
+    """Randomized leaky ReLU: inputs ``x <= 0`` times a slope drawn ``U(lower, upper)`` per
+    element in training (from ndgrad's generator), times ``(lower + upper) / 2`` otherwise
+    (PyTorch's ``rrelu_with_noise``; in place, backward in eval mode needs a non-negative
+    slope, as in PyTorch)."""
+    op = leaky_relu_result_p if inplace else leaky_relu_p
     if training:
-        a = _rng(None).uniform(lower, upper, tuple(input.shape)).astype(input.dtype)
-        slope = np.where(input.detach().numpy() >= 0, 1.0, a).astype(input.dtype)
-        return input * _ag.tensor(slope)
-    return _ag.where(input >= 0, input, input * ((lower + upper) / 2))
+        shape, dt = tuple(input.shape), input.dtype
+        r = _draw(None, lambda g: g.uniform(lower, upper, shape).astype(dt))
+        kw = {"noise": _arrays(_rrelu_noise, input, r), "rrelu": True}
+    else:
+        kw = {"negative_slope": (lower + upper) / 2, "rrelu": True}
+    return input._inplace(op, **kw) if inplace else op(input, **kw)
+
+
+def _rrelu_noise(x, r):
+    """The slope of each element: the drawn one where ``x <= 0``, 1 elsewhere."""
+    return np.where(x <= 0, r, np.ones((), r.dtype))
+
+
+def rrelu_(
+    input: Tensor,  # noqa: A002
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+) -> Tensor:
+    """:func:`rrelu` written into ``input``."""
+    return rrelu(input, lower, upper, training, True)
 
 
 _SELU_ALPHA_PRIME = 1.7580993408473766  # scale * alpha of SELU
 
 
-def _alpha_dropout(input, p, training, feature):  # noqa: A002
+def _alpha_dropout(input, p, training, feature, inplace):  # noqa: A002
+    """PyTorch's ``_dropout_impl`` with ``alpha_dropout``: ``input * (keep * a) + b``, done as
+    ``mul_`` then ``add_`` in place."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     if feature:
         if input.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     else:
         shape = tuple(input.shape)
-    keep = (_rng(None).random(shape) >= p).astype(input.dtype)
+    dt = input.dtype
+    keep = _draw(None, lambda r: (r.random(shape) >= p).astype(dt))
+    scale, shift = _arrays(_alpha_noise, keep, p)
+    if inplace:
+        return input.mul_(scale).add_(shift)
+    return input * scale + shift
+
+
+def _alpha_noise(keep, p):
     alpha = _SELU_ALPHA_PRIME
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    b = (keep - 1.0) * (alpha * a) + alpha * a * p
-    return input * _ag.tensor(keep * a) + _ag.tensor(b.astype(input.dtype))
+    return keep * a, ((keep - 1.0) * (alpha * a) + alpha * a * p).astype(keep.dtype)
 
 
 def alpha_dropout(
@@ -156,7 +193,7 @@ def alpha_dropout(
 ) -> Tensor:
     """Dropout that keeps SELU's zero mean and unit variance: dropped elements are set to
     SELU's negative saturation, then an affine map restores the statistics."""
-    return _alpha_dropout(input, p, training, False)
+    return _alpha_dropout(input, p, training, False, inplace)
 
 
 def feature_alpha_dropout(
@@ -166,7 +203,7 @@ def feature_alpha_dropout(
     inplace: bool = False,
 ) -> Tensor:
     """:func:`alpha_dropout` of whole channels."""
-    return _alpha_dropout(input, p, training, True)
+    return _alpha_dropout(input, p, training, True, inplace)
 
 
 # -- distances -------------------------------------------------------------------------------------

@@ -17,8 +17,12 @@ from autograd.ops.nn import (
     bce_with_logits_p,
     binary_cross_entropy_p,
     cross_entropy_p,
+    elu_p,
+    elu_result_p,
     embedding_p,
     gelu_p,
+    leaky_relu_p,
+    leaky_relu_result_p,
     linear_p,
     softplus_p,
 )
@@ -34,19 +38,24 @@ __all__ = [
     "relu_",
     "relu6",
     "leaky_relu",
+    "leaky_relu_",
     "elu",
+    "elu_",
     "gelu",
     "silu",
     "sigmoid",
     "tanh",
     "softplus",
     "hardtanh",
+    "hardtanh_",
     "softmax",
     "log_softmax",
     "softmin",
     "prelu",
     "selu",
+    "selu_",
     "celu",
+    "celu_",
     "logsigmoid",
     "mish",
     "hardsigmoid",
@@ -111,22 +120,57 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``min(max(x, 0), 6)`` elementwise; any shape."""
-    return hardtanh(input, 0.0, 6.0)
+    """``min(max(x, 0), 6)`` elementwise (:func:`hardtanh` from 0 to 6); any shape."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+# NOTE [ inplace=True ]
+# An activation with ``inplace=True`` (or its ``F.<name>_`` form) is the out-of-place function
+# written back into ``input`` by ``Tensor._inplace``, the machinery behind ``relu_``: the same
+# object comes back with its version bumped, a leaf that requires grad is refused, and inside a
+# graph ``input`` takes the op's node as its ``grad_fn``. The elu and leaky-relu families use
+# their result-reading records (NOTE [ In-place activations ] in ``autograd/ops/nn.py``).
+# ``_inplace`` hands the function an alias of ``input`` whose version the write then bumps, so
+# a composite whose nodes save its input (silu, mish, hardswish) computes from a copy of it when
+# recording, as PyTorch saves a copy of the original input for these in-place ops.
+
+
+def _from_copy(fn):
+    """``fn`` computed from a copy of its input while autograd records (see NOTE [ inplace=True
+    ])."""
+
+    def on_copy(src, *args):
+        return fn(src.clone() if _ag.is_grad_enabled() and src.requires_grad else src, *args)
+
+    return on_copy
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
     """``x`` for ``x > 0`` else ``negative_slope * x`` (slope at 0 is ``negative_slope``)."""
-    return _E.where(_E.gt(input, 0), input, _E.mul(input, negative_slope))
+    if inplace:
+        return input._inplace(leaky_relu_result_p, negative_slope=negative_slope)
+    return leaky_relu_p(input, negative_slope=negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """:func:`leaky_relu` written into ``input``."""
+    return leaky_relu(input, negative_slope, True)
+
+
+def _elu(input, inplace, **kw):  # noqa: A002
+    return input._inplace(elu_result_p, **kw) if inplace else elu_p(input, **kw)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``; the slope at 0 is ``alpha``, as in
-    PyTorch."""
-    pos = _E.gt(input, 0)
-    # exp only of the non-positive part: no overflow (nor 0 * inf in backward) in the unused branch
-    neg = _E.mul(_E.expm1(_E.where(pos, 0.0, input)), alpha)
-    return _E.where(pos, input, neg)
+    PyTorch. In place, backward reads the result and so needs ``alpha >= 0`` (PyTorch's
+    rule)."""
+    return _elu(input, inplace, alpha=alpha)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`elu` written into ``input``."""
+    return _elu(input, True, alpha=alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -136,9 +180,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     return gelu_p(input, approximate=approximate)
 
 
+def _silu(input):  # noqa: A002
+    return input * _E.sigmoid(input)
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * sigmoid(x)`` elementwise; any shape."""
-    return input * _E.sigmoid(input)
+    return input._inplace(_from_copy(_silu)) if inplace else _silu(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -169,7 +217,14 @@ def hardtanh(
     """``x`` clamped to ``[min_val, max_val]`` (gradient 0 at the bounds, as PyTorch)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return input._inplace(_clip_flat, min_val, max_val)
     return _clip_flat(input, min_val, max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`hardtanh` written into ``input``."""
+    return hardtanh(input, min_val, max_val, True)
 
 
 def _clip_flat(input, lo, hi):  # noqa: A002
@@ -212,18 +267,30 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     return _E.where(_E.gt(input, 0), input, _E.mul(input, w))
 
 
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    return elu(input, 1.6732632423543772) * 1.0507009873554805
+    return _elu(input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    """:func:`selu` written into ``input``."""
+    return selu(input, True)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    pos = _E.gt(input, 0)
-    neg = _E.mul(_E.expm1(_E.div(_E.where(pos, 0.0, input), alpha)), alpha)
-    return _E.where(pos, input, neg)
+    return _elu(input, inplace, alpha=alpha, input_scale=1.0 / alpha, celu=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`celu` written into ``input``."""
+    return celu(input, alpha, True)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -231,19 +298,31 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return -softplus_p(-input)
 
 
+def _mish(input):  # noqa: A002
+    return input * _E.tanh(softplus_p(input))
+
+
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * tanh(softplus(x))``."""
-    return input * _E.tanh(softplus_p(input))
+    return input._inplace(_from_copy(_mish)) if inplace else _mish(input)
+
+
+def _hardsigmoid(input):  # noqa: A002
+    return _clip_flat(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``clamp(x / 6 + 1/2, 0, 1)``."""
-    return _clip_flat(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+    return input._inplace(_hardsigmoid) if inplace else _hardsigmoid(input)
+
+
+def _hardswish(input):  # noqa: A002
+    return input * _hardsigmoid(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * hardsigmoid(x)``."""
-    return input * hardsigmoid(input)
+    return input._inplace(_from_copy(_hardswish)) if inplace else _hardswish(input)
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
@@ -269,13 +348,22 @@ def dropout(
     inplace: bool = False,
     generator=None,
 ) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    With ``inplace=True`` the mask is multiplied into ``input`` (``input.mul_(mask)``, as in
+    PyTorch), which is returned.
+    """
     _check_p(p)
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0.0
-    return input * _dropout_mask(generator, tuple(input.shape), p, input.dtype)
+        return _mul(input, 0.0, inplace)
+    return _mul(input, _dropout_mask(generator, tuple(input.shape), p, input.dtype), inplace)
+
+
+def _mul(input, factor, inplace):  # noqa: A002
+    """``input * factor``, into ``input`` with ``inplace`` (PyTorch's ``multiply<inplace>``)."""
+    return input.mul_(factor) if inplace else input * factor
 
 
 def _dropout_mask(generator, shape, p, dtype):
@@ -284,18 +372,22 @@ def _dropout_mask(generator, shape, p, dtype):
     return _draw(generator, lambda r: (r.random(shape) >= p).astype(dtype) * scale)
 
 
-def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
-    """Zero whole channels: the mask has the input's batch and channel sizes and 1 elsewhere."""
-    _check_p(p)
-    if not training or p == 0.0:
+def _feature_dropout(input, p, training, generator, batched, inplace=False):  # noqa: A002
+    """Zero whole channels: the mask has the input's batch and channel sizes and 1 elsewhere
+    (PyTorch's ``feature_dropout``). An unbatched input is taken as a batch of one: out of
+    place, through ``unsqueeze(0)`` and ``squeeze(0)`` views as PyTorch does; in place, with
+    the mask shaped for it."""
+    if not batched and not inplace:
+        return _feature_dropout(input.unsqueeze(0), p, training, generator, True).squeeze(0)
+    if not training or p == 0.0 or input.numel() == 0:
         return input
-    if input.ndim < 2:
+    if input.ndim + (not batched) < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if p == 1.0:
-        return input * 0.0
+        return _mul(input, 0.0, inplace)
     lead = 2 if batched else 1
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    return input * _dropout_mask(generator, shape, p, input.dtype)
+    return _mul(input, _dropout_mask(generator, shape, p, input.dtype), inplace)
 
 
 def dropout1d(
@@ -306,13 +398,14 @@ def dropout1d(
     generator=None,
 ) -> Tensor:
     """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) inputs."""
+    _check_p(p)
     if input.ndim not in (2, 3):
         raise RuntimeError(
             f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
             "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
             "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
         )
-    return _feature_dropout(input, p, training, generator, input.ndim == 3)
+    return _feature_dropout(input, p, training, generator, input.ndim == 3, inplace)
 
 
 def dropout2d(
@@ -326,8 +419,9 @@ def dropout2d(
 
     Notes
     -----
-    As in PyTorch, a 3-D input is taken as ``(N, C, L)`` (channel-wise 1-D dropout), with a
-    warning; use :func:`dropout1d` for that.
+    As in PyTorch, an input of other than 3 or 4 dims warns (deprecated), and a 3-D input is
+    taken as ``(N, C, L)`` (channel-wise 1-D dropout), with a warning; use :func:`dropout1d`
+    for that.
     """
     import warnings
 
@@ -350,7 +444,7 @@ def dropout2d(
             "channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2,
         )
-    return _feature_dropout(input, p, training, generator, True)
+    return _feature_dropout(input, p, training, generator, True, inplace)
 
 
 def dropout3d(
@@ -360,9 +454,16 @@ def dropout3d(
     inplace: bool = False,
     generator=None,
 ) -> Tensor:
-    """Zero whole channels of ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``) inputs."""
+    """Zero whole channels of ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``) inputs.
+
+    Notes
+    -----
+    As in PyTorch, an input of other than 4 or 5 dims warns (deprecated) and is taken as
+    unbatched.
+    """
     import warnings
 
+    _check_p(p)
     if input.ndim not in (4, 5):
         warnings.warn(
             f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated "
@@ -372,7 +473,7 @@ def dropout3d(
             "a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
             stacklevel=2,
         )
-    return _feature_dropout(input, p, training, generator, input.ndim != 4)
+    return _feature_dropout(input, p, training, generator, input.ndim == 5, inplace)
 
 
 def embedding(

@@ -241,6 +241,115 @@ def _gelu_vjp(grad, ans, x, approximate="none"):
 gelu_p = Op("gelu", _gelu_fwd, save=(0,)).defvjp(_gelu_vjp)
 
 
+# NOTE [ In-place activations ]
+# ``F.elu(x, inplace=True)`` (and ``elu_``, ``selu_``, ``celu_``, ``leaky_relu_``, ``rrelu_``) is
+# the out-of-place op written back into ``x`` by ``Tensor._inplace``. As in PyTorch, whose
+# derivatives.yaml gives these in-place ops their own formula (``EluBackward1``,
+# ``LeakyReluBackward1``, ...), the in-place node reads the *result* instead of the overwritten
+# input: that is why each family has two records over one forward and one derivative, the
+# second (``elu_``, ``leaky_relu_``) with ``save_out``. Reading the sign of the result tells the
+# branch only for a non-negative slope, so that backward raises PyTorch's error for a negative
+# ``alpha`` or ``negative_slope`` (at backward, as PyTorch does).
+_ELU_NEG_INPLACE = (
+    "In-place elu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, "
+    "please call out-of-place version instead."
+)
+_LEAKY_NEG_INPLACE = (
+    "In-place leakyReLu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, "
+    "please call out-of-place version instead. File an issue at "
+    "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+    "backward calculation with negative slope"
+)
+
+
+def _elu_fwd(x, alpha=1.0, scale=1.0, input_scale=1.0, celu=False):
+    """PyTorch's elu kernel: ``alpha * scale * (exp(input_scale * x) - 1)`` for ``x < 0``, else
+    ``scale * x`` (so a signed zero keeps its sign, as in PyTorch); selu and celu are its
+    special cases."""
+    neg = np.expm1(np.minimum(x, 0) * input_scale) * (alpha * scale)
+    return np.where(x < 0, neg, x * scale if scale != 1 else x)
+
+
+def _elu_grad(grad, v, is_result, alpha, scale, input_scale):
+    """PyTorch's ``elu_backward``: from the input ``v`` (``alpha * scale * input_scale *
+    exp(input_scale * v)`` on ``v <= 0``), or from the result (``input_scale * (v + alpha *
+    scale)`` there); ``scale`` elsewhere. The slope at 0 is the negative branch's."""
+    from .elementwise import add_p, exp, le, mul, where_p
+
+    nonpos = le(v, 0)
+    if is_result:
+        dneg = mul(add_p(v, alpha * scale), input_scale)
+    else:  # exp of the non-positive part only: no overflow in the branch not taken
+        dneg = mul(exp(mul(where_p(nonpos, v, 0.0), input_scale)), alpha * scale * input_scale)
+    return where_p(nonpos, mul(grad, dneg), mul(grad, scale) if scale != 1 else grad)
+
+
+def _celu_grad_scale(alpha, input_scale, celu):
+    # PyTorch's celu derivative passes ``1.0 / alpha.toFloat()``: 1/alpha with alpha rounded to
+    # float32 (its forward uses the exact 1/alpha)
+    return 1.0 / float(np.float32(alpha)) if celu else input_scale
+
+
+def _elu_vjp(grad, ans, x, alpha=1.0, scale=1.0, input_scale=1.0, celu=False):
+    return _elu_grad(grad, x, False, alpha, scale, _celu_grad_scale(alpha, input_scale, celu))
+
+
+def _elu_result_vjp(grad, ans, x, alpha=1.0, scale=1.0, input_scale=1.0, celu=False):
+    if alpha < 0:
+        raise RuntimeError(_ELU_NEG_INPLACE)
+    return _elu_grad(grad, ans, True, alpha, scale, _celu_grad_scale(alpha, input_scale, celu))
+
+
+def _elu_name(version):
+    return lambda node: ("CeluBackward" if node.kw.get("celu") else "EluBackward") + version
+
+
+elu_p = Op("elu", _elu_fwd, save=(0,), node_name=_elu_name("0")).defvjp(_elu_vjp)
+elu_result_p = Op("elu_", _elu_fwd, save_out=True, node_name=_elu_name("1")).defvjp(_elu_result_vjp)
+
+
+def _leaky_relu_fwd(x, negative_slope=0.01, noise=None, rrelu=False):
+    """``x`` for ``x > 0`` else ``negative_slope * x``; with ``noise`` (rrelu in training:
+    the drawn slope where ``x <= 0``, 1 elsewhere), ``x * noise``."""
+    if noise is not None:
+        return x * noise
+    return np.where(x > 0, x, x * negative_slope)
+
+
+def _leaky_relu_grad(grad, v, negative_slope, noise):
+    from .elementwise import gt, mul, where_p
+
+    if noise is not None:  # PyTorch's rrelu_with_noise_backward in training: grad * noise
+        return mul(grad, noise)
+    return where_p(gt(v, 0), grad, mul(grad, negative_slope))
+
+
+def _leaky_relu_vjp(grad, ans, x, negative_slope=0.01, noise=None, rrelu=False):
+    return _leaky_relu_grad(grad, x, negative_slope, noise)
+
+
+def _leaky_relu_result_vjp(grad, ans, x, negative_slope=0.01, noise=None, rrelu=False):
+    if noise is None and negative_slope < 0:
+        raise RuntimeError(_LEAKY_NEG_INPLACE)
+    return _leaky_relu_grad(grad, ans, negative_slope, noise)
+
+
+def _leaky_relu_name(version):
+    return lambda node: (
+        ("RreluWithNoiseBackward" if node.kw.get("rrelu") else "LeakyReluBackward") + version
+    )
+
+
+leaky_relu_p = Op("leaky_relu", _leaky_relu_fwd, save=(0,), node_name=_leaky_relu_name("0")).defvjp(
+    _leaky_relu_vjp
+)
+leaky_relu_result_p = Op(
+    "leaky_relu_", _leaky_relu_fwd, save_out=True, node_name=_leaky_relu_name("1")
+).defvjp(_leaky_relu_result_vjp)
+
+
 # Binary cross-entropy on probabilities is fused for PyTorch's edge behaviour: each log is
 # clamped at -100 so probabilities of exactly 0 or 1 give finite losses, and the input gradient
 # is PyTorch's (x - t) / max(x (1 - x), 1e-12), finite there too (composed, 0 * inf gives NaN).

@@ -161,12 +161,27 @@ ROWS = [
         shapes=st.sampled_from([((2, 4, 3),), ((6,),), ((3, 2),)]),
         kwargs=lambda s: st.just({"dim": int(np.argmax([d % 2 == 0 for d in s[0]]))}),
     ),
+    Row("threshold_inplace", lambda a: F.threshold_(a.clone(), 0.1, 2.0), kinks=(0.1,)),
     Row("rrelu_eval", lambda a: F.rrelu(a, 0.1, 0.3), shapes=same_shapes(1), kinks=(0.0,)),
     Row(
         "rrelu_train",
         _with_seed(5, lambda a: F.rrelu(a, 0.1, 0.3, training=True)),
         shapes=same_shapes(1),
         kinks=(0.0,),
+    ),
+    Row(
+        "rrelu_eval_inplace",
+        lambda a: F.rrelu_(a.clone(), 0.1, 0.3),
+        shapes=same_shapes(1),
+        kinks=(0.0,),
+        covers=("leaky_relu_",),
+    ),
+    Row(
+        "rrelu_train_inplace",
+        _with_seed(6, lambda a: F.rrelu(a.clone(), -0.3, 0.3, training=True, inplace=True)),
+        shapes=same_shapes(1),
+        kinks=(0.0,),
+        covers=("leaky_relu_",),
     ),
     Row(
         "alpha_dropout",
@@ -176,6 +191,16 @@ ROWS = [
     Row(
         "feature_alpha_dropout",
         _with_seed(8, lambda a: F.feature_alpha_dropout(a, 0.4, training=True)),
+        shapes=st.just(((2, 3, 2),)),
+    ),
+    Row(
+        "alpha_dropout_inplace",
+        _with_seed(7, lambda a: F.alpha_dropout(a.clone(), 0.3, True, inplace=True)),
+        shapes=same_shapes(1, min_dims=1),
+    ),
+    Row(
+        "feature_alpha_dropout_inplace",
+        _with_seed(8, lambda a: F.feature_alpha_dropout(a.clone(), 0.4, True, inplace=True)),
         shapes=st.just(((2, 3, 2),)),
     ),
     Row(
