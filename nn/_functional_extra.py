@@ -17,7 +17,7 @@ import autograd as _ag
 from autograd.compiler import arrays as _arrays
 from autograd.ops.indexing import getitem_p
 from autograd.ops.linalg import matmul_p
-from autograd.ops.nn import ctc_loss_p, leaky_relu_p, leaky_relu_result_p
+from autograd.ops.nn import ctc_loss_p, rrelu_p, rrelu_result_p
 from autograd.ops.nn_conv import fold_p, unfold_p
 from autograd.ops.shape import index_select_p
 from autograd.random import _rng
@@ -128,13 +128,13 @@ def rrelu(
     element in training (from ndgrad's generator), times ``(lower + upper) / 2`` otherwise
     (PyTorch's ``rrelu_with_noise``; in place, backward in eval mode needs a non-negative
     slope, as in PyTorch)."""
-    op = leaky_relu_result_p if inplace else leaky_relu_p
+    op = rrelu_result_p if inplace else rrelu_p
     if training:
         shape, dt = tuple(input.shape), input.dtype
         r = _draw(None, lambda g: g.uniform(lower, upper, shape).astype(dt))
-        kw = {"noise": _arrays(_rrelu_noise, input, r), "rrelu": True}
+        kw = {"noise": _arrays(_rrelu_noise, input, r)}
     else:
-        kw = {"negative_slope": (lower + upper) / 2, "rrelu": True}
+        kw = {"negative_slope": (lower + upper) / 2}
     return input._inplace(op, **kw) if inplace else op(input, **kw)
 
 

@@ -16,11 +16,15 @@ from autograd.ops import elementwise as _E
 from autograd.ops.nn import (
     bce_with_logits_p,
     binary_cross_entropy_p,
+    celu_p,
+    celu_result_p,
     cross_entropy_p,
     elu_p,
     elu_result_p,
     embedding_p,
     gelu_p,
+    kl_div_log_target_p,
+    kl_div_p,
     leaky_relu_p,
     leaky_relu_result_p,
     linear_p,
@@ -157,8 +161,9 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa:
     return leaky_relu(input, negative_slope, True)
 
 
-def _elu(input, inplace, **kw):  # noqa: A002
-    return input._inplace(elu_result_p, **kw) if inplace else elu_p(input, **kw)
+def _elu(input, inplace, celu=False, **kw):  # noqa: A002
+    op = (celu_result_p if inplace else celu_p) if celu else (elu_result_p if inplace else elu_p)
+    return input._inplace(op, **kw) if inplace else op(input, **kw)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -841,29 +846,33 @@ def kl_div(
     reduction: str = "mean",  # noqa: A002
     log_target: bool = False,
 ):
-    """``target * (log target - input)`` (``input`` holds log-probabilities); 'batchmean'
-    divides the sum by the batch size."""
-    if reduction not in ("mean", "sum", "none", "batchmean"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    r = _reduction(size_average, reduce, "mean" if reduction == "batchmean" else reduction)
-    target = _pair(input, target, "kl_div")
-    if log_target:
-        loss = _E.exp(target) * (target - input)
+    """``xlogy(target, target) - target * input`` (``input`` holds log-probabilities), or
+    ``exp(target) * (target - input)`` with ``log_target``; 'batchmean' divides the sum by the
+    batch size.
+
+    As in PyTorch (NOTE [ kl_div ] in ``autograd/ops/nn.py``): the loss is 0 where the target is
+    exactly 0, NaN where it is negative, and the target's gradient is NaN at 0; ``'mean'`` warns
+    that it divides by the number of elements, not the batch size.
+    """
+    if size_average is not None or reduce is not None:
+        r = _reduction(size_average, reduce, "mean")
     else:
-        t = target._data
-        logt = np.where(t > 0, np.log(np.where(t > 0, t, 1.0)), 0.0).astype(t.dtype)
-        loss = (
-            target * (Tensor._wrap(logt) - input)
-            if not target.requires_grad
-            else _E.where(
-                _E.gt(target, 0),
-                target * (_E.log(_E.where(_E.gt(target, 0), target, 1.0)) - input),
-                0.0,
+        if reduction == "mean":
+            import warnings
+
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the support "
+                "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+                "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+                "major release.",
+                stacklevel=2,
             )
-        )
-    if reduction == "batchmean":
-        return loss.sum() / (input.shape[0] if input.ndim else 1)
-    return _reduce(loss, r)
+        r = "sum" if reduction == "batchmean" else _reduction(None, None, reduction)
+    target = _pair(input, target, "kl_div")
+    loss = _reduce((kl_div_log_target_p if log_target else kl_div_p)(input, target), r)
+    if reduction == "batchmean" and input.ndim != 0:
+        loss = loss / input.shape[0]
+    return loss
 
 
 from ._functional_conv import *  # noqa: E402,F403

@@ -79,7 +79,7 @@ ACT = [
     ("gelu", F.gelu, (), ("gelu",)),
     ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), (), ("gelu",)),
     ("selu", F.selu, (0.0,), ("elu",)),
-    ("celu", lambda a: F.celu(a, 0.6), (0.0,), ("elu",)),
+    ("celu", lambda a: F.celu(a, 0.6), (0.0,), ("celu",)),
     ("logsigmoid", lambda a: F.logsigmoid(a * 3), (), ("softplus",)),
     ("mish", F.mish, (), ("softplus", "tanh")),
     ("hardsigmoid", lambda a: F.hardsigmoid(a * 4), (-0.75, 0.75), ("where",)),
@@ -98,7 +98,7 @@ ACT_INPLACE = [
     ("elu_inplace", lambda a: F.elu(a.clone(), 0.7, inplace=True), (0.0,), ("elu_",)),
     ("elu__zero_alpha", lambda a: F.elu_(a.clone(), 0.0), (0.0,), ("elu_",)),
     ("selu_inplace", lambda a: F.selu(a.clone(), inplace=True), (0.0,), ("elu_",)),
-    ("celu_inplace", lambda a: F.celu_(a.clone(), 0.6), (0.0,), ("elu_",)),
+    ("celu_inplace", lambda a: F.celu_(a.clone(), 0.6), (0.0,), ("celu_",)),
     ("leaky_relu_inplace", lambda a: F.leaky_relu_(a.clone(), 0.1), (0.0,), ("leaky_relu_",)),
     ("hardtanh_inplace", lambda a: F.hardtanh_(a.clone(), -0.5, 0.8), (-0.5, 0.8), ("where",)),
     ("relu6_inplace", lambda a: F.relu6(a * 4, inplace=True), (0.0, 1.5), ("where",)),
@@ -226,6 +226,20 @@ ROWS += [
                 "log_target": st.booleans(),
             }
         ),
+        covers=("kl_div", "kl_div_log_target"),
+    ),
+    Row(
+        "kl_div_broadcast_near_zero_targets",
+        lambda a, b, **kw: F.kl_div(a, b * b + 1e-3, **kw),
+        2,
+        shapes=st.sampled_from([((3, 4), (3, 4)), ((2, 3), (3,)), ((3,), (2, 3))]),
+        kwargs=lambda shapes: st.fixed_dictionaries(
+            {
+                "reduction": st.sampled_from(["batchmean", "sum", "none"]),
+                "log_target": st.booleans(),
+            }
+        ),
+        covers=("kl_div", "kl_div_log_target"),
     ),
     Row(
         "binary_cross_entropy_weighted",
