@@ -384,6 +384,63 @@ def _cubic_matrix(in_size, out_size, scale, align_corners, dtype):
     return m
 
 
+# NOTE [ Antialiased resampling ]
+# PyTorch's ``antialias=True`` (aten's separable ``_upsample_{bilinear,bicubic}2d_aa``, after
+# Pillow's resampler): output pixel ``i`` of an axis is a weighted sum of the inputs within
+# ``support`` of its centre ``scale * (i + 0.5)``, where ``scale`` is in/out (or 1/scale_factor,
+# or (in-1)/(out-1) with align_corners) and the filter (the triangle, or Keys' cubic with
+# a = -0.5) is stretched by ``scale`` when downsampling, so every input pixel contributes. The
+# weights of each output are normalised to sum to 1. Here each axis is the ``(out, in)`` matrix
+# of those weights, built in the input's float type with PyTorch's arithmetic, applied by one
+# matmul (``_along``): the width first, then the height, and an axis whose size does not change
+# is left alone, as PyTorch does. The gradient is the transposed product.
+def _aa_triangle(x):
+    x = np.abs(x)
+    return np.where(x < 1, 1 - x, 0)
+
+
+def _aa_keys_cubic(x):
+    a = -0.5
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0))
+
+
+_AA_FILTERS = {"bilinear": (2, _aa_triangle), "bicubic": (4, _aa_keys_cubic)}
+
+
+def _aa_matrix(in_size, out_size, scale, align_corners, mode, dtype):
+    """``(out, in)`` weights of antialiased resampling along one axis (NOTE [ Antialiased
+    resampling ]), in ``dtype`` with PyTorch's mix of float and double steps."""
+    interp_size, filt = _AA_FILTERS[mode]
+    f64 = np.float64
+    if align_corners:
+        s = dtype(in_size - 1) / dtype(out_size - 1) if out_size > 1 else dtype(0)
+    elif scale is not None and scale > 0:
+        s = dtype(1.0 / scale)
+    else:
+        s = dtype(in_size) / dtype(out_size)
+    down = s >= 1
+    support = dtype(interp_size * 0.5 * f64(s)) if down else dtype(interp_size * 0.5)
+    width = int(np.ceil(support)) * 2 + 1
+    invscale = dtype(1.0 / f64(s)) if down else dtype(1)
+    center = (f64(s) * (np.arange(out_size) + 0.5)).astype(dtype)
+    # C++ casts to int64 by truncation toward zero
+    xmin = np.maximum(np.trunc((center - support).astype(f64) + 0.5).astype(np.int64), 0)
+    xmax = np.minimum(np.trunc((center + support).astype(f64) + 0.5).astype(np.int64), in_size)
+    xsize = np.clip(xmax - xmin, 0, width)
+    j = np.arange(width)
+    idx = xmin[:, None] + j
+    arg = ((idx.astype(dtype) - center[:, None]).astype(f64) + 0.5) * f64(invscale)
+    w = np.where(j < xsize[:, None], filt(arg.astype(dtype)), dtype(0)).astype(dtype)
+    total = np.cumsum(w, axis=1)[:, -1:]  # summed in order, as the C++ loop
+    w = np.where(total != 0, w / np.where(total != 0, total, dtype(1)), w)
+    m = np.zeros((out_size, in_size + width), dtype=dtype)  # room for taps past the end
+    np.add.at(m, (np.arange(out_size)[:, None], idx), w)
+    return m[:, :in_size]
+
+
 def _along(x, axis, m):
     """Apply the ``(out, in)`` matrix ``m`` along ``axis`` of ``x`` (one BLAS product)."""
     xt = x.movedim(axis, -1)
@@ -406,6 +463,15 @@ def interpolate(
     ``'bicubic'`` (4-D), ``'trilinear'`` (5-D), ``'area'``; source coordinates exactly as
     PyTorch computes them (``align_corners``, ``recompute_scale_factor``). The linear and
     cubic modes are one constant matrix product per spatial dim.
+
+    ``antialias=True`` (bilinear and bicubic on 4-D input) resamples as PyTorch does, with the
+    filter widened by the downsampling factor (NOTE [ Antialiased resampling ]).
+
+    Notes
+    -----
+    With ``antialias=True`` and a ``scale_factor`` that leaves a size unchanged (``5 * 1.1``
+    floors to 5), PyTorch's forward leaves that axis alone while its backward still applies
+    the weights of the scale; here the gradient is that of the forward (the identity there).
     """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -422,8 +488,6 @@ def interpolate(
             f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
             f"nearest-exact (got {mode})"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
     dim = input.ndim - 2
     if dim < 1 or dim > 3:
         raise NotImplementedError(
@@ -470,6 +534,11 @@ def interpolate(
             f"Input and output sizes should be greater than 0, but got input "
             f"({', '.join(map(str, in_sizes))}) and output ({', '.join(map(str, out_sizes))})"
         )
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+            "requires a 4-D tensor as input"
+        )
     need = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
     if need is not None and need != dim:
         raise NotImplementedError(
@@ -489,6 +558,12 @@ def interpolate(
             x = _along(x, 2 + i, _bins(in_sizes[i], out_sizes[i]).astype(x.dtype))
         return x
     dt = np.float64 if x.dtype == np.float64 else np.float32
+    if antialias:
+        for i in reversed(range(dim)):  # the width first, as PyTorch
+            if out_sizes[i] != in_sizes[i]:
+                m = _aa_matrix(in_sizes[i], out_sizes[i], scales[i], align_corners, mode, dt)
+                x = _along(x, 2 + i, m.astype(x.dtype))
+        return x
     make = _cubic_matrix if mode == "bicubic" else _linear_matrix
     for i in range(dim):
         m = make(in_sizes[i], out_sizes[i], scales[i], align_corners, dt)

@@ -255,6 +255,28 @@ ROWS = [
         shapes=st.just(((1, 1, 2, 3, 2),)),
     ),
     Row("interpolate_area", _interp("area", size=(2, 3)), shapes=X4),
+    Row(
+        "interpolate_bilinear_antialias",
+        lambda x, **kw: F.interpolate(x, mode="bilinear", antialias=True, **kw),
+        shapes=st.just(((1, 2, 7, 6),)),
+        kwargs=lambda s: st.fixed_dictionaries(
+            {
+                "size": st.sampled_from([(3, 2), (2, 9), (7, 4), (1, 1)]),
+                "align_corners": st.booleans(),
+            }
+        ),
+    ),
+    Row(
+        "interpolate_bicubic_antialias",
+        lambda x, **kw: F.interpolate(x, mode="bicubic", antialias=True, **kw),
+        shapes=st.just(((1, 1, 9, 7),)),
+        kwargs=lambda s: st.fixed_dictionaries(
+            {
+                "scale_factor": st.sampled_from([0.45, (0.3, 1.5), (2.2, 0.6)]),
+                "align_corners": st.booleans(),
+            }
+        ),
+    ),
     Row("pixel_shuffle", lambda a: F.pixel_shuffle(a, 2), shapes=st.just(((1, 8, 2, 2),))),
     Row("pixel_unshuffle", lambda a: F.pixel_unshuffle(a, 2), shapes=st.just(((1, 2, 4, 2),))),
     Row(
