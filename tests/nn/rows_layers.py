@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import autograd as ag
+import nn
 import nn.functional as F
 from tests.autograd.op_table import Row, same_shapes
 
@@ -69,6 +70,17 @@ def _linear_shapes(draw):
     i, o = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
     return (lead + (i,), (o, i), (o,))
+
+
+def _lazy(make):
+    """A fresh lazy module, materialized by its first call from a fixed seed (the same
+    parameters in every evaluation), applied to the input."""
+
+    def run(a):
+        ag.manual_seed(11)
+        return make().to(a.dtype)(a)
+
+    return run
 
 
 ACT = [
@@ -278,6 +290,13 @@ ROWS += [
         lambda a: _seeded_dropout(a.clone(), inplace=True),
         1,
         shapes=same_shapes(1, 1),
+    ),
+    Row("LazyLinear", _lazy(lambda: nn.LazyLinear(3)), 1, shapes=st.just(((2, 4),))),
+    Row(
+        "LazyConv2d_LazyBatchNorm2d",
+        _lazy(lambda: nn.Sequential(nn.LazyConv2d(2, 2), nn.LazyBatchNorm2d())),
+        1,
+        shapes=st.just(((2, 3, 3, 3),)),
     ),
     Row(
         "embedding",
