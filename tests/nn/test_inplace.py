@@ -132,6 +132,9 @@ def test_out_of_place_node_names_are_pytorchs():
     assert F.leaky_relu(x).grad_fn.name() == "LeakyReluBackward0"
     assert F.rrelu(x).grad_fn.name() == "RreluWithNoiseBackward0"
     assert F.rrelu(x, training=True).grad_fn.name() == "RreluWithNoiseBackward0"
+    y = F.celu(x * 1.0, inplace=True)
+    y.sum().backward()  # the name outlives the saved values
+    assert y.grad_fn.name() == "CeluBackward1"
 
 
 @pytest.mark.parametrize(
