@@ -2,4 +2,4 @@
 
 from . import functional, init, parallel, utils
 from .modules import *
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter

@@ -14,12 +14,14 @@ import math
 import numpy as np
 
 import autograd as _ag
+from autograd.compiler import arrays as _arrays
 from autograd.ops.indexing import getitem_p
 from autograd.ops.linalg import matmul_p
-from autograd.ops.nn import ctc_loss_p
+from autograd.ops.nn import ctc_loss_p, rrelu_p, rrelu_result_p
 from autograd.ops.nn_conv import fold_p, unfold_p
 from autograd.ops.shape import index_select_p
 from autograd.random import _rng
+from autograd.random import draw as _draw
 from autograd.tensor import Tensor
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "softshrink",
     "glu",
     "rrelu",
+    "rrelu_",
     "alpha_dropout",
     "feature_alpha_dropout",
     "pairwise_distance",
@@ -65,17 +68,22 @@ def _t(x, like=None):
 
 
 # -- activations -----------------------------------------------------------------------------------
-def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``x`` where ``x > threshold``, else ``value``."""
+def _threshold(input, threshold, value):  # noqa: A002
     return _ag.where(input > threshold, input, _ag.tensor(value, dtype=input.dtype))
 
 
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x`` where ``x > threshold``, else ``value`` (written into ``input`` with
+    ``inplace=True``)."""
+    if inplace:
+        return input._inplace(_threshold, threshold, value)
+    return _threshold(input, threshold, value)
+
+
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
-    """In-place :func:`threshold`: ``input`` where ``input > threshold``, else ``value``."""
-    out = globals()["threshold"](input, threshold, value)
-    with _ag.no_grad():
-        input.copy_(out)
-    return input
+    """In-place :func:`threshold`: ``input`` where ``input > threshold``, else ``value``,
+    written into ``input``, which is returned."""
+    return input._inplace(_threshold, threshold, value)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -116,36 +124,65 @@ def rrelu(
     training: bool = False,
     inplace: bool = False,
 ) -> Tensor:
-    """Randomized leaky ReLU: negative inputs times a slope drawn ``U(lower, upper)`` per
-    element in training (from ndgrad's generator), times ``(lower + upper) / 2`` otherwise."""
+    """Randomized leaky ReLU: inputs ``x <= 0`` times a slope drawn ``U(lower, upper)`` per
+    element in training (from ndgrad's generator), times ``(lower + upper) / 2`` otherwise
+    (PyTorch's ``rrelu_with_noise``; in place, backward in eval mode needs a non-negative
+    slope, as in PyTorch)."""
+    op = rrelu_result_p if inplace else rrelu_p
     if training:
-        a = _rng(None).uniform(lower, upper, tuple(input.shape)).astype(input.dtype)
-        slope = np.where(input.detach().numpy() >= 0, 1.0, a).astype(input.dtype)
-        return input * _ag.tensor(slope)
-    return _ag.where(input >= 0, input, input * ((lower + upper) / 2))
+        shape, dt = tuple(input.shape), input.dtype
+        r = _draw(None, lambda g: g.uniform(lower, upper, shape).astype(dt))
+        kw = {"noise": _arrays(_rrelu_noise, input, r)}
+    else:
+        kw = {"negative_slope": (lower + upper) / 2}
+    return input._inplace(op, **kw) if inplace else op(input, **kw)
+
+
+def _rrelu_noise(x, r):
+    """The slope of each element: the drawn one where ``x <= 0``, 1 elsewhere."""
+    return np.where(x <= 0, r, np.ones((), r.dtype))
+
+
+def rrelu_(
+    input: Tensor,  # noqa: A002
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+) -> Tensor:
+    """:func:`rrelu` written into ``input``."""
+    return rrelu(input, lower, upper, training, True)
 
 
 _SELU_ALPHA_PRIME = 1.7580993408473766  # scale * alpha of SELU
 
 
-def _alpha_dropout(input, p, training, feature):  # noqa: A002
+def _alpha_dropout(input, p, training, feature, inplace):  # noqa: A002
+    """PyTorch's ``_dropout_impl`` with ``alpha_dropout``: ``input * (keep * a) + b``, done as
+    ``mul_`` then ``add_`` in place."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     if feature:
         if input.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     else:
         shape = tuple(input.shape)
-    keep = (_rng(None).random(shape) >= p).astype(input.dtype)
+    dt = input.dtype
+    keep = _draw(None, lambda r: (r.random(shape) >= p).astype(dt))
+    scale, shift = _arrays(_alpha_noise, keep, p)
+    if inplace:
+        return input.mul_(scale).add_(shift)
+    return input * scale + shift
+
+
+def _alpha_noise(keep, p):
     alpha = _SELU_ALPHA_PRIME
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    b = (keep - 1.0) * (alpha * a) + alpha * a * p
-    return input * _ag.tensor(keep * a) + _ag.tensor(b.astype(input.dtype))
+    return keep * a, ((keep - 1.0) * (alpha * a) + alpha * a * p).astype(keep.dtype)
 
 
 def alpha_dropout(
@@ -156,7 +193,7 @@ def alpha_dropout(
 ) -> Tensor:
     """Dropout that keeps SELU's zero mean and unit variance: dropped elements are set to
     SELU's negative saturation, then an affine map restores the statistics."""
-    return _alpha_dropout(input, p, training, False)
+    return _alpha_dropout(input, p, training, False, inplace)
 
 
 def feature_alpha_dropout(
@@ -166,7 +203,7 @@ def feature_alpha_dropout(
     inplace: bool = False,
 ) -> Tensor:
     """:func:`alpha_dropout` of whole channels."""
-    return _alpha_dropout(input, p, training, True)
+    return _alpha_dropout(input, p, training, True, inplace)
 
 
 # -- distances -------------------------------------------------------------------------------------
@@ -347,6 +384,63 @@ def _cubic_matrix(in_size, out_size, scale, align_corners, dtype):
     return m
 
 
+# NOTE [ Antialiased resampling ]
+# PyTorch's ``antialias=True`` (aten's separable ``_upsample_{bilinear,bicubic}2d_aa``, after
+# Pillow's resampler): output pixel ``i`` of an axis is a weighted sum of the inputs within
+# ``support`` of its centre ``scale * (i + 0.5)``, where ``scale`` is in/out (or 1/scale_factor,
+# or (in-1)/(out-1) with align_corners) and the filter (the triangle, or Keys' cubic with
+# a = -0.5) is stretched by ``scale`` when downsampling, so every input pixel contributes. The
+# weights of each output are normalised to sum to 1. Here each axis is the ``(out, in)`` matrix
+# of those weights, built in the input's float type with PyTorch's arithmetic, applied by one
+# matmul (``_along``): the width first, then the height, and an axis whose size does not change
+# is left alone, as PyTorch does. The gradient is the transposed product.
+def _aa_triangle(x):
+    x = np.abs(x)
+    return np.where(x < 1, 1 - x, 0)
+
+
+def _aa_keys_cubic(x):
+    a = -0.5
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0))
+
+
+_AA_FILTERS = {"bilinear": (2, _aa_triangle), "bicubic": (4, _aa_keys_cubic)}
+
+
+def _aa_matrix(in_size, out_size, scale, align_corners, mode, dtype):
+    """``(out, in)`` weights of antialiased resampling along one axis (NOTE [ Antialiased
+    resampling ]), in ``dtype`` with PyTorch's mix of float and double steps."""
+    interp_size, filt = _AA_FILTERS[mode]
+    f64 = np.float64
+    if align_corners:
+        s = dtype(in_size - 1) / dtype(out_size - 1) if out_size > 1 else dtype(0)
+    elif scale is not None and scale > 0:
+        s = dtype(1.0 / scale)
+    else:
+        s = dtype(in_size) / dtype(out_size)
+    down = s >= 1
+    support = dtype(interp_size * 0.5 * f64(s)) if down else dtype(interp_size * 0.5)
+    width = int(np.ceil(support)) * 2 + 1
+    invscale = dtype(1.0 / f64(s)) if down else dtype(1)
+    center = (f64(s) * (np.arange(out_size) + 0.5)).astype(dtype)
+    # C++ casts to int64 by truncation toward zero
+    xmin = np.maximum(np.trunc((center - support).astype(f64) + 0.5).astype(np.int64), 0)
+    xmax = np.minimum(np.trunc((center + support).astype(f64) + 0.5).astype(np.int64), in_size)
+    xsize = np.clip(xmax - xmin, 0, width)
+    j = np.arange(width)
+    idx = xmin[:, None] + j
+    arg = ((idx.astype(dtype) - center[:, None]).astype(f64) + 0.5) * f64(invscale)
+    w = np.where(j < xsize[:, None], filt(arg.astype(dtype)), dtype(0)).astype(dtype)
+    total = np.cumsum(w, axis=1)[:, -1:]  # summed in order, as the C++ loop
+    w = np.where(total != 0, w / np.where(total != 0, total, dtype(1)), w)
+    m = np.zeros((out_size, in_size + width), dtype=dtype)  # room for taps past the end
+    np.add.at(m, (np.arange(out_size)[:, None], idx), w)
+    return m[:, :in_size]
+
+
 def _along(x, axis, m):
     """Apply the ``(out, in)`` matrix ``m`` along ``axis`` of ``x`` (one BLAS product)."""
     xt = x.movedim(axis, -1)
@@ -369,6 +463,15 @@ def interpolate(
     ``'bicubic'`` (4-D), ``'trilinear'`` (5-D), ``'area'``; source coordinates exactly as
     PyTorch computes them (``align_corners``, ``recompute_scale_factor``). The linear and
     cubic modes are one constant matrix product per spatial dim.
+
+    ``antialias=True`` (bilinear and bicubic on 4-D input) resamples as PyTorch does, with the
+    filter widened by the downsampling factor (NOTE [ Antialiased resampling ]).
+
+    Notes
+    -----
+    With ``antialias=True`` and a ``scale_factor`` that leaves a size unchanged (``5 * 1.1``
+    floors to 5), PyTorch's forward leaves that axis alone while its backward still applies
+    the weights of the scale; here the gradient is that of the forward (the identity there).
     """
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -385,8 +488,6 @@ def interpolate(
             f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
             f"nearest-exact (got {mode})"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
     dim = input.ndim - 2
     if dim < 1 or dim > 3:
         raise NotImplementedError(
@@ -433,6 +534,11 @@ def interpolate(
             f"Input and output sizes should be greater than 0, but got input "
             f"({', '.join(map(str, in_sizes))}) and output ({', '.join(map(str, out_sizes))})"
         )
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+            "requires a 4-D tensor as input"
+        )
     need = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
     if need is not None and need != dim:
         raise NotImplementedError(
@@ -452,6 +558,12 @@ def interpolate(
             x = _along(x, 2 + i, _bins(in_sizes[i], out_sizes[i]).astype(x.dtype))
         return x
     dt = np.float64 if x.dtype == np.float64 else np.float32
+    if antialias:
+        for i in reversed(range(dim)):  # the width first, as PyTorch
+            if out_sizes[i] != in_sizes[i]:
+                m = _aa_matrix(in_sizes[i], out_sizes[i], scales[i], align_corners, mode, dt)
+                x = _along(x, 2 + i, m.astype(x.dtype))
+        return x
     make = _cubic_matrix if mode == "bicubic" else _linear_matrix
     for i in range(dim):
         m = make(in_sizes[i], out_sizes[i], scales[i], align_corners, dt)

@@ -16,9 +16,17 @@ from autograd.ops import elementwise as _E
 from autograd.ops.nn import (
     bce_with_logits_p,
     binary_cross_entropy_p,
+    celu_p,
+    celu_result_p,
     cross_entropy_p,
+    elu_p,
+    elu_result_p,
     embedding_p,
     gelu_p,
+    kl_div_log_target_p,
+    kl_div_p,
+    leaky_relu_p,
+    leaky_relu_result_p,
     linear_p,
     softplus_p,
 )
@@ -34,19 +42,24 @@ __all__ = [
     "relu_",
     "relu6",
     "leaky_relu",
+    "leaky_relu_",
     "elu",
+    "elu_",
     "gelu",
     "silu",
     "sigmoid",
     "tanh",
     "softplus",
     "hardtanh",
+    "hardtanh_",
     "softmax",
     "log_softmax",
     "softmin",
     "prelu",
     "selu",
+    "selu_",
     "celu",
+    "celu_",
     "logsigmoid",
     "mish",
     "hardsigmoid",
@@ -111,22 +124,58 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``min(max(x, 0), 6)`` elementwise; any shape."""
-    return hardtanh(input, 0.0, 6.0)
+    """``min(max(x, 0), 6)`` elementwise (:func:`hardtanh` from 0 to 6); any shape."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+# NOTE [ inplace=True ]
+# An activation with ``inplace=True`` (or its ``F.<name>_`` form) is the out-of-place function
+# written back into ``input`` by ``Tensor._inplace``, the machinery behind ``relu_``: the same
+# object comes back with its version bumped, a leaf that requires grad is refused, and inside a
+# graph ``input`` takes the op's node as its ``grad_fn``. The elu and leaky-relu families use
+# their result-reading records (NOTE [ In-place activations ] in ``autograd/ops/nn.py``).
+# ``_inplace`` hands the function an alias of ``input`` whose version the write then bumps, so
+# a composite whose nodes save its input (silu, mish, hardswish) computes from a copy of it when
+# recording, as PyTorch saves a copy of the original input for these in-place ops.
+
+
+def _from_copy(fn):
+    """``fn`` computed from a copy of its input while autograd records (see NOTE [ inplace=True
+    ])."""
+
+    def on_copy(src, *args):
+        return fn(src.clone() if _ag.is_grad_enabled() and src.requires_grad else src, *args)
+
+    return on_copy
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
     """``x`` for ``x > 0`` else ``negative_slope * x`` (slope at 0 is ``negative_slope``)."""
-    return _E.where(_E.gt(input, 0), input, _E.mul(input, negative_slope))
+    if inplace:
+        return input._inplace(leaky_relu_result_p, negative_slope=negative_slope)
+    return leaky_relu_p(input, negative_slope=negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """:func:`leaky_relu` written into ``input``."""
+    return leaky_relu(input, negative_slope, True)
+
+
+def _elu(input, inplace, celu=False, **kw):  # noqa: A002
+    op = (celu_result_p if inplace else celu_p) if celu else (elu_result_p if inplace else elu_p)
+    return input._inplace(op, **kw) if inplace else op(input, **kw)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x`` for ``x > 0`` else ``alpha * (exp(x) - 1)``; the slope at 0 is ``alpha``, as in
-    PyTorch."""
-    pos = _E.gt(input, 0)
-    # exp only of the non-positive part: no overflow (nor 0 * inf in backward) in the unused branch
-    neg = _E.mul(_E.expm1(_E.where(pos, 0.0, input)), alpha)
-    return _E.where(pos, input, neg)
+    PyTorch. In place, backward reads the result and so needs ``alpha >= 0`` (PyTorch's
+    rule)."""
+    return _elu(input, inplace, alpha=alpha)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`elu` written into ``input``."""
+    return _elu(input, True, alpha=alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -136,9 +185,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     return gelu_p(input, approximate=approximate)
 
 
+def _silu(input):  # noqa: A002
+    return input * _E.sigmoid(input)
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * sigmoid(x)`` elementwise; any shape."""
-    return input * _E.sigmoid(input)
+    return input._inplace(_from_copy(_silu)) if inplace else _silu(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -169,7 +222,14 @@ def hardtanh(
     """``x`` clamped to ``[min_val, max_val]`` (gradient 0 at the bounds, as PyTorch)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return input._inplace(_clip_flat, min_val, max_val)
     return _clip_flat(input, min_val, max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`hardtanh` written into ``input``."""
+    return hardtanh(input, min_val, max_val, True)
 
 
 def _clip_flat(input, lo, hi):  # noqa: A002
@@ -212,18 +272,30 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     return _E.where(_E.gt(input, 0), input, _E.mul(input, w))
 
 
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    return elu(input, 1.6732632423543772) * 1.0507009873554805
+    return _elu(input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    """:func:`selu` written into ``input``."""
+    return selu(input, True)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    pos = _E.gt(input, 0)
-    neg = _E.mul(_E.expm1(_E.div(_E.where(pos, 0.0, input), alpha)), alpha)
-    return _E.where(pos, input, neg)
+    return _elu(input, inplace, alpha=alpha, input_scale=1.0 / alpha, celu=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`celu` written into ``input``."""
+    return celu(input, alpha, True)
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -231,19 +303,31 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return -softplus_p(-input)
 
 
+def _mish(input):  # noqa: A002
+    return input * _E.tanh(softplus_p(input))
+
+
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * tanh(softplus(x))``."""
-    return input * _E.tanh(softplus_p(input))
+    return input._inplace(_from_copy(_mish)) if inplace else _mish(input)
+
+
+def _hardsigmoid(input):  # noqa: A002
+    return _clip_flat(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``clamp(x / 6 + 1/2, 0, 1)``."""
-    return _clip_flat(input * (1.0 / 6.0) + 0.5, 0.0, 1.0)
+    return input._inplace(_hardsigmoid) if inplace else _hardsigmoid(input)
+
+
+def _hardswish(input):  # noqa: A002
+    return input * _hardsigmoid(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * hardsigmoid(x)``."""
-    return input * hardsigmoid(input)
+    return input._inplace(_from_copy(_hardswish)) if inplace else _hardswish(input)
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
@@ -269,13 +353,22 @@ def dropout(
     inplace: bool = False,
     generator=None,
 ) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    With ``inplace=True`` the mask is multiplied into ``input`` (``input.mul_(mask)``, as in
+    PyTorch), which is returned.
+    """
     _check_p(p)
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0.0
-    return input * _dropout_mask(generator, tuple(input.shape), p, input.dtype)
+        return _mul(input, 0.0, inplace)
+    return _mul(input, _dropout_mask(generator, tuple(input.shape), p, input.dtype), inplace)
+
+
+def _mul(input, factor, inplace):  # noqa: A002
+    """``input * factor``, into ``input`` with ``inplace`` (PyTorch's ``multiply<inplace>``)."""
+    return input.mul_(factor) if inplace else input * factor
 
 
 def _dropout_mask(generator, shape, p, dtype):
@@ -284,18 +377,22 @@ def _dropout_mask(generator, shape, p, dtype):
     return _draw(generator, lambda r: (r.random(shape) >= p).astype(dtype) * scale)
 
 
-def _feature_dropout(input, p, training, generator, batched):  # noqa: A002
-    """Zero whole channels: the mask has the input's batch and channel sizes and 1 elsewhere."""
-    _check_p(p)
-    if not training or p == 0.0:
+def _feature_dropout(input, p, training, generator, batched, inplace=False):  # noqa: A002
+    """Zero whole channels: the mask has the input's batch and channel sizes and 1 elsewhere
+    (PyTorch's ``feature_dropout``). An unbatched input is taken as a batch of one: out of
+    place, through ``unsqueeze(0)`` and ``squeeze(0)`` views as PyTorch does; in place, with
+    the mask shaped for it."""
+    if not batched and not inplace:
+        return _feature_dropout(input.unsqueeze(0), p, training, generator, True).squeeze(0)
+    if not training or p == 0.0 or input.numel() == 0:
         return input
-    if input.ndim < 2:
+    if input.ndim + (not batched) < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if p == 1.0:
-        return input * 0.0
+        return _mul(input, 0.0, inplace)
     lead = 2 if batched else 1
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    return input * _dropout_mask(generator, shape, p, input.dtype)
+    return _mul(input, _dropout_mask(generator, shape, p, input.dtype), inplace)
 
 
 def dropout1d(
@@ -306,13 +403,14 @@ def dropout1d(
     generator=None,
 ) -> Tensor:
     """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) inputs."""
+    _check_p(p)
     if input.ndim not in (2, 3):
         raise RuntimeError(
             f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
             "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
             "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
         )
-    return _feature_dropout(input, p, training, generator, input.ndim == 3)
+    return _feature_dropout(input, p, training, generator, input.ndim == 3, inplace)
 
 
 def dropout2d(
@@ -326,8 +424,9 @@ def dropout2d(
 
     Notes
     -----
-    As in PyTorch, a 3-D input is taken as ``(N, C, L)`` (channel-wise 1-D dropout), with a
-    warning; use :func:`dropout1d` for that.
+    As in PyTorch, an input of other than 3 or 4 dims warns (deprecated), and a 3-D input is
+    taken as ``(N, C, L)`` (channel-wise 1-D dropout), with a warning; use :func:`dropout1d`
+    for that.
     """
     import warnings
 
@@ -350,7 +449,7 @@ def dropout2d(
             "channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2,
         )
-    return _feature_dropout(input, p, training, generator, True)
+    return _feature_dropout(input, p, training, generator, True, inplace)
 
 
 def dropout3d(
@@ -360,9 +459,16 @@ def dropout3d(
     inplace: bool = False,
     generator=None,
 ) -> Tensor:
-    """Zero whole channels of ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``) inputs."""
+    """Zero whole channels of ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``) inputs.
+
+    Notes
+    -----
+    As in PyTorch, an input of other than 4 or 5 dims warns (deprecated) and is taken as
+    unbatched.
+    """
     import warnings
 
+    _check_p(p)
     if input.ndim not in (4, 5):
         warnings.warn(
             f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated "
@@ -372,7 +478,7 @@ def dropout3d(
             "a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
             stacklevel=2,
         )
-    return _feature_dropout(input, p, training, generator, input.ndim != 4)
+    return _feature_dropout(input, p, training, generator, input.ndim == 5, inplace)
 
 
 def embedding(
@@ -740,29 +846,33 @@ def kl_div(
     reduction: str = "mean",  # noqa: A002
     log_target: bool = False,
 ):
-    """``target * (log target - input)`` (``input`` holds log-probabilities); 'batchmean'
-    divides the sum by the batch size."""
-    if reduction not in ("mean", "sum", "none", "batchmean"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    r = _reduction(size_average, reduce, "mean" if reduction == "batchmean" else reduction)
-    target = _pair(input, target, "kl_div")
-    if log_target:
-        loss = _E.exp(target) * (target - input)
+    """``xlogy(target, target) - target * input`` (``input`` holds log-probabilities), or
+    ``exp(target) * (target - input)`` with ``log_target``; 'batchmean' divides the sum by the
+    batch size.
+
+    As in PyTorch (NOTE [ kl_div ] in ``autograd/ops/nn.py``): the loss is 0 where the target is
+    exactly 0, NaN where it is negative, and the target's gradient is NaN at 0; ``'mean'`` warns
+    that it divides by the number of elements, not the batch size.
+    """
+    if size_average is not None or reduce is not None:
+        r = _reduction(size_average, reduce, "mean")
     else:
-        t = target._data
-        logt = np.where(t > 0, np.log(np.where(t > 0, t, 1.0)), 0.0).astype(t.dtype)
-        loss = (
-            target * (Tensor._wrap(logt) - input)
-            if not target.requires_grad
-            else _E.where(
-                _E.gt(target, 0),
-                target * (_E.log(_E.where(_E.gt(target, 0), target, 1.0)) - input),
-                0.0,
+        if reduction == "mean":
+            import warnings
+
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the support "
+                "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+                "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+                "major release.",
+                stacklevel=2,
             )
-        )
-    if reduction == "batchmean":
-        return loss.sum() / (input.shape[0] if input.ndim else 1)
-    return _reduce(loss, r)
+        r = "sum" if reduction == "batchmean" else _reduction(None, None, reduction)
+    target = _pair(input, target, "kl_div")
+    loss = _reduce((kl_div_log_target_p if log_target else kl_div_p)(input, target), r)
+    if reduction == "batchmean" and input.ndim != 0:
+        loss = loss / input.shape[0]
+    return loss
 
 
 from ._functional_conv import *  # noqa: E402,F403

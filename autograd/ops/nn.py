@@ -241,6 +241,176 @@ def _gelu_vjp(grad, ans, x, approximate="none"):
 gelu_p = Op("gelu", _gelu_fwd, save=(0,)).defvjp(_gelu_vjp)
 
 
+# NOTE [ In-place activations ]
+# ``F.elu(x, inplace=True)`` (and ``elu_``, ``selu_``, ``celu_``, ``leaky_relu_``, ``rrelu_``) is
+# the out-of-place op written back into ``x`` by ``Tensor._inplace``. As in PyTorch, whose
+# derivatives.yaml gives these in-place ops their own formula (``EluBackward1``,
+# ``LeakyReluBackward1``, ...), the in-place node reads the *result* instead of the overwritten
+# input. So each of PyTorch's ops here (elu, which selu is too; celu; leaky_relu;
+# rrelu_with_noise) has two records made by :func:`_input_and_result_records` over one forward
+# and one derivative: ``<op>`` saves the input, ``<op>_`` (``save_out``) the result. Reading the
+# sign of the result tells the branch only for a non-negative slope, so that backward raises
+# PyTorch's error for a negative ``alpha`` or ``negative_slope`` (at backward, as PyTorch does).
+_ELU_NEG_INPLACE = (
+    "In-place elu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, "
+    "please call out-of-place version instead."
+)
+_LEAKY_NEG_INPLACE = (
+    "In-place leakyReLu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, "
+    "please call out-of-place version instead. File an issue at "
+    "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+    "backward calculation with negative slope"
+)
+
+
+def _input_and_result_records(name, forward, grad, node):
+    """The records of one activation (NOTE [ In-place activations ]): ``name`` saves the input
+    (``<node>Backward0``), ``name_`` the result (``<node>Backward1``). ``grad(grad, v,
+    is_result, **kw)`` is the derivative from either."""
+
+    def from_input(g, ans, x, **kw):
+        return grad(g, x, False, **kw)
+
+    def from_result(g, ans, x, **kw):
+        return grad(g, ans, True, **kw)
+
+    from_input.__name__ = f"_{name}_vjp"
+    from_result.__name__ = f"_{name}_result_vjp"
+    return (
+        Op(name, forward, save=(0,), node_name=node + "Backward0").defvjp(from_input),
+        Op(name + "_", forward, save_out=True, node_name=node + "Backward1").defvjp(from_result),
+    )
+
+
+def _elu_fwd(x, alpha=1.0, scale=1.0, input_scale=1.0):
+    """PyTorch's elu kernel: ``alpha * scale * (exp(input_scale * x) - 1)`` for ``x < 0``, else
+    ``scale * x`` (so a signed zero keeps its sign, as in PyTorch); selu and celu are its
+    special cases."""
+    neg = np.expm1(np.minimum(x, 0) * input_scale) * (alpha * scale)
+    return np.where(x < 0, neg, x * scale if scale != 1 else x)
+
+
+def _elu_grad(grad, v, is_result, alpha=1.0, scale=1.0, input_scale=1.0):
+    """PyTorch's ``elu_backward``: from the input ``v`` (``alpha * scale * input_scale *
+    exp(input_scale * v)`` on ``v <= 0``), or from the result (``input_scale * (v + alpha *
+    scale)`` there); ``scale`` elsewhere. The slope at 0 is the negative branch's."""
+    from .elementwise import add_p, exp, le, mul, where_p
+
+    if is_result and alpha < 0:
+        raise RuntimeError(_ELU_NEG_INPLACE)
+    nonpos = le(v, 0)
+    if is_result:
+        dneg = mul(add_p(v, alpha * scale), input_scale)
+    else:  # exp of the non-positive part only: no overflow in the branch not taken
+        dneg = mul(exp(mul(where_p(nonpos, v, 0.0), input_scale)), alpha * scale * input_scale)
+    return where_p(nonpos, mul(grad, dneg), mul(grad, scale) if scale != 1 else grad)
+
+
+def _celu_grad(grad, v, is_result, alpha=1.0, input_scale=1.0):
+    # PyTorch's celu derivative is elu_backward with ``1.0 / alpha.toFloat()``: 1/alpha with
+    # alpha rounded to float32 (its forward uses the exact 1/alpha)
+    return _elu_grad(grad, v, is_result, alpha, 1.0, 1.0 / float(np.float32(alpha)))
+
+
+elu_p, elu_result_p = _input_and_result_records("elu", _elu_fwd, _elu_grad, "Elu")
+celu_p, celu_result_p = _input_and_result_records("celu", _elu_fwd, _celu_grad, "Celu")
+
+
+def _leaky_relu_fwd(x, negative_slope=0.01, noise=None):
+    """``x`` for ``x > 0`` else ``negative_slope * x``; with ``noise`` (rrelu in training:
+    the drawn slope where ``x <= 0``, 1 elsewhere), ``x * noise``."""
+    if noise is not None:
+        return x * noise
+    return np.where(x > 0, x, x * negative_slope)
+
+
+def _leaky_relu_grad(grad, v, is_result, negative_slope=0.01, noise=None):
+    """PyTorch's ``leaky_relu_backward`` (``negative_slope`` where ``v <= 0``, from the input or
+    the result); with ``noise``, its ``rrelu_with_noise_backward`` in training: ``grad *
+    noise``."""
+    from .elementwise import gt, mul, where_p
+
+    if noise is not None:
+        return mul(grad, noise)
+    if is_result and negative_slope < 0:
+        raise RuntimeError(_LEAKY_NEG_INPLACE)
+    return where_p(gt(v, 0), grad, mul(grad, negative_slope))
+
+
+leaky_relu_p, leaky_relu_result_p = _input_and_result_records(
+    "leaky_relu", _leaky_relu_fwd, _leaky_relu_grad, "LeakyRelu"
+)
+rrelu_p, rrelu_result_p = _input_and_result_records(
+    "rrelu_with_noise", _leaky_relu_fwd, _leaky_relu_grad, "RreluWithNoise"
+)
+
+
+# NOTE [ kl_div ]
+# PyTorch's kl_div is the composite ``xlogy(t, t) - t * x`` (``exp(t) * (t - x)`` with
+# ``log_target``), so its values and gradients are those of xlogy, mul, sub and exp: the loss is 0
+# at a target of exactly 0 (xlogy), NaN for a negative target, and the target's gradient there
+# is NaN (xlogy's ``grad * t / t``). Fused here (reduction 'none'; one record per formula, each
+# shown as the composite's last node) to give exactly those values without NumPy's warnings for
+# log(0) and 0/0 on every call with a zero target.
+def _xlogy(x, y):
+    """PyTorch's xlogy: ``x * log(y)``, 0 where ``x == 0`` (unless ``y`` is NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y))
+
+
+def _kl_div_fwd(x, t):
+    return _xlogy(t, t) - t * x
+
+
+def _kl_div_vjp_x(grad, ans, x, t):
+    from .elementwise import mul, neg
+
+    return neg(mul(grad, t))
+
+
+def _kl_div_vjp_t(grad, ans, x, t):
+    """The sum of the composite's paths, as PyTorch's autograd adds them: xlogy's self gradient
+    ``xlogy(grad, t)`` zeroed where ``t == 0``, its other gradient ``grad * t / t`` (NaN at
+    ``t == 0``), and mul's ``-grad * x``."""
+    from .elementwise import add_p, div_p, eq, isnan, log, mul, neg, where_p
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        glog = where_p(eq(grad, 0) & ~isnan(t), 0.0, mul(grad, log(t)))
+        dself = where_p(eq(t, 0), 0.0, glog)
+        return add_p(add_p(dself, div_p(mul(grad, t), t)), neg(mul(grad, x)))
+
+
+def _kl_div_log_target_fwd(x, t):
+    return np.exp(t) * (t - x)
+
+
+def _kl_div_log_target_vjp_x(grad, ans, x, t):
+    from .elementwise import exp, mul, neg
+
+    return neg(mul(grad, exp(t)))
+
+
+def _kl_div_log_target_vjp_t(grad, ans, x, t):
+    from .elementwise import add_p, exp, mul, sub_p
+
+    e = exp(t)
+    return add_p(mul(mul(grad, sub_p(t, x)), e), mul(grad, e))
+
+
+kl_div_p = Op(
+    "kl_div", _kl_div_fwd, save_for=((1,), (0, 1)), promote="arith", node_name="SubBackward0"
+).defvjp(_kl_div_vjp_x, _kl_div_vjp_t)
+kl_div_log_target_p = Op(
+    "kl_div_log_target",
+    _kl_div_log_target_fwd,
+    save_for=((1,), (0, 1)),
+    promote="arith",
+    node_name="MulBackward0",
+).defvjp(_kl_div_log_target_vjp_x, _kl_div_log_target_vjp_t)
+
+
 # Binary cross-entropy on probabilities is fused for PyTorch's edge behaviour: each log is
 # clamped at -100 so probabilities of exactly 0 or 1 give finite losses, and the input gradient
 # is PyTorch's (x - t) / max(x (1 - x), 1e-12), finite there too (composed, 0 * inf gives NaN).

@@ -8,11 +8,12 @@ from autograd.distributed._group import _group
 
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from ._functions import SyncBatchNormFunction
+from .lazy import LazyModuleMixin
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d"]
 
 
 class _BatchNorm(Module):
@@ -207,3 +208,69 @@ class SyncBatchNorm(_BatchNorm):
 
 def _increment(a):
     a[...] += 1
+
+
+class _LazyNormBase(LazyModuleMixin, _BatchNorm):
+    """The lazy norms: ``num_features`` is dim 1 of the first input (PyTorch's rule, unbatched
+    inputs included)."""
+
+    def __init__(
+        self,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        # affine, bias and running statistics off here: no tensor is made only to be replaced
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = ag.tensor(0)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input) -> None:  # noqa: A002
+        """Materialize the affine parameters and running statistics for ``input.shape[1]``
+        features and initialize them as the eager norm would."""
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            with ag.no_grad():
+                if self.affine:
+                    self.weight.materialize((self.num_features,))
+                    if self.bias is not None:
+                        self.bias.materialize((self.num_features,))
+                if self.track_running_stats:
+                    self.running_mean.materialize((self.num_features,))
+                    self.running_var.materialize((self.num_features,))
+                self.reset_parameters()
+        elif self.num_features == 0:
+            # materialized by load_state_dict (the tensors tell), or nothing to materialize
+            t = next((t for t in (self.weight, self.running_mean) if t is not None), None)
+            self.num_features = input.shape[1] if t is None else t.shape[0]
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """A :class:`BatchNorm1d` whose ``num_features`` is taken from the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); it then becomes a ``BatchNorm1d``."""
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """A :class:`BatchNorm2d` whose ``num_features`` is taken from the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); it then becomes a ``BatchNorm2d``."""
+
+    cls_to_become = BatchNorm2d

@@ -15,10 +15,11 @@ import autograd as ag
 from .. import functional as F
 from .. import init
 from .._functional_conv import _pad_mode
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d", "LazyConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -290,3 +291,133 @@ class ConvTranspose2d(_ConvNd):
             self.groups,
             self.dilation,
         )
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    """The lazy convolutions: ``in_channels`` is the channel dim of the first input."""
+
+    def _lazy_init(self, out_channels, bias, device, dtype) -> None:
+        # the eager __init__ ran with in_channels = out_channels = 0 and bias=False
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs) -> None:  # noqa: A002
+        """Materialize ``weight`` (and ``bias``) for the input's channels and initialize them
+        as the eager convolution would."""
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            if self.transposed:
+                shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+            else:
+                shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+            with ag.no_grad():
+                self.weight.materialize(shape)
+                if self.bias is not None:
+                    self.bias.materialize((self.out_channels,))
+                self.reset_parameters()
+        elif self.in_channels == 0:  # materialized by load_state_dict: the weight tells
+            w = self.weight.shape
+            self.in_channels = w[0] if self.transposed else w[1] * self.groups
+
+    def _get_in_channels(self, input) -> int:  # noqa: A002
+        nd = self._nd + 1  # channels + spatial dims, without the batch dim
+        if input.ndim not in (nd, nd + 1):
+            raise RuntimeError(
+                f"Expected {nd}D (unbatched) or {nd + 1}D (batched) input to "
+                f"{type(self).__name__}, but got input of size: {input.shape}"
+            )
+        return input.shape[1] if input.ndim == nd + 1 else input.shape[0]
+
+
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
+    """A :class:`Conv1d` whose ``in_channels`` is taken from the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); it then becomes a ``Conv1d``."""
+
+    cls_to_become = Conv1d
+
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, dtype=dtype
+        )
+        self._lazy_init(out_channels, bias, device, dtype)
+
+
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
+    """A :class:`Conv2d` whose ``in_channels`` is taken from the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); it then becomes a ``Conv2d``."""
+
+    cls_to_become = Conv2d
+
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, dtype=dtype
+        )
+        self._lazy_init(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
+    """A :class:`ConvTranspose2d` whose ``in_channels`` is taken from the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); it then becomes a ``ConvTranspose2d``."""
+
+    cls_to_become = ConvTranspose2d
+
+    def __init__(
+        self,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            0,
+            0,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            False,
+            dilation,
+            padding_mode,
+            dtype=dtype,
+        )
+        self._lazy_init(out_channels, bias, device, dtype)

@@ -24,28 +24,28 @@ class Dropout(_DropoutNd):
     """Zero elements with probability ``p`` in training, scaling the rest by ``1/(1-p)``."""
 
     def forward(self, input):  # noqa: A002
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Zero whole channels of ``(N, C, H, W)`` inputs in training."""
 
     def forward(self, input):  # noqa: A002
-        return F.dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):
     """Zero whole channels of ``(N, C, L)`` inputs in training."""
 
     def forward(self, input):  # noqa: A002
-        return F.dropout1d(input, self.p, self.training)
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
     """Zero whole channels of ``(N, C, D, H, W)`` inputs in training."""
 
     def forward(self, input):  # noqa: A002
-        return F.dropout3d(input, self.p, self.training)
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):
@@ -53,11 +53,11 @@ class AlphaDropout(_DropoutNd):
     :func:`nn.functional.alpha_dropout`)."""
 
     def forward(self, input):  # noqa: A002
-        return F.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training)  # PyTorch ignores inplace here
 
 
 class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels (:func:`nn.functional.feature_alpha_dropout`)."""
 
     def forward(self, input):  # noqa: A002
-        return F.feature_alpha_dropout(input, self.p, self.training)
+        return F.feature_alpha_dropout(input, self.p, self.training)  # PyTorch ignores inplace here

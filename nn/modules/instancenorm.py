@@ -5,9 +5,16 @@ from __future__ import annotations
 import warnings
 
 from .. import functional as F
-from .batchnorm import _BatchNorm
+from .batchnorm import _BatchNorm, _LazyNormBase
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = [
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+]
 
 
 class _InstanceNorm(_BatchNorm):
@@ -79,3 +86,27 @@ class InstanceNorm3d(_InstanceNorm):
     """Over ``(N, C, D, H, W)`` or ``(C, D, H, W)``."""
 
     _nd = 3
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """An :class:`InstanceNorm1d` whose ``num_features`` is dim 1 of the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); as in PyTorch, ``affine`` and
+    ``track_running_stats`` default to True here."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """An :class:`InstanceNorm2d` whose ``num_features`` is dim 1 of the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); ``affine`` and ``track_running_stats`` default
+    to True, as in PyTorch."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """An :class:`InstanceNorm3d` whose ``num_features`` is dim 1 of the first input (see
+    ``nn.modules.lazy.LazyModuleMixin``); ``affine`` and ``track_running_stats`` default
+    to True, as in PyTorch."""
+
+    cls_to_become = InstanceNorm3d

@@ -8,7 +8,8 @@ import autograd as ag
 
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
@@ -72,11 +73,45 @@ class Linear(Module):
         )
 
 
-class LazyLinear(Linear):
-    """Not supported: ndgrad has no uninitialised parameters."""
+class LazyLinear(LazyModuleMixin, Linear):
+    """A :class:`Linear` whose ``in_features`` is the last dim of its first input.
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("LazyLinear is not supported by ndgrad; use Linear")
+    Until then ``weight`` and ``bias`` are :class:`~nn.UninitializedParameter`; the
+    first forward materializes them, initializes them as ``Linear(in_features, out_features)``
+    would (the same draws from the same generator), and the module becomes a :class:`Linear`.
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+        # bias=False here: no tensor is made only to be replaced
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input) -> None:  # noqa: A002
+        """Materialize ``weight`` ``(out_features, input.shape[-1])`` and ``bias`` and
+        initialize them."""
+        if self.has_uninitialized_params():
+            with ag.no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:  # materialized by load_state_dict
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                    f"in_features from self.weight: {self.weight.shape[-1]}"
+                )
+            self.in_features = input.shape[-1]
 
 
 class Bilinear(Module):

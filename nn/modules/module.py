@@ -23,7 +23,7 @@ from autograd.grad_mode import _state, no_grad
 from autograd.hooks import RemovableHandle
 from autograd.tensor import Tensor
 
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, UninitializedBuffer, is_lazy
 
 __all__ = ["Module"]
 
@@ -297,7 +297,8 @@ class Module:
             modules[name] = value
             return
         buffers = d.get("_buffers")
-        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+        as_buffer = isinstance(value, (Buffer, UninitializedBuffer))
+        if as_buffer or (buffers is not None and name in buffers):
             if buffers is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
             if value is not None and not isinstance(value, Tensor):
@@ -305,7 +306,7 @@ class Module:
                     f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
-            if isinstance(value, Buffer):
+            if as_buffer:
                 persistent = value.persistent
             else:
                 persistent = name not in self._non_persistent_buffers_set
@@ -581,6 +582,12 @@ class Module:
                     missing_keys.append(key)
                 continue
             input_param = state_dict[key]
+            if is_lazy(input_param):
+                # (a lazy module's own uninitialized state: nothing to copy.) Into an initialized
+                # tensor, reading its shape raises PyTorch's error, out of load_state_dict.
+                if not is_lazy(param):
+                    input_param.shape  # noqa: B018
+                continue
             if isinstance(input_param, Tensor):
                 arr = input_param._data
             elif isinstance(input_param, np.ndarray) or np.isscalar(input_param):

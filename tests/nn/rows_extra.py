@@ -161,12 +161,34 @@ ROWS = [
         shapes=st.sampled_from([((2, 4, 3),), ((6,),), ((3, 2),)]),
         kwargs=lambda s: st.just({"dim": int(np.argmax([d % 2 == 0 for d in s[0]]))}),
     ),
-    Row("rrelu_eval", lambda a: F.rrelu(a, 0.1, 0.3), shapes=same_shapes(1), kinks=(0.0,)),
+    Row("threshold_inplace", lambda a: F.threshold_(a.clone(), 0.1, 2.0), kinks=(0.1,)),
+    Row(
+        "rrelu_eval",
+        lambda a: F.rrelu(a, 0.1, 0.3),
+        shapes=same_shapes(1),
+        kinks=(0.0,),
+        covers=("rrelu_with_noise",),
+    ),
     Row(
         "rrelu_train",
         _with_seed(5, lambda a: F.rrelu(a, 0.1, 0.3, training=True)),
         shapes=same_shapes(1),
         kinks=(0.0,),
+        covers=("rrelu_with_noise",),
+    ),
+    Row(
+        "rrelu_eval_inplace",
+        lambda a: F.rrelu_(a.clone(), 0.1, 0.3),
+        shapes=same_shapes(1),
+        kinks=(0.0,),
+        covers=("rrelu_with_noise_",),
+    ),
+    Row(
+        "rrelu_train_inplace",
+        _with_seed(6, lambda a: F.rrelu(a.clone(), -0.3, 0.3, training=True, inplace=True)),
+        shapes=same_shapes(1),
+        kinks=(0.0,),
+        covers=("rrelu_with_noise_",),
     ),
     Row(
         "alpha_dropout",
@@ -176,6 +198,16 @@ ROWS = [
     Row(
         "feature_alpha_dropout",
         _with_seed(8, lambda a: F.feature_alpha_dropout(a, 0.4, training=True)),
+        shapes=st.just(((2, 3, 2),)),
+    ),
+    Row(
+        "alpha_dropout_inplace",
+        _with_seed(7, lambda a: F.alpha_dropout(a.clone(), 0.3, True, inplace=True)),
+        shapes=same_shapes(1, min_dims=1),
+    ),
+    Row(
+        "feature_alpha_dropout_inplace",
+        _with_seed(8, lambda a: F.feature_alpha_dropout(a.clone(), 0.4, True, inplace=True)),
         shapes=st.just(((2, 3, 2),)),
     ),
     Row(
@@ -223,6 +255,28 @@ ROWS = [
         shapes=st.just(((1, 1, 2, 3, 2),)),
     ),
     Row("interpolate_area", _interp("area", size=(2, 3)), shapes=X4),
+    Row(
+        "interpolate_bilinear_antialias",
+        lambda x, **kw: F.interpolate(x, mode="bilinear", antialias=True, **kw),
+        shapes=st.just(((1, 2, 7, 6),)),
+        kwargs=lambda s: st.fixed_dictionaries(
+            {
+                "size": st.sampled_from([(3, 2), (2, 9), (7, 4), (1, 1)]),
+                "align_corners": st.booleans(),
+            }
+        ),
+    ),
+    Row(
+        "interpolate_bicubic_antialias",
+        lambda x, **kw: F.interpolate(x, mode="bicubic", antialias=True, **kw),
+        shapes=st.just(((1, 1, 9, 7),)),
+        kwargs=lambda s: st.fixed_dictionaries(
+            {
+                "scale_factor": st.sampled_from([0.45, (0.3, 1.5), (2.2, 0.6)]),
+                "align_corners": st.booleans(),
+            }
+        ),
+    ),
     Row("pixel_shuffle", lambda a: F.pixel_shuffle(a, 2), shapes=st.just(((1, 8, 2, 2),))),
     Row("pixel_unshuffle", lambda a: F.pixel_unshuffle(a, 2), shapes=st.just(((1, 2, 4, 2),))),
     Row(

@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import autograd as ag
+import nn
 import nn.functional as F
 from tests.autograd.op_table import Row, same_shapes
 
@@ -71,13 +72,26 @@ def _linear_shapes(draw):
     return (lead + (i,), (o, i), (o,))
 
 
+def _lazy(make):
+    """A fresh lazy module, materialized by its first call from a fixed seed (the same
+    parameters in every evaluation), applied to the input."""
+
+    def run(a):
+        ag.manual_seed(11)
+        return make().to(a.dtype)(a)
+
+    return run
+
+
 ACT = [
-    ("leaky_relu", lambda a: F.leaky_relu(a, 0.1), (0.0,), ("where", "gt", "mul")),
-    ("elu", lambda a: F.elu(a, 0.7), (0.0,), ("where", "expm1")),
+    ("leaky_relu", lambda a: F.leaky_relu(a, 0.1), (0.0,), ("leaky_relu",)),
+    ("leaky_relu_negative", lambda a: F.leaky_relu(a, -0.3), (0.0,), ("leaky_relu",)),
+    ("elu", lambda a: F.elu(a, 0.7), (0.0,), ("elu",)),
+    ("elu_negative_alpha", lambda a: F.elu(a, -0.6), (0.0,), ("elu",)),
     ("gelu", F.gelu, (), ("gelu",)),
     ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), (), ("gelu",)),
-    ("selu", F.selu, (0.0,), ("where", "expm1")),
-    ("celu", lambda a: F.celu(a, 0.6), (0.0,), ("where", "expm1")),
+    ("selu", F.selu, (0.0,), ("elu",)),
+    ("celu", lambda a: F.celu(a, 0.6), (0.0,), ("celu",)),
     ("logsigmoid", lambda a: F.logsigmoid(a * 3), (), ("softplus",)),
     ("mish", F.mish, (), ("softplus", "tanh")),
     ("hardsigmoid", lambda a: F.hardsigmoid(a * 4), (-0.75, 0.75), ("where",)),
@@ -91,7 +105,25 @@ ACT = [
     ("normalize", lambda a: F.normalize(a, dim=-1), (), ("norm2", "maximum")),
 ]
 
-ROWS = [Row(n, f, 1, shapes=same_shapes(1, min_dims=1), kinks=k, covers=c) for n, f, k, c in ACT]
+# inplace=True inside a graph: the activation written into a non-leaf (a clone of the input)
+ACT_INPLACE = [
+    ("elu_inplace", lambda a: F.elu(a.clone(), 0.7, inplace=True), (0.0,), ("elu_",)),
+    ("elu__zero_alpha", lambda a: F.elu_(a.clone(), 0.0), (0.0,), ("elu_",)),
+    ("selu_inplace", lambda a: F.selu(a.clone(), inplace=True), (0.0,), ("elu_",)),
+    ("celu_inplace", lambda a: F.celu_(a.clone(), 0.6), (0.0,), ("celu_",)),
+    ("leaky_relu_inplace", lambda a: F.leaky_relu_(a.clone(), 0.1), (0.0,), ("leaky_relu_",)),
+    ("hardtanh_inplace", lambda a: F.hardtanh_(a.clone(), -0.5, 0.8), (-0.5, 0.8), ("where",)),
+    ("relu6_inplace", lambda a: F.relu6(a * 4, inplace=True), (0.0, 1.5), ("where",)),
+    ("hardsigmoid_inplace", lambda a: F.hardsigmoid(a * 4, True), (-0.75, 0.75), ("where",)),
+    ("hardswish_inplace", lambda a: F.hardswish(a * 4, True), (-0.75, 0.75), ("where",)),
+    ("silu_inplace", lambda a: F.silu(a.clone(), inplace=True), (), ("sigmoid",)),
+    ("mish_inplace", lambda a: F.mish(a.clone(), inplace=True), (), ("softplus", "tanh")),
+]
+
+ROWS = [
+    Row(n, f, 1, shapes=same_shapes(1, min_dims=1), kinks=k, covers=c)
+    for n, f, k, c in ACT + ACT_INPLACE
+]
 ROWS += [
     Row(
         "F.linear",
@@ -206,6 +238,20 @@ ROWS += [
                 "log_target": st.booleans(),
             }
         ),
+        covers=("kl_div", "kl_div_log_target"),
+    ),
+    Row(
+        "kl_div_broadcast_near_zero_targets",
+        lambda a, b, **kw: F.kl_div(a, b * b + 1e-3, **kw),
+        2,
+        shapes=st.sampled_from([((3, 4), (3, 4)), ((2, 3), (3,)), ((3,), (2, 3))]),
+        kwargs=lambda shapes: st.fixed_dictionaries(
+            {
+                "reduction": st.sampled_from(["batchmean", "sum", "none"]),
+                "log_target": st.booleans(),
+            }
+        ),
+        covers=("kl_div", "kl_div_log_target"),
     ),
     Row(
         "binary_cross_entropy_weighted",
@@ -234,6 +280,25 @@ ROWS += [
     Row("dropout2d_fixed_seed", lambda a: _seeded_dropout2d(a), 1, shapes=st.just(((2, 3, 2, 2),))),
     Row("dropout_fixed_seed", lambda a: _seeded_dropout(a), 1, shapes=same_shapes(1, 1)),
     Row(
+        "dropout2d_inplace_fixed_seed",
+        lambda a: _seeded_dropout2d(a.clone(), inplace=True),
+        1,
+        shapes=st.just(((2, 3, 2, 2),)),
+    ),
+    Row(
+        "dropout_inplace_fixed_seed",
+        lambda a: _seeded_dropout(a.clone(), inplace=True),
+        1,
+        shapes=same_shapes(1, 1),
+    ),
+    Row("LazyLinear", _lazy(lambda: nn.LazyLinear(3)), 1, shapes=st.just(((2, 4),))),
+    Row(
+        "LazyConv2d_LazyBatchNorm2d",
+        _lazy(lambda: nn.Sequential(nn.LazyConv2d(2, 2), nn.LazyBatchNorm2d())),
+        1,
+        shapes=st.just(((2, 3, 3, 3),)),
+    ),
+    Row(
         "embedding",
         lambda w, idx: F.embedding(ag.tensor(idx), w),
         1,
@@ -244,11 +309,11 @@ ROWS += [
 ]
 
 
-def _seeded_dropout(a):
+def _seeded_dropout(a, inplace=False):
     ag.manual_seed(123)  # the same mask in every evaluation
-    return F.dropout(a, 0.4, training=True)
+    return F.dropout(a, 0.4, training=True, inplace=inplace)
 
 
-def _seeded_dropout2d(a):
+def _seeded_dropout2d(a, inplace=False):
     ag.manual_seed(321)
-    return F.dropout2d(a, 0.5, training=True)
+    return F.dropout2d(a, 0.5, training=True, inplace=inplace)

@@ -197,6 +197,7 @@ def test_binary_cross_entropy_clamps_log_at_minus_100():
         F.binary_cross_entropy(ag.tensor([1.5]), ag.tensor([1.0]))
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
 def test_kl_div(reduction):
     logq = _log_softmax(rng.standard_normal((3, 4)), 1)
@@ -211,6 +212,133 @@ def test_kl_div(reduction):
     expected = per.sum() / 3 if reduction == "batchmean" else _reduce(per, reduction)
     got = F.kl_div(ag.tensor(logq), ag.tensor(logp), reduction=reduction, log_target=True)
     _close(got, expected)
+
+
+_KL_X = [[-1.2, -0.3, -2.0, -0.7], [-0.1, -3.0, -0.5, -1.5]]
+_NAN = float("nan")
+_INF = float("inf")
+
+
+def _kl_case(t, reduction, log_target):
+    x = ag.tensor(_KL_X, dtype=ag.float64, requires_grad=True)
+    tt = ag.tensor([t, t[::-1]], dtype=ag.float64, requires_grad=True)
+    with np.errstate(all="ignore"):
+        out = F.kl_div(x, tt, reduction=reduction, log_target=log_target)
+        out.backward(ag.ones(out.shape, dtype=ag.float64) * 0.7)
+    return out, x.grad.numpy(), tt.grad.numpy()
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean", "batchmean"])
+def test_kl_div_at_zero_and_negative_targets_is_pytorchs(reduction):
+    """PyTorch's kl_div is ``xlogy(t, t) - t * x``: the loss is 0 at a zero target and NaN at a
+    negative one, and the target's gradient is NaN at 0 (xlogy's ``grad * t / t``); the input's
+    gradient is ``-t`` (PyTorch 2.13's values, float64, upstream gradient 0.7)."""
+    scale = {"none": 1.0, "sum": 1.0, "mean": 1 / 8, "batchmean": 1 / 2}[reduction]
+    out, gx, gt = _kl_case([0.5, -0.1, 0.6, 0.0], reduction, False)
+    loss = [
+        [0.253426409720027, _NAN, 0.893504625740406, 0.0],
+        [0.0, 1.493504625740405, _NAN, 0.253426409720027 + 0.15],
+    ]
+    if reduction == "none":
+        np.testing.assert_allclose(out.detach().numpy(), loss, rtol=1e-14)
+    else:
+        assert np.isnan(out.item())
+    np.testing.assert_allclose(
+        gx, np.array([[-0.35, 0.07, -0.42, -0.0], [-0.0, -0.42, 0.07, -0.35]]) * scale, rtol=1e-14
+    )
+    assert np.array_equal(np.signbit(gx), [[1, 0, 1, 1], [1, 1, 0, 1]])  # -0.0 as PyTorch
+    want_t = np.array([[1.054796973608038, _NAN, 1.742422063363806, _NAN]]) * scale
+    np.testing.assert_allclose(gt[0], want_t[0], rtol=1e-14)
+    assert np.isnan(gt[1, [0, 2]]).all()
+    np.testing.assert_allclose(
+        gt[1, [1, 3]], np.array([2.442422063363806, 1.264796973608038]) * scale, rtol=1e-14
+    )
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "batchmean"])
+def test_kl_div_edge_targets_match_pytorch(reduction):
+    scale = 0.5 if reduction == "batchmean" else 1.0
+    # -inf and +inf targets (log_target=False): PyTorch 2.13's values
+    out, gx, gt = _kl_case([0.0, -_INF, 0.3, 1.0], reduction, False)
+    np.testing.assert_allclose(
+        gx, np.array([[-0.0, _INF, -0.21, -0.7], [-0.7, -0.21, _INF, -0.0]]) * scale
+    )
+    np.testing.assert_allclose(
+        gt,
+        np.array([[_NAN, _NAN, 1.257219036971845, 1.19], [0.77, 1.957219036971845, _NAN, _NAN]])
+        * scale,
+        rtol=1e-14,
+    )
+    # log_target=True: a log-target of 0 is a probability of 1, finite everywhere but -inf
+    out, gx, gt = _kl_case([0.0, -_INF, 0.3, 1.0], reduction, True)
+    if reduction == "none":
+        np.testing.assert_allclose(
+            out.detach().numpy(),
+            [
+                [1.2, _NAN, 3.104675257424807, 4.621079108380377],
+                [2.99011001130495, 4.45453406500081, _NAN, 1.5],
+            ],
+            rtol=1e-14,
+        )
+    np.testing.assert_allclose(
+        gt,
+        np.array(
+            [
+                [1.54, _NAN, 3.118173845500567, 5.137552655787595],
+                [3.995874287834796, 4.063075010803769, _NAN, 1.75],
+            ]
+        )
+        * scale,
+        rtol=1e-14,
+    )
+    np.testing.assert_allclose(
+        gx,
+        np.array(
+            [
+                [-0.7, -0.0, -0.944901165303202, -1.902797279921332],
+                [-1.902797279921332, -0.944901165303202, -0.0, -0.7],
+            ]
+        )
+        * scale,
+        rtol=1e-14,
+    )
+
+
+def test_kl_div_node_names_warning_and_legacy_arguments_are_pytorchs():
+    x = ag.tensor(_KL_X, requires_grad=True)
+    t = ag.tensor(np.full((2, 4), 0.25))
+    assert F.kl_div(x, t, reduction="none").grad_fn.name() == "SubBackward0"
+    assert F.kl_div(x, t, reduction="none", log_target=True).grad_fn.name() == "MulBackward0"
+    with pytest.warns(UserWarning, match="'mean' divides the total loss by both the batch size"):
+        F.kl_div(x, t)
+    with pytest.raises(ValueError, match="average is not a valid value for reduction"):
+        F.kl_div(x, t, reduction="average")
+    with warnings_as_errors():  # the legacy arguments choose the reduction, without the warning
+        got = F.kl_div(x, t, size_average=False).item()
+    assert got == pytest.approx(F.kl_div(x, t, reduction="sum").item(), rel=1e-7)
+
+
+def warnings_as_errors():
+    import warnings
+
+    class _Ctx(warnings.catch_warnings):
+        def __enter__(self):
+            super().__enter__()
+            warnings.simplefilter("error")
+
+    return _Ctx()
+
+
+def test_kl_div_zero_target_forward_has_no_numpy_warnings():
+    x = ag.tensor(_KL_X, requires_grad=True)
+    t = ag.tensor([[0.0, 0.5, 0.5, 0.0], [1.0, 0.0, 0.0, 0.0]], requires_grad=True)
+    with warnings_as_errors():
+        loss = F.kl_div(x, t, reduction="batchmean")
+        loss.backward()
+    tv = t.detach().numpy()
+    assert np.isnan(t.grad.numpy()[tv == 0]).all() and np.isfinite(t.grad.numpy()[tv > 0]).all()
+    np.testing.assert_array_equal(x.grad.numpy(), -tv / 2)
 
 
 def test_losses_finite_and_exact_at_logits_of_plus_minus_1000():
