@@ -56,6 +56,7 @@ class Node:
         "ctx",
         "trace",
         "seq",
+        "label",  # set only by :func:`named` (read with getattr): PyTorch's name for a composite
         "__weakref__",
     )
 
@@ -155,7 +156,7 @@ class Node:
         self.vcs = vcs
 
     def name(self) -> str:
-        n = self.op.node_name
+        n = getattr(self, "label", None) or self.op.node_name
         return n if type(n) is str else n(self)  # a rule (see ``Op``'s ``node_name``)
 
     @property
@@ -274,9 +275,23 @@ class Node:
         elif self.vcs or self.out is not None or _holds_array(self.saved, self.kw):
             self.saved = None
             self.out = None
-            self.kw = None
+            if self.kw and _holds_array((), self.kw):
+                self.kw = None  # an index array; scalar arguments stay for name rules
             self.vcs = ()
             self.freed = True
+
+
+def named(out, name: str, *inputs):
+    """Show ``name`` as ``out.grad_fn``'s name: a composite op (``mse_loss``, ``view``) whose
+    last primitive is another op shows the name PyTorch shows for it. ``inputs`` are the
+    op's inputs: an ``out`` that is one of them (a no-op call) keeps its own name."""
+    fn = getattr(out, "grad_fn", None)
+    if fn is not None and type(fn) is Node:
+        for t in inputs:
+            if out is t:
+                return out
+        fn.label = name
+    return out
 
 
 _FREED = (

@@ -883,3 +883,65 @@ from ._functional_rnn import *  # noqa: E402,F403
 from ._functional_rnn import __all__ as _rnn_all  # noqa: E402
 
 __all__ += [*_conv_all, *_rnn_all, *_extra_all]
+
+
+# -- grad_fn names ---------------------------------------------------------------------------
+# NOTE [ grad_fn names of composite functions ] A function composed of several primitives shows
+# the name PyTorch's one kernel shows (``F.mse_loss(...).grad_fn`` is ``MseLossBackward0``):
+# the wrapper below renames the last node (``autograd.graph.named``). In-place calls keep the
+# name of the in-place node.
+def _show_as(fn, rule):
+    import functools
+
+    from autograd.graph import named
+
+    @functools.wraps(fn)
+    def call(input, *args, **kwargs):  # noqa: A002
+        out = fn(input, *args, **kwargs)
+        name = rule(input, *args, **kwargs) if callable(rule) else rule
+        return out if name is None else named(out, name, input)
+
+    return call
+
+
+def _nll_name(input, target=None, *args, label_smoothing=0.0, **kwargs):  # noqa: A002
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if label_smoothing or t.dtype.kind == "f":
+        return None  # PyTorch composes these too
+    return "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0"
+
+
+def _linear_name(input, weight, bias=None):  # noqa: A002
+    if input.ndim == 1:
+        return "SqueezeBackward4" if bias is None else "ViewBackward0"
+    if input.ndim > 2:
+        return "UnsafeViewBackward0" if bias is None else "ViewBackward0"
+    return None
+
+
+def _max_pool2d_name(input, *args, **kwargs):  # noqa: A002
+    return "MaxPool2DWithIndicesBackward0" if input.ndim == 4 else "SqueezeBackward1"
+
+
+for _name, _rule in {
+    "mse_loss": "MseLossBackward0",
+    "smooth_l1_loss": "SmoothL1LossBackward0",
+    "huber_loss": "HuberLossBackward0",
+    "binary_cross_entropy": "BinaryCrossEntropyBackward0",
+    "binary_cross_entropy_with_logits": "BinaryCrossEntropyWithLogitsBackward0",
+    "nll_loss": _nll_name,
+    "cross_entropy": _nll_name,
+    "silu": "SiluBackward0",
+    "softplus": "SoftplusBackward0",
+    "mish": "MishBackward0",
+    "hardswish": "HardswishBackward0",
+    "hardsigmoid": "HardsigmoidBackward0",
+    "logsigmoid": "LogSigmoidBackward0",
+    "layer_norm": "NativeLayerNormBackward0",
+    "batch_norm": "NativeBatchNormBackward0",
+    "group_norm": "NativeGroupNormBackward0",
+    "linear": _linear_name,
+    "max_pool2d": _max_pool2d_name,
+}.items():
+    globals()[_name] = _show_as(globals()[_name], _rule)
+del _name, _rule

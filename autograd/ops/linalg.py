@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..graph import named
 from ._registry import Op, public
 from .elementwise import add_p, mul, neg
 from .shape import permute_p, reshape_p
@@ -252,7 +253,13 @@ def matmul(input, other):  # noqa: A002
             raise RuntimeError(
                 f"matmul: the batch dims of input {a} and other {b} cannot be broadcast together"
             ) from None
-    return matmul_p(input, other)
+    out = matmul_p(input, other)
+    # the name PyTorch's matmul shows: it folds or expands to mm/mv/bmm and views back
+    if len(a) > 2 or len(b) > 2:
+        return named(out, "CloneBackward0" if len(a) == 2 else "UnsafeViewBackward0")
+    if len(a) == 1 and len(b) == 2:
+        return named(out, "SqueezeBackward4")
+    return out
 
 
 def _shape(x):

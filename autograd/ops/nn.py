@@ -383,7 +383,9 @@ def _kl_div_vjp_t(grad, ans, x, t):
 
 
 def _kl_div_log_target_fwd(x, t):
-    return np.exp(t) * (t - x)
+    from .elementwise import _exp  # exp(t) may underflow to 0: not an error (see _exp)
+
+    return _exp(t) * (t - x)
 
 
 def _kl_div_log_target_vjp_x(grad, ans, x, t):

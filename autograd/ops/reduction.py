@@ -13,6 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes as _dt
+from ..graph import named
 from ..tensor import Tensor
 from ._registry import Op, public
 from .elementwise import _exp, div_p, eq, exp, mul, sqrt, sub_p, where_p
@@ -304,7 +305,7 @@ def _max_min(input, dim, keepdim, other, name, red, arg):  # noqa: A002
         return (maximum if name == "max" else minimum)(input, other)
     if dim is None:
         _check_nonempty(input, None, name)
-        return red(input, axis=None, keepdims=False)
+        return named(red(input, axis=None, keepdims=False), f"{name.capitalize()}Backward1")
     d = wrap_dim(dim, input.ndim, name)
     _check_nonempty(input, (d,) if input.ndim else None, name)
     if input.ndim == 0:
@@ -315,7 +316,7 @@ def _max_min(input, dim, keepdim, other, name, red, arg):  # noqa: A002
         shp = tuple(s for i, s in enumerate(input.shape) if i != d)
         vals = reshape_p(vals, shape=shp)
         idx = idx.reshape(shp)
-    return _MaxMin(vals, T._wrap(idx.astype(np.int64)))
+    return _MaxMin(named(vals, f"{name.capitalize()}Backward0"), T._wrap(idx.astype(np.int64)))
 
 
 @public(method=True)
@@ -411,14 +412,14 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     default correction), the result is NaN (inf where the elements differ) and a
     ``UserWarning`` about the degrees of freedom is issued, as in PyTorch.
     """
-    return _var(input, dim, unbiased, keepdim, correction, "var")
+    return named(_var(input, dim, unbiased, keepdim, correction, "var"), "VarBackward0")
 
 
 @public(method=True)
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):  # noqa: A002
     """Standard deviation over ``dim``: the square root of :func:`var` (same arguments and the
     same warning when no degrees of freedom are left)."""
-    return sqrt(_var(input, dim, unbiased, keepdim, correction, "std"))
+    return named(sqrt(_var(input, dim, unbiased, keepdim, correction, "std")), "StdBackward0")
 
 
 @public()

@@ -12,6 +12,7 @@ import operator
 
 import numpy as np
 
+from ..graph import named
 from ..tensor import Tensor
 from ._registry import Op, public
 from .elementwise import mul  # noqa: F401  (re-exported for VJPs in this family)
@@ -427,7 +428,10 @@ def _infer_shape(shape, numel, old_shape, name):
 def reshape(input, *shape):  # noqa: A002
     """Return a tensor with the same data and the given shape (one dim may be -1)."""
     shape = _infer_shape(_shape_arg(shape, "reshape"), input.numel(), input.shape, "reshape")
-    return reshape_p(input, shape=shape)
+    # PyTorch: a view of a contiguous tensor; a copy (``_unsafe_view``) of another
+    out = reshape_p(input, shape=shape)
+    c = input._data.flags.c_contiguous
+    return named(out, "ViewBackward0" if c else "UnsafeViewBackward0", input)
 
 
 @public(method=True)
@@ -439,7 +443,7 @@ def view(input, *shape):  # noqa: A002
         and not isinstance(shape[0], Tensor)
     ):
         raise TypeError("view(dtype) is not supported; use .to(dtype)")
-    return reshape(input, *shape)
+    return named(reshape(input, *shape), "ViewBackward0", input)
 
 
 @public(method=True)
@@ -465,7 +469,9 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     n = 1
     for d in shp[s : e + 1]:
         n *= d
-    return reshape_p(input, shape=shp[:s] + (n,) + shp[e + 1 :])
+    out = reshape_p(input, shape=shp[:s] + (n,) + shp[e + 1 :])
+    c = input._data.flags.c_contiguous
+    return named(out, "ViewBackward0" if c else "UnsafeViewBackward0", input)
 
 
 @public(method=True)
@@ -474,7 +480,7 @@ def unflatten(input, dim: int, sizes):  # noqa: A002
     shp = tuple(input.shape)
     sizes = tuple(sizes)
     sizes = _infer_shape(sizes, shp[d], (shp[d],), "unflatten")
-    return reshape_p(input, shape=shp[:d] + sizes + shp[d + 1 :])
+    return named(reshape_p(input, shape=shp[:d] + sizes + shp[d + 1 :]), "ViewBackward0", input)
 
 
 @public(method=True)
@@ -485,14 +491,15 @@ def squeeze(input, dim=None):  # noqa: A002
     else:
         axes = wrap_dims(dim, input.ndim, "squeeze")
         new = tuple(s for i, s in enumerate(shp) if not (i in axes and s == 1))
-    return reshape_p(input, shape=new)
+    n = 0 if dim is None else 1 if isinstance(dim, (builtins.int, np.integer)) else 2
+    return named(reshape_p(input, shape=new), f"SqueezeBackward{n}", input)
 
 
 @public(method=True)
 def unsqueeze(input, dim: int):  # noqa: A002
     d = wrap_dim(dim, input.ndim + 1, "unsqueeze")
     shp = tuple(input.shape)
-    return reshape_p(input, shape=shp[:d] + (1,) + shp[d:])
+    return named(reshape_p(input, shape=shp[:d] + (1,) + shp[d:]), "UnsqueezeBackward0", input)
 
 
 @public(method=True)
@@ -511,7 +518,7 @@ def permute(input, *dims):  # noqa: A002
     axes = tuple(wrap_dim(d, nd, "permute") for d in dims)
     if len(set(axes)) != nd:
         raise RuntimeError(f"permute(): repeated dim in dims {tuple(dims)}")
-    return permute_p(input, dims=axes)
+    return named(permute_p(input, dims=axes), "PermuteBackward0", input)
 
 
 @public(method=True, aliases=("swapaxes", "swapdims"))
@@ -523,14 +530,14 @@ def transpose(input, dim0: int, dim1: int):  # noqa: A002
     b = wrap_dim(dim1, nd, "transpose")
     dims = list(range(nd))
     dims[a], dims[b] = dims[b], dims[a]
-    return permute_p(input, dims=tuple(dims))
+    return named(permute_p(input, dims=tuple(dims)), "TransposeBackward0", input)
 
 
 @public(method=True)
 def t(input):  # noqa: A002
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    return named(transpose(input, 0, 1), "TBackward0", input) if input.ndim == 2 else input
 
 
 @public(method=True, aliases=("moveaxis",))
@@ -621,7 +628,7 @@ def repeat(input, *sizes):  # noqa: A002
             "Number of dimensions of repeat dims can not be smaller than number "
             f"of dimensions of tensor (got {len(sizes)} < {input.ndim})"
         )
-    return tile_p(input, reps=sizes)
+    return named(tile_p(input, reps=sizes), "RepeatBackward0", input)
 
 
 @public(method=True)
@@ -1062,7 +1069,8 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
         )
         input = getitem_p(input, idx=sl)
         pairs = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in pairs]
-    return pad_p(input, pad=tuple(pairs), value=0.0 if value is None else value)
+    out = pad_p(input, pad=tuple(pairs), value=0.0 if value is None else value)
+    return named(out, "ConstantPadNdBackward0", input)
 
 
 @public(method=True)
