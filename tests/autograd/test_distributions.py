@@ -274,9 +274,9 @@ def test_sample_has_no_graph_and_rsample_has_one():
     d = Normal(loc, t([1.0, 2.0]))
     assert not d.sample().requires_grad
     assert d.rsample((2,)).requires_grad
-    assert not Gamma(t([1.0], rg=True), t([1.0])).has_rsample
+    assert not Bernoulli(probs=t([0.3], rg=True)).has_rsample
     with pytest.raises(NotImplementedError, match="has_rsample=False"):
-        Gamma(t([1.0]), t([1.0])).rsample()
+        Bernoulli(probs=t([0.3])).rsample()
 
 
 # -- gradients ---------------------------------------------------------------------------------
