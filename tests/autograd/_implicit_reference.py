@@ -44,6 +44,11 @@ def _lentz(step, b0, n_max=2000):
 def gamma_cdfs(a, x):
     """``(P(a, x), Q(a, x))``, the lower and upper regularised incomplete gamma functions; the
     smaller of the two is computed directly (series below ``a + 1``, continued fraction above)."""
+    with np.errstate(all="ignore"):
+        return _gamma_cdfs(a, x)
+
+
+def _gamma_cdfs(a, x):
     a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
     logpref = a * np.log(x) - x - _LGAMMA(a)
     use_series = x < a + 1.0
@@ -74,28 +79,40 @@ def gamma_logpdf(a, x):
 
 
 def gamma_icdf(a, level, upper, x0=None):
-    """x with ``P(a, x) = level`` (``Q`` where ``upper``): Newton steps kept inside a
-    bracket, bisecting when a step leaves it."""
+    """x with ``P(a, x) = level`` (``Q`` where ``upper``): Newton steps on ``log P`` (``log Q``)
+    as a function of ``t = log x``, kept inside a bracket and bisecting (in ``t``) when a step
+    leaves it. Working in logs keeps the steep power-law left tail as easy as the rest."""
     a, level, upper = np.broadcast_arrays(
         np.asarray(a, np.float64), np.asarray(level, np.float64), np.asarray(upper, bool)
     )
-    lo = np.zeros_like(a)
+    with np.errstate(all="ignore"):
+        return _gamma_icdf(a, level, upper, x0)
+
+
+def _gamma_icdf(a, level, upper, x0):
+    lo = np.full_like(a, -np.inf)
     hi = np.full_like(a, np.inf)
     x = np.maximum(a, 1e-3) if x0 is None else np.array(x0, np.float64, copy=True)
-    for _ in range(400):
+    t = np.log(x)
+    log_level = np.log(level)
+    for _ in range(300):
+        x = np.exp(t)
         p, q = gamma_cdfs(a, x)
-        f = np.where(upper, level - q, p - level)  # increasing in x either way
-        hi = np.where(f > 0, np.minimum(hi, x), hi)
-        lo = np.where(f <= 0, np.maximum(lo, x), lo)
-        xn = x - f / np.exp(gamma_logpdf(a, x))
-        bad = ~((xn > lo) & (xn < hi)) | ~np.isfinite(xn)
-        fallback = np.where(np.isinf(hi), 2.0 * np.maximum(x, lo) + 1e-3, 0.5 * (lo + hi))
-        xn = np.where(bad, fallback, xn)
-        done = np.abs(xn - x) <= 4e-16 * x
-        x = xn
+        cdf = np.where(upper, q, p)
+        g = np.log(cdf) - log_level
+        g = np.where(upper, -g, g)  # increasing in t either way
+        hi = np.where(g > 0, np.minimum(hi, t), hi)
+        lo = np.where(g <= 0, np.maximum(lo, t), lo)
+        slope = x * np.exp(gamma_logpdf(a, x)) / cdf  # d log cdf / dt, up to sign
+        tn = t - g / slope
+        bad = ~((tn > lo) & (tn < hi)) | ~np.isfinite(tn)
+        mid = np.where(np.isinf(lo), hi - 4.0, np.where(np.isinf(hi), lo + 4.0, 0.5 * (lo + hi)))
+        tn = np.where(bad, mid, tn)
+        done = np.abs(tn - t) <= 2e-16 * np.maximum(np.abs(t), 1.0)
+        t = tn
         if np.all(done):
             break
-    return x
+    return np.exp(t)
 
 
 def gamma_dz_dalpha(a, z, rel_h=1e-4):
@@ -126,9 +143,7 @@ def beta_cdfs(a, b, x):
     aa = np.where(flip, b, a)
     bb = np.where(flip, a, b)
     xx = np.where(flip, 1.0 - x, x)
-    logpref = (
-        aa * np.log(xx) + bb * np.log1p(-xx) - (_LGAMMA(aa) + _LGAMMA(bb) - _LGAMMA(aa + bb))
-    )
+    logpref = aa * np.log(xx) + bb * np.log1p(-xx) - (_LGAMMA(aa) + _LGAMMA(bb) - _LGAMMA(aa + bb))
 
     def step(i):
         m = i // 2
