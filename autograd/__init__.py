@@ -9,9 +9,10 @@ import math as _math
 
 import numpy as _np
 
-from . import _aliases, linalg, profiler, viz
+from . import _aliases, amp, linalg, profiler, viz
 from . import dtypes as _dtypes
 from ._printing import get_printoptions, set_printoptions
+from .amp import autocast, is_autocast_enabled
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .compiler import compile
 from .devices import device, get_default_device, set_default_device
@@ -121,6 +122,11 @@ _LAZY = frozenset(
 
 
 def __getattr__(name: str):
+    if name == "bfloat16":
+        raise AttributeError(
+            "ndgrad has no bfloat16: NumPy has no bfloat16 dtype (use float16 or float32; "
+            "autocast runs in float32 with enabled=False)"
+        )
     if name in _LAZY:
         import importlib
 

@@ -1,9 +1,10 @@
 """``autograd.distributions``: the ``torch.distributions`` namespace.
 
-Distributions with ``log_prob``, ``entropy``, moments, ``sample`` and (for the
-location-scale families) reparameterised ``rsample``; ``kl_divergence`` over a registry of
-pairs. Every draw comes from ``autograd``'s default generator (see NOTE [ Random draws in
-distributions ] in ``distribution.py``).
+Distributions with ``log_prob``, ``entropy``, moments, ``sample`` and (for the continuous ones)
+reparameterised ``rsample`` (the gamma family's by implicit reparameterisation, see
+``autograd/ops/sampling.py``); ``kl_divergence`` over a registry of pairs. Every draw comes
+from ``autograd``'s default generator (see NOTE [ Random draws in distributions ] in
+``distribution.py``).
 """
 
 from . import constraints, kl

@@ -6,12 +6,12 @@ import numbers
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from ..ops.elementwise import digamma, lgamma
+from ..ops.shape import stack
 from ..tensor import Tensor
 from . import constraints
+from .dirichlet import Dirichlet
 from .distribution import Distribution
-from .gamma import _standard_gamma
 from .utils import as_size, broadcast_all, xlogy
 
 __all__ = ["Beta"]
@@ -27,11 +27,14 @@ class Beta(Distribution):
     concentration0 : float or Tensor
         ``b > 0``.
 
+    ``rsample`` is the first coordinate of a Dirichlet draw over ``(concentration1,
+    concentration0)``, differentiable in both (see :class:`Dirichlet`); ``log_prob`` and
+    ``entropy`` are differentiable in both concentrations.
+
     Notes
     -----
-    Difference from PyTorch: no ``rsample`` (see :class:`Gamma`); ``log_prob`` and ``entropy``
-    are differentiable in both concentrations. The repr lists the two concentrations (PyTorch's
-    prints ``Beta()``).
+    Difference from PyTorch: the repr lists the two concentrations (PyTorch's prints
+    ``Beta()``).
     """
 
     arg_constraints = {
@@ -39,7 +42,7 @@ class Beta(Distribution):
         "concentration0": constraints.positive,
     }
     support = constraints.unit_interval
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
@@ -49,6 +52,9 @@ class Beta(Distribution):
             batch_shape = ()
         else:
             batch_shape = self.concentration1.shape
+        self._dirichlet = Dirichlet(
+            stack([self.concentration1, self.concentration0], -1), validate_args=False
+        )
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -56,6 +62,7 @@ class Beta(Distribution):
         batch_shape = as_size(batch_shape)
         new.concentration1 = self.concentration1.expand(batch_shape)
         new.concentration0 = self.concentration0.expand(batch_shape)
+        new._dirichlet = self._dirichlet.expand(batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -75,15 +82,8 @@ class Beta(Distribution):
         total = a + b
         return a * b / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        with no_grad():
-            rng = self._rng()
-            x = _standard_gamma(self.concentration1._data, shape, rng)
-            y = _standard_gamma(self.concentration0._data, shape, rng)
-            fi = np.finfo(self.concentration1.dtype)
-            out = np.clip(x / (x + y), fi.tiny, 1 - fi.eps)
-            return Tensor._wrap(out.astype(self.concentration1.dtype))
+    def rsample(self, sample_shape=()):
+        return self._dirichlet.rsample(sample_shape).select(-1, 0)
 
     def log_prob(self, value):
         if not isinstance(value, Tensor):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import no_grad
 from ..ops.elementwise import digamma, lgamma
 from ..ops.reduction import sum as _sum
+from ..ops.sampling import dirichlet
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .gamma import _standard_gamma
 from .utils import as_size, xlogy
 
 __all__ = ["Dirichlet"]
@@ -26,15 +25,14 @@ class Dirichlet(Distribution):
 
     Samples have shape ``sample_shape + batch_shape + (K,)`` and lie on the simplex.
 
-    Notes
-    -----
-    Difference from PyTorch: no ``rsample`` (see :class:`Gamma`); ``log_prob`` and ``entropy``
-    are differentiable in ``concentration``.
+    ``rsample`` normalises independent standard gamma draws and is differentiable in
+    ``concentration`` by implicit reparameterisation, with PyTorch's approximation of the
+    gradient (``autograd/ops/sampling.py``); ``log_prob`` and ``entropy`` are differentiable too.
     """
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration, validate_args=None):
         if concentration.ndim < 1:
@@ -52,14 +50,9 @@ class Dirichlet(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    def sample(self, sample_shape=()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        with no_grad():
-            g = _standard_gamma(self.concentration._data, shape, self._rng())
-            x = g / g.sum(-1, keepdims=True)
-            fi = np.finfo(self.concentration.dtype)
-            x = np.clip(x, fi.tiny, 1 - fi.eps).astype(self.concentration.dtype)
-            return Tensor._wrap(x)
+        return dirichlet(self.concentration.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -3,8 +3,10 @@
 NOTE [ Random draws in distributions ]
 Every sample comes from ``autograd.random``'s default generator (``autograd.manual_seed`` makes
 it reproducible); there is no other source of randomness. ``rsample`` draws parameter-free noise
-and transforms it with autograd ops, so gradients reach the parameters; ``sample`` is the same
-draw without a graph.
+and transforms it with autograd ops, so gradients reach the parameters; the Gamma, Beta and
+Dirichlet draws, which have no such transform, get their gradients by implicit
+reparameterisation (NOTE [ Implicit reparameterisation ] in ``autograd/ops/sampling.py``).
+``sample`` is the same draw without a graph.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ import numbers
 
 import numpy as np
 
-from ..grad_mode import no_grad
+from ..compiler import arrays
 from ..ops.elementwise import digamma, lgamma, log
+from ..ops.sampling import standard_gamma
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -16,11 +17,9 @@ from .utils import as_size, broadcast_all, xlogy
 __all__ = ["Gamma"]
 
 
-def _standard_gamma(concentration: np.ndarray, shape, rng) -> np.ndarray:
-    """Gamma(concentration, 1) draws of ``shape`` (float64), clamped away from 0 as PyTorch."""
-    a = np.broadcast_to(np.asarray(concentration, dtype=np.float64), shape)
-    x = rng.standard_gamma(a)
-    return np.maximum(x, np.finfo(np.float64).tiny)
+def _clamp_tiny_(v: np.ndarray) -> None:
+    """Raise underflowed draws to the dtype's smallest normal number, in place."""
+    np.maximum(v, np.finfo(v.dtype).tiny, out=v)
 
 
 class Gamma(Distribution):
@@ -33,17 +32,15 @@ class Gamma(Distribution):
     rate : float or Tensor
         Inverse scale ``> 0``.
 
-    Notes
-    -----
-    Difference from PyTorch: no ``rsample`` (``has_rsample = False``). PyTorch's Gamma
-    ``rsample`` differentiates the draw with implicit reparameterisation gradients (derivative
-    of the CDF in the shape parameter); ndgrad does not implement that gradient, so only
-    ``sample`` is offered. ``log_prob`` and ``entropy`` are differentiable in both parameters.
+    ``rsample`` is ``z / rate`` for a standard gamma draw ``z``, differentiable in both
+    parameters: in ``concentration`` by implicit reparameterisation (NOTE [ Implicit
+    reparameterisation ] in ``autograd/ops/sampling.py``), with PyTorch's approximation of
+    ``dz/dconcentration``. ``log_prob`` and ``entropy`` are differentiable in both parameters.
     """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
-    has_rsample = False
+    has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -74,13 +71,11 @@ class Gamma(Distribution):
     def variance(self):
         return self.concentration / self.rate.pow(2)
 
-    def sample(self, sample_shape=()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        with no_grad():
-            x = _standard_gamma(self.concentration._data, shape, self._rng())
-            x = x / np.broadcast_to(self.rate._data, shape)
-            x = np.maximum(x, np.finfo(self.rate.dtype).tiny).astype(self.rate.dtype)
-            return Tensor._wrap(x)
+        value = standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        arrays(_clamp_tiny_, value)  # outside the graph, as PyTorch's ``value.detach().clamp_``
+        return value
 
     def log_prob(self, value):
         if not isinstance(value, Tensor):

@@ -1,8 +1,9 @@
 """Every public op of ndgrad, re-exported from the op families.
 
 Each family file (``elementwise``, ``reduction``, ``shape``, ``indexing``, ``linalg``,
-``sorting``, and the fused layer primitives ``nn``, ``nn_conv``, ``nn_norm``, ``nn_rnn``)
-declares beside each op how it is exposed (NOTE [ How ops are exposed ] in ``_registry.py``).
+``sorting``, ``sampling`` (reparameterised gamma and Dirichlet draws), and the fused layer
+primitives ``nn``, ``nn_conv``, ``nn_norm``, ``nn_rnn``) declares beside each op how it is
+exposed (NOTE [ How ops are exposed ] in ``_registry.py``).
 This module imports the families, re-exports the declared functions and makes the Tensor
 methods; it keeps no list of names of its own.
 """
@@ -18,6 +19,7 @@ from . import (
     nn_norm,
     nn_rnn,
     reduction,
+    sampling,
     shape,
     sorting,
 )

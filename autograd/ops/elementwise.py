@@ -190,10 +190,83 @@ pow = Op(
     function=True,
     method=True,
     inplace=True,
-    aliases=("float_power",),
 ).defvjp(  # noqa: A001
     _pow_vjp_x, _pow_vjp_y
 )
+
+# PyTorch's scalar-type names, for the messages that quote them
+_SCALAR_NAMES = {
+    np.dtype(np.float16): "Half",
+    np.dtype(np.float32): "Float",
+    np.dtype(np.float64): "Double",
+    np.dtype(np.complex64): "ComplexFloat",
+    np.dtype(np.complex128): "ComplexDouble",
+    np.dtype(np.int64): "Long",
+    np.dtype(np.int32): "Int",
+    np.dtype(np.int16): "Short",
+    np.dtype(np.int8): "Char",
+    np.dtype(np.uint8): "Byte",
+    np.dtype(np.bool_): "Bool",
+}
+
+
+def _float_power_dtype(input, exponent) -> np.dtype:
+    for v in (input, exponent):
+        if isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.kind == "c"):
+            return np.dtype(np.complex128)
+    return np.dtype(np.float64)
+
+
+@public(method=True)
+def float_power(input, exponent):  # noqa: A002
+    """float_power(input, exponent) -> Tensor
+
+    Elementwise ``input ** exponent`` in double precision, with broadcasting: both are cast to
+    float64 (complex128 if either is complex) first, so the result is float64 (complex128)
+    whatever the inputs' dtypes.
+
+    Parameters
+    ----------
+    input : Tensor or number
+        Any shape.
+    exponent : Tensor or number
+        Broadcastable with ``input``; at least one of the two is a Tensor.
+
+    Returns
+    -------
+    Tensor
+        The broadcast shape, float64 or complex128. Gradients flow back to each Tensor in its own
+        dtype.
+    """
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError(
+            "float_power() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(exponent).__name__}), but expected one of: "
+            "(Tensor input, Tensor exponent), (Number self, Tensor exponent), "
+            "(Tensor input, Number exponent)"
+        )
+    dt = _float_power_dtype(input, exponent)
+    if isinstance(input, Tensor) and input.dtype != dt:
+        input = cast(input, dtype=dt)
+    if isinstance(exponent, Tensor) and exponent.dtype != dt:
+        exponent = cast(exponent, dtype=dt)
+    return pow(input, exponent)
+
+
+def float_power_(self, exponent):
+    """In-place :func:`float_power`: ``self`` must already be float64 (complex128 when either
+    operand is complex), as in PyTorch."""
+    dt = _float_power_dtype(self, exponent)
+    if self.dtype != dt:
+        have = _SCALAR_NAMES.get(self.dtype, str(self.dtype))
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {have} but the operation's result "
+            f"requires dtype {_SCALAR_NAMES[dt]}"
+        )
+    return self._inplace(float_power, exponent)
+
+
+public(float_power_, function=False, method=True)
 
 
 def _neg_vjp(grad, ans, x):

@@ -12,7 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..tensor import Tensor
-from ._registry import public
+from ._registry import Op, public
 from .shape import gather_p, reshape_p, wrap_dim
 
 _Sorted = namedtuple("sort", ["values", "indices"])
@@ -108,6 +108,39 @@ def median(input, dim=None, keepdim: bool = False):  # noqa: A002
     return kthvalue(input, (n + 1) // 2, d, keepdim)
 
 
+def _no_derivative(name):
+    def vjp(grad, ans, *args, **kwargs):
+        raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
+
+    vjp.__name__ = vjp.__qualname__ = f"_{name.strip('_')}_vjp"
+    return vjp
+
+
+def _unique_all(a, dim):
+    """``np.unique`` as PyTorch's: every NaN its own value; ``dim`` compares whole slices."""
+    if dim is None:
+        vals, inv, counts = np.unique(
+            a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
+        )
+        return vals, inv.reshape(a.shape), counts
+    if a.shape[dim] == 0:
+        return a.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    vals, inv, counts = np.unique(
+        a, return_inverse=True, return_counts=True, axis=dim, equal_nan=False
+    )
+    return vals, inv.reshape(-1), counts
+
+
+def _unique_values(x, dim=None):
+    return _unique_all(x, dim)[0]
+
+
+# The values of unique / unique_consecutive record a node, as in PyTorch, whose backward raises
+# (PyTorch's derivatives.yaml marks them not implemented); inverse and counts are integers.
+unique_p = Op("_unique2", _unique_values).defvjp(_no_derivative("_unique2"))
+unique_dim_p = Op("unique_dim", _unique_values).defvjp(_no_derivative("unique_dim"))
+
+
 @public(method=True)
 def unique(
     input,
@@ -116,16 +149,20 @@ def unique(
     return_counts: bool = False,
     dim=None,
 ):
-    """Unique elements (sorted), optionally with the inverse indices and counts. No gradient."""
+    """Unique elements (sorted; every NaN counts as distinct), optionally with the inverse
+    indices and counts; with ``dim``, unique slices along ``dim`` (sorted lexicographically).
+
+    The values record a node (``Unique2Backward0``, ``UniqueDimBackward0``) when ``input``
+    requires grad, and backward through it raises ``NotImplementedError``, as in PyTorch.
+    ``sorted=False`` sorts too (as PyTorch's CPU kernel does)."""
     T = Tensor
-    if dim is not None:
-        raise NotImplementedError("unique(dim=...) is not supported")
-    vals, inv, counts = np.unique(input._data, return_inverse=True, return_counts=True)
-    out = [T._wrap(vals)]
+    d = None if dim is None else wrap_dim(dim, max(input.ndim, 1), "unique")
+    vals_inv_counts = _unique_all(input._data, d)
+    out = [(unique_p if d is None else unique_dim_p)(input, dim=d)]
     if return_inverse:
-        out.append(T._wrap(inv.reshape(input.shape).astype(np.int64)))
+        out.append(T._wrap(vals_inv_counts[1].astype(np.int64)))
     if return_counts:
-        out.append(T._wrap(counts.astype(np.int64)))
+        out.append(T._wrap(vals_inv_counts[2].astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -198,17 +235,7 @@ def _drop(shape, d):
     return tuple(s for i, s in enumerate(shape) if i != d)
 
 
-@public(method=True)
-def unique_consecutive(
-    input,  # noqa: A002
-    return_inverse: bool = False,
-    return_counts: bool = False,
-    dim=None,
-):
-    """Keep the first of each run of equal consecutive elements (of equal slices along
-    ``dim``); optionally the index of each element's run and the run lengths. No gradient."""
-    T = Tensor
-    a = input._data
+def _unique_consecutive_all(a, dim):
     if dim is None:
         flat = a.reshape(-1)
         n = flat.shape[0]
@@ -217,19 +244,47 @@ def unique_consecutive(
         vals = flat[start]
         inv_shape = a.shape
     else:
-        d = wrap_dim(dim, input.ndim, "unique_consecutive")
-        m = np.moveaxis(a, d, 0)
+        m = np.moveaxis(a, dim, 0)
         n = m.shape[0]
         rows = m.reshape(n, -1)
         start = np.ones(n, dtype=bool)
         start[1:] = np.any(rows[1:] != rows[:-1], axis=1)
-        vals = np.moveaxis(m[start], 0, d)
+        vals = np.moveaxis(m[start], 0, dim)
         inv_shape = (n,)
-    out = [T._wrap(np.ascontiguousarray(vals))]
+    inv = (np.cumsum(start) - 1).reshape(inv_shape)
+    counts = np.diff(np.append(np.flatnonzero(start), n))
+    return np.ascontiguousarray(vals), inv, counts
+
+
+def _unique_consecutive_values(x, dim=None):
+    return _unique_consecutive_all(x, dim)[0]
+
+
+unique_consecutive_p = Op("unique_consecutive", _unique_consecutive_values).defvjp(
+    _no_derivative("unique_consecutive")
+)
+
+
+@public(method=True)
+def unique_consecutive(
+    input,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim=None,
+):
+    """Keep the first of each run of equal consecutive elements (of equal slices along
+    ``dim``); optionally the index of each element's run and the run lengths.
+
+    The values record a node (``UniqueConsecutiveBackward0``) when ``input`` requires grad, and
+    backward through it raises ``NotImplementedError``, as in PyTorch."""
+    T = Tensor
+    d = None if dim is None else wrap_dim(dim, input.ndim, "unique_consecutive")
+    _, inv, counts = _unique_consecutive_all(input._data, d)
+    out = [unique_consecutive_p(input, dim=d)]
     if return_inverse:
-        out.append(T._wrap((np.cumsum(start) - 1).reshape(inv_shape).astype(np.int64)))
+        out.append(T._wrap(inv.astype(np.int64)))
     if return_counts:
-        out.append(T._wrap(np.diff(np.append(np.flatnonzero(start), n)).astype(np.int64)))
+        out.append(T._wrap(counts.astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 

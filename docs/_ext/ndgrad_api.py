@@ -30,6 +30,7 @@ NAMESPACES = [
     ("autograd.linalg", "Linear algebra (``torch.linalg``)."),
     ("autograd.testing", "The gradient-checking kit for your own layers."),
     ("autograd.profiler", "Where the time goes (``torch.autograd.profiler``)."),
+    ("autograd.amp", "Mixed precision: ``autocast`` and ``GradScaler`` (``torch.amp``)."),
     ("autograd.distributions", "Probability distributions (``torch.distributions``)."),
     (
         "autograd.distributions.constraints",

@@ -102,6 +102,7 @@ ALL_ROW_MODULES = [
     "tests.autograd.rows_shape",
     "tests.autograd.rows_linalg",
     "tests.autograd.rows_sorting",
+    "tests.autograd.rows_sampling",
     "tests.nn.rows_layers",
     "tests.nn.rows_conv",
     "tests.nn.rows_rnn",

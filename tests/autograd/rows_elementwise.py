@@ -98,6 +98,30 @@ ROWS = (
         Row("pow", lambda a, b: a**b, 2, domain=[(0.3, 2.0), (-2.0, 2.0)], ref=np.power),
         Row("pow_scalar_exp", lambda a: a**3, 1, ref=lambda a: a**3, covers=("pow",)),
         Row("pow_scalar_base", lambda a: 2.0**a, 1, ref=lambda a: 2.0**a, covers=("pow",)),
+        # float_power: both operands cast to float64 first (a cast node each), then pow
+        Row(
+            "float_power",
+            ag.float_power,
+            2,
+            domain=[(0.3, 2.0), (-2.0, 2.0)],
+            ref=lambda a, b: np.power(a.astype(np.float64), b.astype(np.float64)),
+            covers=("pow", "cast"),
+        ),
+        Row(
+            "float_power_scalar_exp",
+            lambda a: a.float_power(2.5),
+            1,
+            domain=(0.3, 2.0),
+            ref=lambda a: np.power(a.astype(np.float64), 2.5),
+            covers=("pow", "cast"),
+        ),
+        Row(
+            "float_power_scalar_base",
+            lambda a: ag.float_power(3, a),
+            1,
+            ref=lambda a: np.power(3.0, a.astype(np.float64)),
+            covers=("pow", "cast"),
+        ),
         Row(
             "remainder",
             lambda a, b: a % b,

@@ -1,4 +1,5 @@
-"""Op-table rows: sort, topk, kthvalue, median, cumprod, logaddexp, nan_to_num, meshgrid."""
+"""Op-table rows: sort, topk, kthvalue, median, cumprod, logaddexp, nan_to_num, meshgrid, mode,
+unique, unique_consecutive."""
 
 from __future__ import annotations
 
@@ -150,5 +151,57 @@ ROWS += [
         ref=_np_mode,
         grad=False,
         covers=("gather",),
+    ),
+]
+
+
+def _np_unique_consecutive(a, dim=None):
+    if dim is None:
+        flat = a.reshape(-1)
+        keep = np.concatenate([[True], flat[1:] != flat[:-1]]) if flat.size else flat.astype(bool)
+        return flat[keep]
+    m = np.moveaxis(a, dim, 0)
+    keep = [i == 0 or not np.array_equal(m[i], m[i - 1]) for i in range(m.shape[0])]
+    return np.moveaxis(m[np.array(keep, dtype=bool)], 0, dim)
+
+
+def _np_unique_dim(a, dim):
+    # unique slices along dim in lexicographic order, written out (not np.unique(axis=))
+    m = np.moveaxis(a, dim, 0)
+    rows = sorted({tuple(r.reshape(-1)) for r in m})
+    out = np.array(rows, dtype=a.dtype).reshape((len(rows),) + m.shape[1:])
+    return np.moveaxis(out, 0, dim)
+
+
+ROWS += [
+    # values with repeats; the values record a node whose backward raises, as PyTorch's
+    Row(
+        "unique_consecutive",
+        lambda a, dim: ag.unique_consecutive(a, dim=dim),
+        1,
+        shapes=S1,
+        kwargs=lambda s: st.fixed_dictionaries({"dim": st.none() | dims(len(s[0]))}),
+        prep=_repeats,
+        ref=_np_unique_consecutive,
+        grad=False,
+    ),
+    Row(
+        "_unique2",
+        ag.unique,
+        1,
+        shapes=S1,
+        prep=_repeats,
+        ref=lambda a: np.array(sorted(set(a.reshape(-1).tolist())), dtype=a.dtype),
+        grad=False,
+    ),
+    Row(
+        "unique_dim",
+        lambda a, dim: ag.unique(a, dim=dim),
+        1,
+        shapes=S1,
+        kwargs=lambda s: st.fixed_dictionaries({"dim": dims(len(s[0]))}),
+        prep=_repeats,
+        ref=_np_unique_dim,
+        grad=False,
     ),
 ]

@@ -529,3 +529,97 @@ def test_floor_divide_backward_raises_and_div_floor_has_zero_gradient():
     np.testing.assert_allclose(
         gy.detach().numpy(), -np.floor_divide([1.5, -2.5, 3.0], [0.7, 1.1, -2.0]), rtol=1e-6
     )
+
+
+def test_unique_values_record_a_node_whose_backward_raises():
+    """As PyTorch: the values of unique / unique_consecutive of a tensor that requires grad
+    require grad and carry a node; backward through it raises NotImplementedError naming the
+    ATen function. Inverse and counts are int64 without a node; no_grad records nothing."""
+    x = t([1.0, 1.0, 2.0, 2.0, 3.0, 1.0], requires_grad=True)
+    cases = [
+        (lambda: ag.unique_consecutive(x), "UniqueConsecutiveBackward0", "unique_consecutive"),
+        (lambda: ag.unique(x), "Unique2Backward0", "_unique2"),
+        (lambda: x.unique(sorted=False), "Unique2Backward0", "_unique2"),
+        (lambda: ag.unique(x.view(2, 3), dim=0), "UniqueDimBackward0", "unique_dim"),
+        (lambda: ag.unique_consecutive(x.view(2, 3), dim=1), "UniqueConsecutiveBackward0",
+         "unique_consecutive"),
+    ]  # fmt: skip
+    for fn, node, aten in cases:
+        v = fn()
+        assert v.requires_grad and v.grad_fn.name() == node
+        with pytest.raises(NotImplementedError, match=f"the derivative for '{aten}' is not impl"):
+            v.sum().backward()
+    v, inv, counts = ag.unique(x, return_inverse=True, return_counts=True)
+    assert not inv.requires_grad and inv.dtype == ag.int64 and counts.dtype == ag.int64
+    with ag.no_grad():
+        assert not ag.unique(x).requires_grad
+    assert not ag.unique(t([2, 1, 2])).requires_grad
+
+
+def test_unique_dim_and_nan_like_pytorch():
+    x = t([[3.0, 1.0], [1.0, 2.0], [3.0, 1.0], [0.0, 5.0]])
+    v, inv, counts = ag.unique(x, dim=0, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(v.numpy(), [[0.0, 5.0], [1.0, 2.0], [3.0, 1.0]])
+    np.testing.assert_array_equal(inv.numpy(), [2, 1, 2, 0])
+    np.testing.assert_array_equal(counts.numpy(), [1, 1, 2])
+    v, inv, counts = ag.unique(x, dim=1, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(v.numpy(), x.numpy()[:, [1, 0]])
+    np.testing.assert_array_equal(inv.numpy(), [1, 0])
+    assert ag.unique(ag.zeros(0, 3), dim=0).shape == (0, 3)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ag.unique(x, dim=2)
+    # every NaN is its own value (PyTorch's; NumPy's default merges them)
+    nan = float("nan")
+    assert ag.unique(t([3.0, nan, nan, 1.0])).shape == (4,)
+    assert ag.unique_consecutive(t([3.0, nan, nan, 1.0])).shape == (4,)
+    v, inv, counts = ag.unique(t(2.0), return_inverse=True, return_counts=True)
+    assert v.shape == (1,) and inv.shape == () and counts.tolist() == [1]
+
+
+# -- float_power: double precision whatever the inputs ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda: ag.float_power(t([1.5, 2.0]), 2),
+        lambda: ag.float_power(t([2, 3]), 2),
+        lambda: ag.float_power(t([2, 3]), t([2, 3])),
+        lambda: ag.float_power(t([1.5, 2.0]), t([1.5, 2.0])),
+        lambda: ag.float_power(2, t([1.5, 2.0])),
+        lambda: ag.float_power(2.5, t([2, 3])),
+        lambda: t([1.5, 2.0]).float_power(2.5),
+        lambda: t([2, 3]).float_power(0.5),
+        lambda: ag.float_power(t([True]), 2),
+        lambda: ag.float_power(t([1.5, 2.0], dtype=ag.float16), t(2)),
+    ],
+)
+def test_float_power_is_float64(fn):
+    assert fn().dtype == ag.float64
+
+
+def test_float_power_values_gradients_and_in_place():
+    x = t([1.5, 2.0], requires_grad=True)
+    e = t([2.0, 3.0], requires_grad=True)
+    y = ag.float_power(x, e)
+    np.testing.assert_array_equal(y.detach().numpy(), np.power([1.5, 2.0], [2.0, 3.0]))
+    assert y.grad_fn.name() == "PowBackward1"
+    assert [n.name() for n, _ in y.grad_fn.next_functions] == ["ToCopyBackward0"] * 2
+    y.sum().backward()
+    assert x.grad.dtype == ag.float32 and e.grad.dtype == ag.float32  # back in their dtypes
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 12.0])
+    assert ag.float_power(x, 2).grad_fn.name() == "PowBackward0"
+    assert ag.float_power(2, e).grad_fn.name() == "PowBackward2"
+    # in place: the base must already be float64, as in PyTorch
+    for base, have in [(t([1.5, 2.0]), "Float"), (t([2, 3]), "Long")]:
+        with pytest.raises(
+            RuntimeError,
+            match=f"the base given to float_power_ has dtype {have} but the operation's result "
+            "requires dtype Double",
+        ):
+            base.float_power_(2)
+    b = t([1.5, 2.0], dtype=ag.float64)
+    assert b.float_power_(t([2.0, 1.0])) is b
+    np.testing.assert_array_equal(b.numpy(), [2.25, 2.0])
+    with pytest.raises(TypeError, match="float_power"):
+        ag.float_power(2, 3)
