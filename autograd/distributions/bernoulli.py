@@ -6,9 +6,11 @@ import numbers
 
 import numpy as np
 
+from ..compiler import arrays
 from ..grad_mode import no_grad
 from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import exp, log1p, relu
+from ..random import draw
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -96,9 +98,9 @@ class Bernoulli(Distribution):
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            p = np.broadcast_to(self.probs._data, shape)
-            u = self._rng().random(shape)
-            return Tensor._wrap((u < p).astype(p.dtype))
+            u = Tensor._wrap(draw(None, lambda g: g.random(shape)))
+            # through ``arrays`` so that an ``autograd.compile`` replay compares again
+            return Tensor._wrap(arrays(lambda u, p: (u < p).astype(p.dtype), u, self.probs))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as _dt
+from ..compiler import arrays
 from ..grad_mode import no_grad
 from ..ops.elementwise import clamp
 from ..ops.reduction import sum as _sum
+from ..random import draw
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -101,14 +103,16 @@ class Categorical(Distribution):
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            p = np.asarray(self.probs._data, dtype=np.float64)
-            cdf = np.cumsum(p, axis=-1)
-            cdf = cdf / cdf[..., -1:]
-            u = self._rng().random(shape)[..., None]
-            idx = np.minimum(
-                (u >= np.broadcast_to(cdf, shape + cdf.shape[-1:])).sum(-1), self._num_events - 1
-            )
-            return Tensor._wrap(idx.astype(_dt.int64))
+            u = Tensor._wrap(draw(None, lambda g: g.random(shape)))
+            n = self._num_events
+
+            def pick(u, p):  # through ``arrays``: an ``autograd.compile`` replay picks again
+                cdf = np.cumsum(np.asarray(p, dtype=np.float64), axis=-1)
+                cdf = cdf / cdf[..., -1:]
+                idx = (u[..., None] >= np.broadcast_to(cdf, shape + cdf.shape[-1:])).sum(-1)
+                return np.minimum(idx, n - 1).astype(_dt.int64)
+
+            return Tensor._wrap(arrays(pick, u, self.probs))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -9,6 +9,7 @@ import numpy as np
 from ..ops.elementwise import log
 from ..ops.linalg import cholesky, inv, solve_p
 from ..ops.reduction import sum as _sum
+from ..random import draw
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -144,7 +145,8 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        eps = Tensor._wrap(self._rng().standard_normal(shape).astype(self.loc.dtype, copy=False))
+        dt = self.loc.dtype
+        eps = Tensor._wrap(draw(None, lambda g: g.standard_normal(shape).astype(dt, copy=False)))
         return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
     def log_prob(self, value):

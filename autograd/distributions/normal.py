@@ -6,6 +6,7 @@ import math
 import numbers
 
 from ..ops.elementwise import erf, log
+from ..random import draw
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -66,7 +67,8 @@ class Normal(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        eps = Tensor._wrap(self._rng().standard_normal(shape).astype(self.loc.dtype, copy=False))
+        dt = self.loc.dtype
+        eps = Tensor._wrap(draw(None, lambda g: g.standard_normal(shape).astype(dt, copy=False)))
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from ..ops.elementwise import log
+from ..random import draw
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -72,7 +73,8 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        u = Tensor._wrap(self._rng().random(shape).astype(self.low.dtype, copy=False))
+        dt = self.low.dtype
+        u = Tensor._wrap(draw(None, lambda g: g.random(shape).astype(dt, copy=False)))
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):
