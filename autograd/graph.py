@@ -88,7 +88,8 @@ class Node:
             for a in args:
                 if isinstance(a, Tensor):
                     d = a._data
-                    shapes.append(d.shape)
+                    shape = d.shape
+                    shapes.append(shape)
                     dtypes.append(d.dtype)
                     if a._rg and (all_diff or vjps[i] is not None):
                         fn = a.grad_fn
@@ -100,7 +101,7 @@ class Node:
                         vc = a._vc
                         if vc is None:
                             vc = a._vc = [0]
-                        vcs.append((vc, vc[0], d.shape))
+                        vcs.append((vc, vc[0], shape))
                     else:
                         saved.append(None)
                 else:
@@ -258,9 +259,14 @@ class Node:
         vjps = op.vjps
         in_grads = []
         i = 0
-        for e in self.next:
-            in_grads.append(None if e is None else vjps[i](g, ans, *args, **kw))
-            i += 1
+        if kw:
+            for e in self.next:
+                in_grads.append(None if e is None else vjps[i](g, ans, *args, **kw))
+                i += 1
+        else:
+            for e in self.next:
+                in_grads.append(None if e is None else vjps[i](g, ans, *args))
+                i += 1
         return in_grads
 
     def release(self) -> None:

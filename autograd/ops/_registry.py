@@ -151,7 +151,7 @@ class Op:
             if isinstance(a, T):
                 break
         else:  # no Tensor: straight through to NumPy (how VJPs run in a plain backward)
-            return op.forward(*args, **kwargs)
+            return op.forward(*args, **kwargs) if kwargs else op.forward(*args)
         if _modes.nondefault:  # NOTE [ The dispatch's mode check ] in grad_mode.py
             st = _state
             if st.hooks:  # HOOKS: anomaly mode, autograd.profiler or a compile recording
@@ -169,7 +169,7 @@ class Op:
             else:
                 vals.append(a)
         try:
-            out = op.forward(*vals, **kwargs)
+            out = op.forward(*vals, **kwargs) if kwargs else op.forward(*vals)
         except (ValueError, IndexError, TypeError) as e:
             raise _translate_error(op, vals, e) from None
         if type(out) is not _ndarray:
