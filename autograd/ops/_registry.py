@@ -382,6 +382,20 @@ def _requires_grad(v) -> bool:
     return False
 
 
+#: ops whose ``out=`` must have exactly the result's dtype (PyTorch checks these up front)
+_EXACT_OUT = frozenset({"float_power"})
+
+
+def _torch_dtype_name(dt) -> str:
+    """PyTorch's C++ name of a dtype, as its error messages print it (``Float``)."""
+    names = {
+        "float16": "Half", "float32": "Float", "float64": "Double", "complex64": "ComplexFloat",
+        "complex128": "ComplexDouble", "int8": "Char", "int16": "Short", "int32": "Int",
+        "int64": "Long", "uint8": "Byte", "bool": "Bool",
+    }  # fmt: skip
+    return names.get(np.dtype(dt).name, str(dt))
+
+
 def _write_out(name, fn, args, kwargs, out):
     outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     for o in outs:
@@ -404,6 +418,11 @@ def _write_out(name, fn, args, kwargs, out):
     for o, v in zip(outs, results):
         vd = v._data if isinstance(v, Tensor) else np.asarray(v)
         od = o._data
+        if name in _EXACT_OUT and od.dtype != vd.dtype:
+            raise RuntimeError(
+                f"the output given to {name} has dtype {_torch_dtype_name(od.dtype)} but the "
+                f"operation's result requires dtype {_torch_dtype_name(vd.dtype)}"
+            )
         if _dt._category(vd.dtype) > _dt._category(od.dtype):
             raise RuntimeError(
                 f"result type {vd.dtype} can't be cast to the desired output type {od.dtype}"

@@ -623,3 +623,15 @@ def test_float_power_values_gradients_and_in_place():
     np.testing.assert_array_equal(b.numpy(), [2.25, 2.0])
     with pytest.raises(TypeError, match="float_power"):
         ag.float_power(2, 3)
+
+
+def test_float_power_out_must_be_float64():
+    x = ag.randn(3)
+    for dt, name in ((ag.float32, "Float"), (ag.float16, "Half"), (ag.int64, "Long")):
+        with pytest.raises(
+            RuntimeError, match=f"has dtype {name} but the operation's result requires dtype Double"
+        ):
+            ag.float_power(x, 2, out=ag.empty(3, dtype=dt))
+    out = ag.empty(3, dtype=ag.float64)
+    assert ag.float_power(x, 2, out=out) is out
+    np.testing.assert_allclose(out.numpy(), x.numpy().astype(np.float64) ** 2)
