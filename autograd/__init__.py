@@ -117,6 +117,7 @@ _LAZY = frozenset(
         "distributed",
         "profiler",
         "testing",
+        "onnx",
     }
 )
 

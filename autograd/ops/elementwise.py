@@ -817,17 +817,52 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):  # noqa: A002
 # public wrappers: argument handling around the primitives above
 
 
+_LEGACY_WARNED: set = set()
+
+
+def _legacy_alpha(name, other, legacy, alpha):
+    """PyTorch's deprecated ``x.add(alpha, other)`` overload (and ``sub``'s): still accepted,
+    with PyTorch's one-time warning, since old training loops and optimizers are written so
+    (``p.data.add_(-lr, p.grad.data)``). Returns ``(other, alpha)``."""
+    import numbers
+    import warnings
+
+    if len(legacy) != 1 or alpha != 1 or not isinstance(other, numbers.Number):
+        raise TypeError(
+            f"{name}() takes 2 positional arguments but {2 + len(legacy)} were given "
+            f"(the scale is keyword-only: {name}(input, other, *, alpha=1))"
+        )
+    if name not in _LEGACY_WARNED:
+        _LEGACY_WARNED.add(name)
+        warnings.warn(
+            f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\n"
+            f"Consider using one of the following signatures instead:\n"
+            f"\t{name}(Tensor other, *, Number alpha = 1)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return legacy[0], other
+
+
 @public(method=True, inplace=np.add)
-def add(input, other, *, alpha=1):  # noqa: A002
-    """``input + alpha * other``, with broadcasting."""
+def add(input, other, *legacy, alpha=1):  # noqa: A002
+    """``input + alpha * other``, with broadcasting.
+
+    The deprecated ``add(input, alpha, other)`` overload is accepted, with a warning."""
+    if legacy:
+        other, alpha = _legacy_alpha("add", other, legacy, alpha)
     if alpha != 1:
         other = mul(other, alpha)
     return add_p(input, other)
 
 
 @public(method=True, inplace=np.subtract, aliases=("subtract",))
-def sub(input, other, *, alpha=1):  # noqa: A002
-    """``input - alpha * other``, with broadcasting."""
+def sub(input, other, *legacy, alpha=1):  # noqa: A002
+    """``input - alpha * other``, with broadcasting.
+
+    The deprecated ``sub(input, alpha, other)`` overload is accepted, with a warning."""
+    if legacy:
+        other, alpha = _legacy_alpha("sub", other, legacy, alpha)
     if alpha != 1:
         other = mul(other, alpha)
     return sub_p(input, other)

@@ -148,6 +148,16 @@ def test_cuda_backends_and_accelerator_queries():
     torch.backends.cuda.matmul.allow_tf32 = False
 
 
+def test_onnx_imports_and_export_refuses():
+    # word_language_model/main.py has ``import torch.onnx`` at its top and exports only on request
+    import autograd.onnx
+
+    assert torch.onnx is autograd.onnx
+    assert torch.onnx.is_in_onnx_export() is False
+    with pytest.raises(RuntimeError, match="no ONNX exporter"):
+        torch.onnx.export(torch.nn.Linear(2, 2), (torch.zeros(1, 2),), "m.onnx")
+
+
 # -- legacy constructors ---------------------------------------------------------------------------
 def test_tensor_constructor_takes_sizes_or_data_as_pytorch():
     x = torch.Tensor(3, 4)

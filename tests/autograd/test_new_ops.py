@@ -623,3 +623,33 @@ def test_float_power_values_gradients_and_in_place():
     np.testing.assert_array_equal(b.numpy(), [2.25, 2.0])
     with pytest.raises(TypeError, match="float_power"):
         ag.float_power(2, 3)
+
+
+def test_deprecated_alpha_first_overload_of_add_and_sub(monkeypatch):
+    # PyTorch still accepts x.add(alpha, other) with a one-time warning; old training loops
+    # (word_language_model: ``p.data.add_(-lr, p.grad.data)``) and optimizers rely on it
+    from autograd.ops import elementwise
+
+    monkeypatch.setattr(elementwise, "_LEGACY_WARNED", set())
+    a, b = ag.ones(3), ag.arange(3.0)
+    with pytest.warns(UserWarning, match="overload of add is deprecated"):
+        assert a.add(2, b).tolist() == [1.0, 3.0, 5.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ag.add(a, 2, b).tolist() == [1.0, 3.0, 5.0]
+        assert a.sub(2, b).tolist() == [1.0, -1.0, -3.0]
+        assert ag.sub(a, 2, b).tolist() == [1.0, -1.0, -3.0]
+        c = a.clone()
+        c.add_(-0.5, b)
+        assert c.tolist() == [1.0, 0.5, 0.0]
+        c.sub_(2, b)
+        assert c.tolist() == [1.0, -1.5, -4.0]
+        w = ag.ones(3, requires_grad=True)
+        x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w.add(3, x).sum().backward()
+        assert w.grad.tolist() == [1.0] * 3 and x.grad.tolist() == [3.0] * 3
+    # the scale is keyword-only otherwise, as in PyTorch
+    with pytest.raises(TypeError, match="positional"):
+        a.add(b, 2)
+    with pytest.raises(TypeError, match="positional"):
+        a.add(2, b, alpha=2)
