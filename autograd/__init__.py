@@ -17,6 +17,7 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .compiler import compile
 from .devices import device, get_default_device, set_default_device
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     float,
@@ -123,11 +124,6 @@ _LAZY = frozenset(
 
 
 def __getattr__(name: str):
-    if name == "bfloat16":
-        raise AttributeError(
-            "ndgrad has no bfloat16: NumPy has no bfloat16 dtype (use float16 or float32; "
-            "autocast runs in float32 with enabled=False)"
-        )
     if name in _LAZY:
         import importlib
 
