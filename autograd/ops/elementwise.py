@@ -12,7 +12,6 @@ import math
 import numpy as np
 
 from .. import dtypes as _dt
-from ..graph import named
 from ..tensor import Tensor
 from ._registry import Op, public
 
@@ -1007,6 +1006,8 @@ def addcmul(input, tensor1, tensor2, *legacy, value=1):  # noqa: A002
     prod = mul(tensor1, tensor2)
     if value != 1:
         prod = mul(prod, value)
+    from ..graph import named  # here: graph imports tensor, which imports the ops
+
     return named(add_p(input, prod), "AddcmulBackward0")
 
 
@@ -1031,6 +1032,8 @@ def addcdiv(input, tensor1, tensor2, *legacy, value=1):  # noqa: A002
     q = div_p(tensor1, tensor2)
     if value != 1:
         q = mul(q, value)
+    from ..graph import named
+
     return named(add_p(input, q), "AddcdivBackward0")
 
 
