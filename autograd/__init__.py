@@ -119,8 +119,37 @@ _LAZY = frozenset(
         "profiler",
         "testing",
         "onnx",
+        "jit",
     }
 )
+
+
+_MATMUL_PRECISION = "highest"
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Record ``precision`` (``"highest"``, ``"high"`` or ``"medium"``), as PyTorch does.
+
+    NumPy computes float32 matmuls in float32 whatever is asked (there are no TF32 or bfloat16
+    kernels to choose), so the setting changes no result; an unknown value warns and is ignored,
+    as in PyTorch."""
+    global _MATMUL_PRECISION
+    if precision not in ("highest", "high", "medium"):
+        import warnings
+
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+            "setFloat32MatmulPrecision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _MATMUL_PRECISION = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The value last given to :func:`set_float32_matmul_precision` (``"highest"`` at first)."""
+    return _MATMUL_PRECISION
 
 
 def __getattr__(name: str):
