@@ -17,6 +17,7 @@ from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .compiler import compile
 from .devices import device, get_default_device, set_default_device
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     float,
@@ -117,16 +118,41 @@ _LAZY = frozenset(
         "distributed",
         "profiler",
         "testing",
+        "onnx",
+        "jit",
     }
 )
 
 
-def __getattr__(name: str):
-    if name == "bfloat16":
-        raise AttributeError(
-            "ndgrad has no bfloat16: NumPy has no bfloat16 dtype (use float16 or float32; "
-            "autocast runs in float32 with enabled=False)"
+_MATMUL_PRECISION = "highest"
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Record ``precision`` (``"highest"``, ``"high"`` or ``"medium"``), as PyTorch does.
+
+    NumPy computes float32 matmuls in float32 whatever is asked (there are no TF32 or bfloat16
+    kernels to choose), so the setting changes no result; an unknown value warns and is ignored,
+    as in PyTorch."""
+    global _MATMUL_PRECISION
+    if precision not in ("highest", "high", "medium"):
+        import warnings
+
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+            "setFloat32MatmulPrecision call has no effect.",
+            UserWarning,
+            stacklevel=2,
         )
+        return
+    _MATMUL_PRECISION = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The value last given to :func:`set_float32_matmul_precision` (``"highest"`` at first)."""
+    return _MATMUL_PRECISION
+
+
+def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 

@@ -84,6 +84,8 @@ class autocast:  # noqa: N801 - PyTorch's name
                 raise RuntimeError(
                     "autocast('cpu') computes in bfloat16 by default. " + _BF16_MESSAGE
                 )
+            if dtype is _dt.bfloat16:
+                raise RuntimeError(_BF16_MESSAGE)
             d = _dt.to_dtype(dtype)
             if d == _dt.float16:
                 raise RuntimeError(_FP16_MESSAGE)

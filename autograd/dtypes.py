@@ -22,6 +22,38 @@ int32 = int = np.dtype(np.int32)  # noqa: A001 - mirrors torch.int
 int64 = long = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001 - mirrors torch.bool
 
+
+class _MissingDtype:
+    """A PyTorch dtype NumPy has no counterpart for (``bfloat16``).
+
+    The name exists, as in PyTorch, because scripts name it without using it: nanoGPT's
+    ``{'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]``
+    builds the whole dict before looking ``'float16'`` up. Using it as a dtype raises a
+    ``TypeError`` that says why (``np.dtype(x)`` reads ``x.dtype``)."""
+
+    __slots__ = ("name", "why")
+    is_floating_point = True
+    is_complex = False
+    is_signed = True
+    itemsize = 2
+
+    def __init__(self, name: str, why: str) -> None:
+        self.name, self.why = name, why
+
+    def __repr__(self) -> str:
+        return f"autograd.{self.name}"
+
+    @property
+    def dtype(self):
+        raise TypeError(f"unsupported dtype autograd.{self.name}: {self.why}")
+
+
+bfloat16 = _MissingDtype(
+    "bfloat16",
+    "NumPy has no bfloat16 dtype (use float16 or float32; autocast runs in float32 "
+    "with enabled=False)",
+)
+
 _SUPPORTED = {float16, float32, float64, int8, uint8, int16, int32, int64, bool}
 _FLOATS = (float16, float32, float64)
 
@@ -52,6 +84,8 @@ def to_dtype(d) -> np.dtype:
         return int64
     if d is _pybool:
         return bool
+    if isinstance(d, _MissingDtype):
+        raise TypeError(f"unsupported dtype {d!r}: {d.why}")
     try:
         d = np.dtype(d)
     except TypeError:

@@ -817,17 +817,52 @@ def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):  # noqa: A002
 # public wrappers: argument handling around the primitives above
 
 
+_LEGACY_WARNED: set = set()
+
+
+def _legacy_alpha(name, other, legacy, alpha):
+    """PyTorch's deprecated ``x.add(alpha, other)`` overload (and ``sub``'s): still accepted,
+    with PyTorch's one-time warning, since old training loops and optimizers are written so
+    (``p.data.add_(-lr, p.grad.data)``). Returns ``(other, alpha)``."""
+    import numbers
+    import warnings
+
+    if len(legacy) != 1 or alpha != 1 or not isinstance(other, numbers.Number):
+        raise TypeError(
+            f"{name}() takes 2 positional arguments but {2 + len(legacy)} were given "
+            f"(the scale is keyword-only: {name}(input, other, *, alpha=1))"
+        )
+    if name not in _LEGACY_WARNED:
+        _LEGACY_WARNED.add(name)
+        warnings.warn(
+            f"This overload of {name} is deprecated:\n\t{name}(Number alpha, Tensor other)\n"
+            f"Consider using one of the following signatures instead:\n"
+            f"\t{name}(Tensor other, *, Number alpha = 1)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return legacy[0], other
+
+
 @public(method=True, inplace=np.add)
-def add(input, other, *, alpha=1):  # noqa: A002
-    """``input + alpha * other``, with broadcasting."""
+def add(input, other, *legacy, alpha=1):  # noqa: A002
+    """``input + alpha * other``, with broadcasting.
+
+    The deprecated ``add(input, alpha, other)`` overload is accepted, with a warning."""
+    if legacy:
+        other, alpha = _legacy_alpha("add", other, legacy, alpha)
     if alpha != 1:
         other = mul(other, alpha)
     return add_p(input, other)
 
 
 @public(method=True, inplace=np.subtract, aliases=("subtract",))
-def sub(input, other, *, alpha=1):  # noqa: A002
-    """``input - alpha * other``, with broadcasting."""
+def sub(input, other, *legacy, alpha=1):  # noqa: A002
+    """``input - alpha * other``, with broadcasting.
+
+    The deprecated ``sub(input, alpha, other)`` overload is accepted, with a warning."""
+    if legacy:
+        other, alpha = _legacy_alpha("sub", other, legacy, alpha)
     if alpha != 1:
         other = mul(other, alpha)
     return sub_p(input, other)
@@ -934,6 +969,72 @@ def equal(input, other) -> bool:  # noqa: A002
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
     """Whether ``|input - other| <= atol + rtol * |other|`` everywhere."""
     return bool(np.allclose(input._data, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _legacy_value(name, tensor1, tensor2, legacy, value):
+    """PyTorch's deprecated ``x.addcmul_(value, tensor1, tensor2)`` overload (and addcdiv's),
+    still accepted with its one-time warning: older hand-written optimizers use it. Returns
+    ``(tensor1, tensor2, value)``."""
+    import numbers
+    import warnings
+
+    if len(legacy) != 1 or value != 1 or not isinstance(tensor1, numbers.Number):
+        raise TypeError(
+            f"{name}() takes 3 positional arguments but {3 + len(legacy)} were given "
+            f"(the scale is keyword-only: {name}(input, tensor1, tensor2, *, value=1))"
+        )
+    if name not in _LEGACY_WARNED:
+        _LEGACY_WARNED.add(name)
+        warnings.warn(
+            f"This overload of {name} is deprecated:\n\t{name}(Number value, Tensor tensor1, "
+            f"Tensor tensor2)\nConsider using one of the following signatures instead:\n"
+            f"\t{name}(Tensor tensor1, Tensor tensor2, *, Number value = 1)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return tensor2, legacy[0], tensor1
+
+
+@public(method=True, inplace=True)
+def addcmul(input, tensor1, tensor2, *legacy, value=1):  # noqa: A002
+    """``input + value * tensor1 * tensor2``, with broadcasting.
+
+    The deprecated ``addcmul(input, value, tensor1, tensor2)`` overload is accepted, with a
+    warning."""
+    if legacy:
+        tensor1, tensor2, value = _legacy_value("addcmul", tensor1, tensor2, legacy, value)
+    prod = mul(tensor1, tensor2)
+    if value != 1:
+        prod = mul(prod, value)
+    from ..graph import named  # here: graph imports tensor, which imports the ops
+
+    return named(add_p(input, prod), "AddcmulBackward0")
+
+
+@public(method=True, inplace=True)
+def addcdiv(input, tensor1, tensor2, *legacy, value=1):  # noqa: A002
+    """``input + value * tensor1 / tensor2``, with broadcasting.
+
+    Like PyTorch, refuses two integer tensors (its historic integer division is gone). The
+    deprecated ``addcdiv(input, value, tensor1, tensor2)`` overload is accepted, with a
+    warning."""
+    if legacy:
+        tensor1, tensor2, value = _legacy_value("addcdiv", tensor1, tensor2, legacy, value)
+    if all(isinstance(t, Tensor) and t.dtype.kind in "biu" for t in (tensor1, tensor2)):
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
+    q = div_p(tensor1, tensor2)
+    if value != 1:
+        q = mul(q, value)
+    from ..graph import named
+
+    return named(add_p(input, q), "AddcdivBackward0")
 
 
 @public(method=True, inplace=True)

@@ -206,6 +206,21 @@ ROWS = (
             covers=("masked_fill",),
         ),
         Row("lerp", lambda a, b, w: ag.lerp(a, b, w), 3, covers=("add", "mul", "sub")),
+        Row(
+            "addcmul",
+            lambda a, b, c: ag.addcmul(a, b, c, value=-0.7),
+            3,
+            ref=lambda a, b, c: a + -0.7 * (b * c),
+            covers=("add", "mul"),
+        ),
+        Row(
+            "addcdiv",
+            lambda a, b, c: ag.addcdiv(a, b, c, value=0.3),
+            3,
+            domain=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],
+            ref=lambda a, b, c: a + 0.3 * (b / c),
+            covers=("add", "div", "mul"),
+        ),
         Row("clone", lambda a: a.clone() * 1.0, 1, covers=("clone", "mul")),
     ]
 )

@@ -224,8 +224,26 @@ def test_autocast_on_the_cpu_raises_naming_why():
         torch.autocast("cpu")  # bfloat16 by default
     with pytest.raises(RuntimeError, match="no autocast step"):
         torch.autocast(device_type="cpu", dtype=torch.float16)
-    with pytest.raises(AttributeError, match="NumPy has no bfloat16"):
-        torch.bfloat16  # noqa: B018
+    with pytest.raises(RuntimeError, match="NumPy has no bfloat16"):
+        torch.autocast(device_type="cpu", dtype=torch.bfloat16)
+
+
+def test_bfloat16_is_a_name_that_refuses_to_be_used():
+    # nanoGPT's train.py builds {'float32': torch.float32, 'bfloat16': torch.bfloat16,
+    # 'float16': torch.float16}[dtype] before choosing float16 on a machine without bf16
+    ptdtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+    assert ptdtype["float16"] == torch.float16
+    assert torch.bfloat16 != torch.float16 and repr(torch.bfloat16) == "autograd.bfloat16"
+    assert torch.bfloat16.is_floating_point and torch.bfloat16.itemsize == 2
+    assert torch.cuda.is_bf16_supported() is False
+    for use in (
+        lambda: torch.zeros(2, dtype=torch.bfloat16),
+        lambda: torch.tensor([1.0], dtype=torch.bfloat16),
+        lambda: torch.ones(2).to(torch.bfloat16),
+        lambda: torch.set_default_dtype(torch.bfloat16),
+    ):
+        with pytest.raises(TypeError, match="NumPy has no bfloat16"):
+            use()
 
 
 def _model_and_optimizer():

@@ -148,6 +148,62 @@ def test_cuda_backends_and_accelerator_queries():
     torch.backends.cuda.matmul.allow_tf32 = False
 
 
+def test_onnx_imports_and_export_refuses():
+    # word_language_model/main.py has ``import torch.onnx`` at its top and exports only on request
+    import autograd.onnx
+
+    assert torch.onnx is autograd.onnx
+    assert torch.onnx.is_in_onnx_export() is False
+    with pytest.raises(RuntimeError, match="no ONNX exporter"):
+        torch.onnx.export(torch.nn.Linear(2, 2), (torch.zeros(1, 2),), "m.onnx")
+
+
+def test_jit_decorators_are_the_identity_and_queries_answer_false():
+    # model code marks helpers @torch.jit.script and branches on torch.jit.is_scripting()
+    import autograd.jit
+
+    assert torch.jit is autograd.jit
+
+    @torch.jit.script
+    def gelu2(x):
+        return x * 2
+
+    assert gelu2(torch.ones(2)).tolist() == [2.0, 2.0]
+    assert torch.jit.trace(gelu2, (torch.ones(1),)) is gelu2
+    assert torch.jit.is_scripting() is False and torch.jit.is_tracing() is False
+
+    class M(torch.nn.Module):
+        @torch.jit.ignore
+        def a(self):
+            return 1
+
+        @torch.jit.ignore(drop=True)
+        def b(self):
+            return 2
+
+        @torch.jit.unused
+        def c(self):
+            return 3
+
+    assert (M().a(), M().b(), M().c()) == (1, 2, 3)
+    assert torch.jit.annotate(list, []) == []
+    with pytest.raises(RuntimeError, match="no TorchScript"):
+        torch.jit.save(M(), "m.pt")
+
+
+def test_float32_matmul_precision_is_recorded_and_checked():
+    before = torch.get_float32_matmul_precision()
+    assert before == "highest"
+    try:
+        torch.set_float32_matmul_precision("high")
+        assert torch.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+            torch.set_float32_matmul_precision("foo")
+        assert torch.get_float32_matmul_precision() == "high"
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
 # -- legacy constructors ---------------------------------------------------------------------------
 def test_tensor_constructor_takes_sizes_or_data_as_pytorch():
     x = torch.Tensor(3, 4)

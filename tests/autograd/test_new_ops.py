@@ -635,3 +635,63 @@ def test_float_power_out_must_be_float64():
     out = ag.empty(3, dtype=ag.float64)
     assert ag.float_power(x, 2, out=out) is out
     np.testing.assert_allclose(out.numpy(), x.numpy().astype(np.float64) ** 2)
+
+
+def test_deprecated_alpha_first_overload_of_add_and_sub(monkeypatch):
+    # PyTorch still accepts x.add(alpha, other) with a one-time warning; old training loops
+    # (word_language_model: ``p.data.add_(-lr, p.grad.data)``) and optimizers rely on it
+    from autograd.ops import elementwise
+
+    monkeypatch.setattr(elementwise, "_LEGACY_WARNED", set())
+    a, b = ag.ones(3), ag.arange(3.0)
+    with pytest.warns(UserWarning, match="overload of add is deprecated"):
+        assert a.add(2, b).tolist() == [1.0, 3.0, 5.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ag.add(a, 2, b).tolist() == [1.0, 3.0, 5.0]
+        assert a.sub(2, b).tolist() == [1.0, -1.0, -3.0]
+        assert ag.sub(a, 2, b).tolist() == [1.0, -1.0, -3.0]
+        c = a.clone()
+        c.add_(-0.5, b)
+        assert c.tolist() == [1.0, 0.5, 0.0]
+        c.sub_(2, b)
+        assert c.tolist() == [1.0, -1.5, -4.0]
+        w = ag.ones(3, requires_grad=True)
+        x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w.add(3, x).sum().backward()
+        assert w.grad.tolist() == [1.0] * 3 and x.grad.tolist() == [3.0] * 3
+    # the scale is keyword-only otherwise, as in PyTorch
+    with pytest.raises(TypeError, match="positional"):
+        a.add(b, 2)
+    with pytest.raises(TypeError, match="positional"):
+        a.add(2, b, alpha=2)
+
+
+def test_addcmul_addcdiv_values_names_and_legacy_overload(monkeypatch):
+    # hand-written Adam steps: exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2),
+    # p.addcdiv_(exp_avg, denom, value=-step_size), and the older value-first spelling
+    from autograd.ops import elementwise
+
+    monkeypatch.setattr(elementwise, "_LEGACY_WARNED", set())
+    a = ag.ones(3, requires_grad=True)
+    b = ag.arange(3.0).requires_grad_()
+    y = ag.addcmul(a, b, b, value=2)
+    assert y.tolist() == [1.0, 3.0, 9.0] and y.grad_fn.name() == "AddcmulBackward0"
+    z = a.addcdiv(b, b + 1, value=2)
+    assert np.allclose(z.tolist(), [1.0, 2.0, 1.0 + 4.0 / 3.0])
+    assert z.grad_fn.name() == "AddcdivBackward0"
+    assert ag.addcmul(ag.ones(1), ag.ones(3, 1), ag.ones(2)).shape == (3, 2)
+    c = ag.ones(3)
+    c.addcmul_(b.detach(), b.detach(), value=0.5).addcdiv_(ag.ones(3), ag.full((3,), 4.0))
+    assert c.tolist() == [1.25, 1.75, 3.25]
+    with pytest.warns(UserWarning, match="overload of addcmul is deprecated"):
+        c.addcmul_(2, ag.ones(3), ag.ones(3))
+    assert c.tolist() == [3.25, 3.75, 5.25]
+    with pytest.warns(UserWarning, match="overload of addcdiv is deprecated"):
+        assert ag.addcdiv(ag.zeros(1), -1, ag.ones(1), ag.full((1,), 2.0)).tolist() == [-0.5]
+    i = ag.ones(3, dtype=ag.long)
+    assert ag.addcmul(i, i, i, value=2).tolist() == [3, 3, 3]
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
+        ag.addcdiv(i, i, i)
+    with pytest.raises(TypeError, match="positional"):
+        ag.addcmul(a, b, b, 2)

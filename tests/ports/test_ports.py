@@ -38,6 +38,7 @@ FALL = {
     "lr_schedulers": 0.5,
     "custom_dataset": 0.9,
     "checkpoint_resume": 0.8,
+    "handwritten_optimizer": 0.5,
 }
 
 
