@@ -120,6 +120,7 @@ _LAZY = frozenset(
         "testing",
         "onnx",
         "jit",
+        "return_types",
     }
 )
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
 from .. import dtypes as _dt
+from .. import return_types as _rt
 from ..graph import named
 from ..tensor import Tensor
 from ._registry import Op, public
@@ -293,9 +293,6 @@ def _check_nonempty(input, axes, name):
         )
 
 
-_MaxMin = namedtuple("return_types", ["values", "indices"])
-
-
 def _max_min(input, dim, keepdim, other, name, red, arg):  # noqa: A002
     T = Tensor
     if other is not None or isinstance(dim, T):
@@ -309,14 +306,15 @@ def _max_min(input, dim, keepdim, other, name, red, arg):  # noqa: A002
     d = wrap_dim(dim, input.ndim, name)
     _check_nonempty(input, (d,) if input.ndim else None, name)
     if input.ndim == 0:
-        return _MaxMin(input * 1, T._wrap(np.array(0, dtype=np.int64)))
+        return getattr(_rt, name)(input * 1, T._wrap(np.array(0, dtype=np.int64)))
     idx = arg(input._data, axis=d, keepdims=True)
     vals = gather_p(input, idx, axis=d)
     if not keepdim:
         shp = tuple(s for i, s in enumerate(input.shape) if i != d)
         vals = reshape_p(vals, shape=shp)
         idx = idx.reshape(shp)
-    return _MaxMin(named(vals, f"{name.capitalize()}Backward0"), T._wrap(idx.astype(np.int64)))
+    vals = named(vals, f"{name.capitalize()}Backward0")
+    return getattr(_rt, name)(vals, T._wrap(idx.astype(np.int64)))
 
 
 @public(method=True)

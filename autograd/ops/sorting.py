@@ -7,17 +7,16 @@ scatter to the chosen positions, exactly as in PyTorch.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
+from .. import return_types as _rt
 from ..tensor import Tensor
 from ._registry import Op, public
 from .shape import gather_p, reshape_p, wrap_dim
 
-_Sorted = namedtuple("sort", ["values", "indices"])
-_TopK = namedtuple("topk", ["values", "indices"])
-_KthValue = namedtuple("kthvalue", ["values", "indices"])
+_Sorted = _rt.sort
+_TopK = _rt.topk
+_KthValue = _rt.kthvalue
 
 
 def _stable_argsort(a, axis, descending):
@@ -194,7 +193,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------
 # mode, unique_consecutive, bucketize, searchsorted, histc
 
-_Mode = namedtuple("mode", ["values", "indices"])
+_Mode = _rt.mode
 
 
 @public(method=True)

@@ -695,3 +695,16 @@ def test_addcmul_addcdiv_values_names_and_legacy_overload(monkeypatch):
         ag.addcdiv(i, i, i)
     with pytest.raises(TypeError, match="positional"):
         ag.addcmul(a, b, b, 2)
+
+
+def test_return_types_print_as_pytorch_structseqs():
+    x = ag.tensor([1.0, 3.0, 2.0])
+    r = x.topk(2)
+    assert type(r) is ag.return_types.topk and r.values is r[0]
+    assert repr(r) == (
+        "autograd.return_types.topk(\nvalues=tensor([3., 2.]),\nindices=tensor([1, 2]))"
+    )
+    assert repr(x.max(0)) == "autograd.return_types.max(\nvalues=tensor(3.),\nindices=tensor(1))"
+    assert type(x.min(0)).__name__ == "min" and type(x.sort()).__name__ == "sort"
+    values, indices = x.kthvalue(2)
+    assert values.item() == 2.0 and indices.item() == 2
