@@ -626,3 +626,35 @@ def test_node_hooks_as_pytorch():
     x.grad = None
     w.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(c.numpy(), (2, 3)), rtol=1e-6)
+
+
+def test_grad_mode_is_per_thread_with_the_dispatch_counter():
+    """NOTE [ The dispatch's mode check ]: one thread inside no_grad does not change what
+    another records, and the process-wide counter returns to 0 when both are done."""
+    from autograd.grad_mode import _modes
+
+    base = _modes.nondefault  # other tests' threads may have ended inside a mode
+    x = ag.ones(3, requires_grad=True)
+    inside = threading.Event()
+    leave = threading.Event()
+    seen = {}
+
+    def quiet():
+        with ag.no_grad():
+            seen["quiet"] = (x * 2).requires_grad
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=quiet)
+    t.start()
+    assert inside.wait(10)
+    assert _modes.nondefault == base + 1
+    y = x * 2  # this thread still records
+    assert y.requires_grad and y.grad_fn is not None
+    leave.set()
+    t.join(10)
+    assert seen["quiet"] is False
+    assert _modes.nondefault == base
+    with ag.no_grad():
+        assert _modes.nondefault == base + 1 and not (x * 2).requires_grad
+    assert _modes.nondefault == base
