@@ -6,6 +6,8 @@ Every contraction goes to BLAS through ``np.matmul``/``np.einsum(optimize=True)`
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from ..graph import named
@@ -774,3 +776,452 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
     # the differences of every pair, (*, P, R, M), then a norm over M
     diff = add_p(_unsq(x1, -2), neg(_unsq(x2, -3)))
     return pnorm_p(diff, p=p)
+
+
+# ---------------------------------------------------------------------------------------
+# Decompositions: svd, qr, eigh
+#
+# NOTE [ Decompositions as one node with several outputs ]
+# ``linalg.svd`` returns ``(U, S, Vh)`` from one node (PyTorch's ``LinalgSvdBackward0`` is the
+# ``grad_fn`` of all three, at output indices 0, 1, 2), so each decomposition is an
+# :class:`~autograd.function.Function`: NumPy's LAPACK call forward, PyTorch's derivative
+# formula backward (``svd_backward``, ``linalg_qr_backward``, ``linalg_eig_backward`` in
+# ``torch/csrc/autograd/FunctionsManual.cpp``), written with our ops so that
+# ``create_graph=True`` differentiates it again. An output that the loss does not use gets no
+# gradient (``None``, not zeros), as in PyTorch, so e.g. ``S``-only losses take the cheap path.
+
+
+def _decomposition_fns():
+    """The three Functions (built on first use: ``function.py`` imports the tensor module)."""
+    global _SVD, _QR, _EIGH
+    if _SVD is not None:
+        return
+    from ..function import Function
+
+    class LinalgSvd(Function):
+        @staticmethod
+        def forward(ctx, A, full_matrices):  # noqa: N803
+            ctx.set_materialize_grads(False)
+            U, S, Vh = _np_svd(A._data, full_matrices)  # noqa: N806
+            outs = tuple(_Tensor()._wrap(x) for x in (U, S, Vh))
+            ctx.save_for_backward(*outs)
+            ctx.full_matrices = full_matrices
+            return outs
+
+        @staticmethod
+        def backward(ctx, gU, gS, gVh):  # noqa: N803
+            U, S, Vh = ctx.saved_tensors  # noqa: N806
+            if ctx.full_matrices:
+                k = S.shape[-1]
+                U, Vh = _cols(U, k), _rows(Vh, k)  # noqa: N806
+                gU = None if gU is None else _cols(gU, k)  # noqa: N806
+                gVh = None if gVh is None else _rows(gVh, k)  # noqa: N806
+            return _svd_backward(gU, gS, gVh, U, S, Vh), None
+
+    class LinalgQr(Function):
+        @staticmethod
+        def forward(ctx, A, mode):  # noqa: N803
+            ctx.set_materialize_grads(False)
+            Q, R = _np_qr(A._data, mode)  # noqa: N806
+            outs = (_Tensor()._wrap(Q), _Tensor()._wrap(R))
+            ctx.save_for_backward(*outs)
+            ctx.mode = mode
+            return outs
+
+        @staticmethod
+        def backward(ctx, gQ, gR):  # noqa: N803
+            Q, R = ctx.saved_tensors  # noqa: N806
+            return _qr_backward(gQ, gR, Q, R, ctx.mode), None
+
+    class LinalgEigh(Function):
+        @staticmethod
+        def forward(ctx, A, UPLO):  # noqa: N803
+            ctx.set_materialize_grads(False)
+            L, V = _np_eigh(A._data, UPLO)  # noqa: N806
+            outs = (_Tensor()._wrap(L), _Tensor()._wrap(V))
+            ctx.save_for_backward(*outs)
+            return outs
+
+        @staticmethod
+        def backward(ctx, gL, gV):  # noqa: N803
+            L, V = ctx.saved_tensors  # noqa: N806
+            return _eigh_backward(gL, gV, L, V), None
+
+    _SVD, _QR, _EIGH = LinalgSvd, LinalgQr, LinalgEigh
+
+
+_SVD = _QR = _EIGH = None
+
+
+def _cols(x, k):
+    from .shape import narrow
+
+    return x if x.shape[-1] == k else narrow(x, -1, 0, k)
+
+
+def _rows(x, k):
+    from .shape import narrow
+
+    return x if x.shape[-2] == k else narrow(x, -2, 0, k)
+
+
+def _diag(x):
+    from .shape import diagonal_p
+
+    return diagonal_p(x, offset=0, axis1=-2, axis2=-1)
+
+
+def _diag_embed(v):
+    from .shape import diag_embed_p
+
+    n = v.shape[-1]
+    return diag_embed_p(v, offset=0, axis1=-2, axis2=-1, shape=tuple(v.shape) + (n,))
+
+
+def _np_svd(a, full_matrices):
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    if a.size == 0:  # LAPACK refuses empty matrices; PyTorch gives identities and no S
+        batch = a.shape[:-2]
+        um, vn = (m, n) if full_matrices else (k, k)
+        U = np.broadcast_to(np.eye(m, um, dtype=a.dtype), batch + (m, um)).copy()  # noqa: N806
+        Vh = np.broadcast_to(np.eye(vn, n, dtype=a.dtype), batch + (vn, n)).copy()  # noqa: N806
+        return U, np.zeros(batch + (k,), a.dtype), Vh
+    return np.linalg.svd(a, full_matrices=full_matrices)
+
+
+def _np_qr(a, mode):
+    m, n = a.shape[-2:]
+    if a.size == 0:
+        batch = a.shape[:-2]
+        qc = m if mode == "complete" else min(m, n)
+        Q = np.broadcast_to(np.eye(m, qc, dtype=a.dtype), batch + (m, qc)).copy()  # noqa: N806
+        R = np.zeros(batch + (qc, n), a.dtype)  # noqa: N806
+    else:
+        Q, R = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")  # noqa: N806
+    if mode == "r":
+        Q = np.empty((0,), a.dtype)  # noqa: N806
+    return Q, R
+
+
+def _np_eigh(a, uplo):
+    if a.size == 0:
+        return np.zeros(a.shape[:-1], a.dtype), np.zeros(a.shape, a.dtype)
+    return np.linalg.eigh(a, UPLO=uplo)
+
+
+def _E(S):  # noqa: N802
+    """``E[j, k] = S_k^2 - S_j^2`` off the diagonal, 1 on it (PyTorch's ``svd_backward``)."""
+    from .shape import unsqueeze
+
+    S2 = S * S  # noqa: N806
+    E = unsqueeze(S2, -2) - unsqueeze(S2, -1)  # noqa: N806
+    return E + np.eye(S.shape[-1], dtype=S.dtype)
+
+
+def _svd_backward(gU, gS, gVh, U, S, Vh):  # noqa: N803
+    """PyTorch's ``svd_backward`` (real case), for the reduced ``U`` (m, k), ``Vh`` (k, n)."""
+    from .shape import unsqueeze
+
+    if gU is None and gS is None and gVh is None:
+        return None
+    m, n = U.shape[-2], Vh.shape[-1]
+    if gU is None and gVh is None:  # svdvals: U diag(gS) Vh
+        if m >= n:
+            return U @ (unsqueeze(gS, -1) * Vh)
+        return (U * unsqueeze(gS, -2)) @ Vh
+    UhgU = None if gU is None else _skew(U.mT @ gU)  # noqa: N806
+    VhgV = None if gVh is None else _skew(Vh @ gVh.mT)  # noqa: N806
+    E = _E(S)  # noqa: N806
+    if gU is not None and gVh is not None:
+        gA = (UhgU * unsqueeze(S, -2) + unsqueeze(S, -1) * VhgV) / E  # noqa: N806
+    elif gU is not None:
+        gA = (UhgU / E) * unsqueeze(S, -2)  # noqa: N806
+    else:
+        gA = unsqueeze(S, -1) * (VhgV / E)  # noqa: N806
+    if gS is not None:
+        gA = gA + _diag_embed(gS)  # noqa: N806
+    if m > n and gU is not None:
+        gA = U @ gA  # noqa: N806
+        gUSinv = gU / unsqueeze(S, -2)  # noqa: N806
+        gA = gA + gUSinv - U @ (U.mT @ gUSinv)  # noqa: N806
+        return gA @ Vh
+    if m < n and gVh is not None:
+        gA = gA @ Vh  # noqa: N806
+        SinvgVh = gVh / unsqueeze(S, -1)  # noqa: N806
+        gA = gA + SinvgVh - (SinvgVh @ Vh.mT) @ Vh  # noqa: N806
+        return U @ gA
+    return U @ (gA @ Vh) if m >= n else (U @ gA) @ Vh
+
+
+def _skew(x):
+    return x - x.mT
+
+
+_QR_R_ONLY = (
+    "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+    "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+)
+
+
+def _solve_right_lower_t(G, R):  # noqa: N803
+    """``G R^{-T}`` for an upper-triangular invertible ``R`` (``X R^T = G``)."""
+    return solve_p(R, G.mT).mT
+
+
+def _qr_backward(gQ, gR, Q, R, mode):  # noqa: N803
+    """PyTorch's ``linalg_qr_backward`` (real case)."""
+    from .shape import cat_p, tril, triu
+
+    if mode == "r":
+        raise RuntimeError(_QR_R_ONLY)
+    m, n = Q.shape[-2], R.shape[-1]
+    if mode == "complete" and m > n:
+        raise RuntimeError(
+            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+        )
+    if gQ is None and gR is None:
+        return None
+    if gQ is not None:
+        gA = gR @ R.mT - Q.mT @ gQ if gR is not None else -(Q.mT @ gQ)  # noqa: N806
+    else:
+        gA = gR @ R.mT  # noqa: N806
+    if m >= n:
+        t = triu(gA)
+        gA = Q @ (t + triu(t, 1).mT)  # noqa: N806  (X + X^H with the diagonal once)
+        if gQ is not None:
+            gA = gA + gQ  # noqa: N806
+        return _solve_right_lower_t(gA, R)
+    gA = Q @ tril(-gA - (-gA).mT)  # noqa: N806
+    gA = _solve_right_lower_t(gA, _cols(R, m))  # noqa: N806
+    zeros = np.zeros(tuple(gA.shape[:-1]) + (n - m,), dtype=gA.dtype)
+    gA = cat_p(gA, zeros, axis=-1)  # noqa: N806
+    if gR is not None:
+        gA = gA + Q @ gR  # noqa: N806
+    return gA
+
+
+def _eigh_backward(gL, gV, L, V):  # noqa: N803
+    """PyTorch's ``linalg_eig_backward`` for a real symmetric input (``is_hermitian``)."""
+    from .shape import unsqueeze
+
+    if gL is None and gV is None:
+        return None
+    if gV is None:
+        return (V * unsqueeze(gL, -2)) @ V.mT
+    VhgV = V.mT @ gV  # noqa: N806
+    VhgV = (VhgV - VhgV.mT) * 0.5  # noqa: N806
+    Ec = unsqueeze(L, -2) - unsqueeze(L, -1) + np.eye(L.shape[-1], dtype=L.dtype)  # noqa: N806
+    gA = VhgV / Ec  # noqa: N806
+    if gL is not None:
+        gA = gA + _diag_embed(gL)  # noqa: N806
+    return V @ (gA @ V.mT)
+
+
+_SvdResult = namedtuple("svd", ["U", "S", "V"])
+_LinalgSvdResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
+_QrResult = namedtuple("qr", ["Q", "R"])
+_LinalgQrResult = namedtuple("linalg_qr", ["Q", "R"])
+_EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+for _nt in (_SvdResult, _LinalgSvdResult, _QrResult, _LinalgQrResult, _EighResult):
+    _nt.__module__ = "autograd.return_types"
+
+
+def _decomp_check(A, name, square=False):  # noqa: N803
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+            f"{A.shape[-1]} matrices"
+        )
+    if A.dtype.kind not in "fc":
+        if name == "linalg.eigh":
+            raise NotImplementedError(
+                f"\"linalg_eigh_cpu\" not implemented for '{_torch_name(A.dtype)}'"
+            )
+        raise RuntimeError(
+            f"{name}: Expected a floating point or complex tensor as input. Got "
+            f"{_torch_name(A.dtype)}"
+        )
+    if A.dtype.kind == "c":
+        raise NotImplementedError(f"{name}: complex inputs are not supported")
+
+
+def _torch_name(dt):
+    from ._registry import _torch_dtype_name
+
+    return _torch_dtype_name(dt)
+
+
+def _records(A) -> bool:  # noqa: N803
+    from ..grad_mode import is_grad_enabled
+
+    return bool(A.requires_grad) and is_grad_enabled()
+
+
+def _svd3(A, full_matrices):  # noqa: N803
+    _decomposition_fns()
+    U, S, Vh = _SVD.apply(A, full_matrices)  # noqa: N806
+    for t in (U, S, Vh):
+        named(t, "LinalgSvdBackward0")
+    return U, S, Vh
+
+
+def svd_linalg(A, full_matrices: bool = True, *, driver=None):  # noqa: N803
+    """``linalg.svd``: ``A = U diag(S) Vh`` for a batch of matrices.
+
+    Parameters
+    ----------
+    A : Tensor, shape (..., m, n)
+        Floating point (``float32`` gives ``float32`` factors).
+    full_matrices : bool
+        ``U`` (..., m, m) and ``Vh`` (..., n, n) when True; else the reduced ``U`` (..., m, k)
+        and ``Vh`` (..., k, n), ``k = min(m, n)``.
+    driver : None
+        CUDA only in PyTorch: any other value raises on the CPU, as there.
+
+    Returns
+    -------
+    namedtuple ``(U, S, Vh)``
+        ``S`` (..., k) descending. One ``LinalgSvdBackward0`` node; the gradient is PyTorch's
+        (distinct singular values assumed; with ``full_matrices`` the extra columns of ``U``
+        and rows of ``Vh`` get no gradient).
+    """
+    _decomp_check(A, "linalg.svd")
+    if driver is not None:
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
+            "with cuSOLVER backend."
+        )
+    return _LinalgSvdResult(*_svd3(A, bool(full_matrices)))
+
+
+def svdvals(A, *, driver=None):  # noqa: N803
+    """``linalg.svdvals``: the singular values (..., min(m, n)), descending."""
+    _decomp_check(A, "linalg.svd")
+    if driver is not None:
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
+            "with cuSOLVER backend."
+        )
+    if _records(A):
+        return _svd3(A, False)[1]
+    a = A._data
+    if a.size == 0:
+        return _Tensor()._wrap(np.zeros(a.shape[:-2] + (min(a.shape[-2:]),), a.dtype))
+    return _Tensor()._wrap(np.linalg.svd(a, compute_uv=False))
+
+
+@public(method=True)
+def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
+    """``torch.svd``: ``(U, S, V)`` with ``input = U diag(S) V^T`` (``V``, not ``Vh``).
+
+    ``some=True`` gives the reduced factors; ``compute_uv=False`` gives ``S`` and zero ``U``
+    (m, m) and ``V`` (n, n), as in PyTorch.
+    """
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"linalg.svd: input should have at least 2 dimensions, but has {input.ndim} "
+            f"dimensions instead"
+        )
+    _decomp_check(input, "linalg.svd")
+    if not compute_uv:
+        S = svdvals(input)  # noqa: N806
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        z = _Tensor()._wrap
+        return _SvdResult(
+            z(np.zeros(batch + (m, m), input.dtype)), S, z(np.zeros(batch + (n, n), input.dtype))
+        )
+    U, S, Vh = _svd3(input, not some)  # noqa: N806
+    return _SvdResult(U, S, named(_mT(Vh), "TransposeBackward0"))
+
+
+_QR_MODES = ("reduced", "complete", "r")
+
+
+def qr_linalg(A, mode: str = "reduced"):  # noqa: N803
+    """``linalg.qr``: ``A = Q R`` with ``Q`` orthonormal columns, ``R`` upper-triangular.
+
+    Parameters
+    ----------
+    A : Tensor, shape (..., m, n)
+    mode : {'reduced', 'complete', 'r'}
+        ``Q`` (..., m, k), ``R`` (..., k, n) with ``k = min(m, n)``; ``'complete'``: ``Q``
+        (..., m, m), ``R`` (..., m, n); ``'r'``: an empty ``Q`` and the reduced ``R``.
+
+    Returns
+    -------
+    namedtuple ``(Q, R)``
+        One ``LinalgQrBackward0`` node. Backward raises, as PyTorch does, for ``mode='r'``
+        and for ``mode='complete'`` with ``m > n``.
+    """
+    if mode not in _QR_MODES:
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+            f"'r', or 'complete'"
+        )
+    _decomp_check(A, "linalg.qr")
+    _decomposition_fns()
+    Q, R = _QR.apply(A, mode)  # noqa: N806
+    return _LinalgQrResult(named(Q, "LinalgQrBackward0"), named(R, "LinalgQrBackward0"))
+
+
+@public(method=True)
+def qr(input, some: bool = True):  # noqa: A002
+    """``torch.qr`` (deprecated in PyTorch, which warns once): ``linalg.qr`` with
+    ``mode='reduced' if some else 'complete'``."""
+    import warnings
+
+    warnings.warn(
+        "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future "
+        "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string "
+        "parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\nQ, R = "
+        "torch.linalg.qr(A, 'reduced' if some else 'complete')",
+        UserWarning,
+        stacklevel=2,
+    )
+    r = qr_linalg(input, "reduced" if some else "complete")
+    return _QrResult(*r)
+
+
+def _uplo(UPLO):  # noqa: N803
+    if UPLO not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper()
+
+
+def eigh(A, UPLO: str = "L"):  # noqa: N803
+    """``linalg.eigh``: eigenvalues (ascending) and orthonormal eigenvectors of symmetric
+    matrices, reading only the ``UPLO`` triangle.
+
+    Parameters
+    ----------
+    A : Tensor, shape (..., n, n)
+    UPLO : {'L', 'U'}
+
+    Returns
+    -------
+    namedtuple ``(eigenvalues, eigenvectors)``
+        (..., n) and (..., n, n); one ``LinalgEighBackward0`` node. The gradient is PyTorch's
+        symmetric ``V (diag(gL) + sym(V^T gV) / E) V^T`` (distinct eigenvalues assumed), not
+        projected on the read triangle, as in PyTorch.
+    """
+    uplo = _uplo(UPLO)
+    _decomp_check(A, "linalg.eigh", square=True)
+    _decomposition_fns()
+    L, V = _EIGH.apply(A, uplo)  # noqa: N806
+    return _EighResult(named(L, "LinalgEighBackward0"), named(V, "LinalgEighBackward0"))
+
+
+def eigvalsh(A, UPLO: str = "L"):  # noqa: N803
+    """``linalg.eigvalsh``: the eigenvalues (..., n), ascending, of symmetric matrices."""
+    uplo = _uplo(UPLO)
+    _decomp_check(A, "linalg.eigh", square=True)
+    if _records(A):
+        return eigh(A, uplo).eigenvalues
+    a = A._data
+    if a.size == 0:
+        return _Tensor()._wrap(np.zeros(a.shape[:-1], a.dtype))
+    return _Tensor()._wrap(np.linalg.eigvalsh(a, UPLO=uplo))

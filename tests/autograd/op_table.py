@@ -101,6 +101,7 @@ ALL_ROW_MODULES = [
     "tests.autograd.rows_reduction",
     "tests.autograd.rows_shape",
     "tests.autograd.rows_linalg",
+    "tests.autograd.rows_fft",
     "tests.autograd.rows_sorting",
     "tests.autograd.rows_sampling",
     "tests.nn.rows_layers",

@@ -347,3 +347,212 @@ ROWS += [
         covers=("pnorm", "sub", "add", "neg", "reshape"),
     ),
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# Decompositions: svd, qr, eigh. Each is one multi-output node (an ``autograd.Function``);
+# the rows check PyTorch's backward formulas through gauge-invariant functions of the factors
+# (as PyTorch's OpInfo tests do): the sign of each singular/eigen vector pair is arbitrary, so
+# a row uses only ``S``, ``U * U``, ``U @ Vh``, ``V * V``, ... Inputs get well-separated
+# singular values/eigenvalues (the derivatives divide by their differences).
+
+
+@st.composite
+def _rect(draw):
+    lead = (2,) * draw(st.integers(0, 2))
+    return (lead + (draw(st.integers(1, 3)), draw(st.integers(1, 3))),)
+
+
+def _separated_svals(arrs, kw):
+    """Keep the singular vectors of the drawn matrix, set its singular values to 1, 2, 3..."""
+    a = arrs[0]
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    s = np.broadcast_to(np.arange(s.shape[-1], 0, -1, dtype=a.dtype) + 0.5, s.shape)
+    return [(u * s[..., None, :]) @ vh]
+
+
+def _separated_eigs(arrs, kw):
+    """A symmetric matrix with the drawn matrix's eigenvectors and eigenvalues -1, 0.5, 2..."""
+    a = arrs[0]
+    a = a + np.swapaxes(a, -1, -2)
+    _, v = np.linalg.eigh(a)
+    lam = np.broadcast_to(np.arange(a.shape[-1], dtype=a.dtype) * 1.5 - 1.0, a.shape[:-1])
+    return [(v * lam[..., None, :]) @ np.swapaxes(v, -1, -2)]
+
+
+def _flat(*ts):
+    return ag.cat([t.reshape(*t.shape[:-2], -1) if t.ndim >= 2 else t for t in ts], dim=-1)
+
+
+def _svd_invariants(U, S, Vh):  # noqa: N803
+    k = S.shape[-1]
+    Uk, Vhk = U[..., :k], Vh[..., :k, :]  # noqa: N806
+    return ag.cat(
+        [(Uk * Uk).flatten(-2), S, (Vhk * Vhk).flatten(-2), (Uk @ Vhk).flatten(-2)], dim=-1
+    )
+
+
+def _np_svd_invariants(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    f = lambda x: x.reshape(*x.shape[:-2], -1)  # noqa: E731
+    return np.concatenate([f(u * u), s, f(vh * vh), f(u @ vh)], axis=-1)
+
+
+def _sym(a):
+    return (a + a.mT) / 2
+
+
+def _np_sym(a):
+    return (a + np.swapaxes(a, -1, -2)) / 2
+
+
+def _eigh_invariants(L, V):  # noqa: N803
+    return ag.cat([L, (V * V).flatten(-2), (V @ (L.unsqueeze(-1) * V.mT)).flatten(-2)], dim=-1)
+
+
+def _np_eigh_invariants(a):
+    lam, v = np.linalg.eigh(a)
+    f = lambda x: x.reshape(*x.shape[:-2], -1)  # noqa: E731
+    full = v @ (lam[..., :, None] * np.swapaxes(v, -1, -2))
+    return np.concatenate([lam, f(v * v), f(full)], axis=-1)
+
+
+def _np_qr_flat(a, mode="reduced"):
+    q, r = np.linalg.qr(a, mode=mode)
+    f = lambda x: x.reshape(*x.shape[:-2], -1)  # noqa: E731
+    return np.concatenate([f(q), f(r)], axis=-1)
+
+
+@st.composite
+def _wide_or_square(draw):
+    lead = (2,) * draw(st.integers(0, 2))
+    m = draw(st.integers(1, 3))
+    return (lead + (m, draw(st.integers(m, 3))),)
+
+
+_DECOMP_COVERS = ("matmul", "diag_embed", "permute", "mul", "div", "add", "sub")
+
+ROWS += [
+    Row(
+        "linalg_svd",
+        lambda a: _svd_invariants(*ag.linalg.svd(a, full_matrices=False)),
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        ref=_np_svd_invariants,
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "linalg_svd_full_matrices",
+        lambda a: _svd_invariants(*ag.linalg.svd(a)),
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        ref=_np_svd_invariants,
+        covers=("narrow", "getitem"),
+    ),
+    Row(
+        "linalg_svd_U_only",
+        lambda a: (lambda r: (r.U * r.U).flatten(-2))(ag.linalg.svd(a, full_matrices=False)),
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "linalg_svd_Vh_only",
+        lambda a: (lambda r: (r.Vh * r.Vh).flatten(-2))(ag.linalg.svd(a, full_matrices=False)),
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "linalg_svdvals",
+        ag.linalg.svdvals,
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        ref=lambda a: np.linalg.svd(a, compute_uv=False),
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "svd",
+        lambda a: (lambda r: _svd_invariants(r.U, r.S, r.V.mT))(ag.svd(a)),
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        ref=_np_svd_invariants,
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "svd_no_uv",
+        lambda a: ag.svd(a, compute_uv=False).S,
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        ref=lambda a: np.linalg.svd(a, compute_uv=False),
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "linalg_qr",
+        lambda a: _flat(*ag.linalg.qr(a)),
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        ref=_np_qr_flat,
+        covers=("solve", "triu", "tril", "cat", *_DECOMP_COVERS),
+    ),
+    Row(
+        "linalg_qr_Q_only",
+        lambda a: ag.linalg.qr(a).Q,
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        covers=("solve", "triu", "tril", "cat"),
+    ),
+    Row(
+        "linalg_qr_R_only",
+        lambda a: ag.linalg.qr(a).R,
+        1,
+        shapes=_rect(),
+        prep=_separated_svals,
+        covers=("solve", "triu", "tril", "cat"),
+    ),
+    Row(
+        "linalg_qr_complete",
+        lambda a: _flat(*ag.linalg.qr(a, mode="complete")),
+        1,
+        shapes=_wide_or_square(),
+        prep=_separated_svals,
+        ref=lambda a: _np_qr_flat(a, "complete"),
+        covers=("solve", "triu", "tril", "cat"),
+    ),
+    Row(
+        "linalg_eigh",
+        lambda a: _eigh_invariants(*ag.linalg.eigh(_sym(a))),
+        1,
+        shapes=_square(),
+        prep=_separated_eigs,
+        ref=lambda a: _np_eigh_invariants(_np_sym(a)),
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "linalg_eigh_upper",
+        lambda a: _eigh_invariants(*ag.linalg.eigh(_sym(a), UPLO="U")),
+        1,
+        shapes=_square(),
+        prep=_separated_eigs,
+        ref=lambda a: _np_eigh_invariants(_np_sym(a)),
+        covers=_DECOMP_COVERS,
+    ),
+    Row(
+        "linalg_eigvalsh",
+        lambda a: ag.linalg.eigvalsh(_sym(a)),
+        1,
+        shapes=_square(),
+        prep=_separated_eigs,
+        ref=lambda a: np.linalg.eigvalsh(_np_sym(a)),
+        covers=_DECOMP_COVERS,
+    ),
+]
