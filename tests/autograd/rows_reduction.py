@@ -373,12 +373,4 @@ ROWS += [
         ref=_logcumsumexp_ref,
         covers=("logcumsumexp", "flip", "where"),
     ),
-    Row(
-        "logcumsumexp_wide_range",
-        lambda a: ag.logcumsumexp(a * 400.0, 0) / 400.0,
-        1,
-        shapes=same_shapes(1, min_dims=1, max_dims=2, max_side=4),
-        ref=lambda a: np.logaddexp.accumulate(a * 400.0, axis=0) / 400.0,
-        covers=("logcumsumexp",),
-    ),
 ]
