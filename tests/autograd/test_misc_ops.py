@@ -138,3 +138,46 @@ def test_masked_scatter_values_grads_and_errors():
         x.masked_scatter(m, ag.ones(2))
     with pytest.raises(RuntimeError, match="same dtypes but gotFloat and Double"):
         x.masked_scatter(m, ag.ones(5, dtype=ag.float64))
+
+
+def test_special_namespace():
+    import autograd.special as special
+
+    assert ag.special is special
+    x = t([0.0, 0.5])
+    for name, same in [
+        ("expit", ag.sigmoid), ("gammaln", ag.lgamma), ("psi", ag.digamma), ("erf", ag.erf),
+        ("log1p", ag.log1p), ("expm1", ag.expm1), ("exp2", ag.exp2), ("round", ag.round),
+    ]:  # fmt: skip
+        np.testing.assert_array_equal(getattr(special, name)(x).numpy(), same(x).numpy())
+    np.testing.assert_array_equal(special.softmax(x, 0).numpy(), ag.softmax(x, 0).numpy())
+    assert special.multigammaln(t([2.5, 3.0]), 3).tolist() == pytest.approx(
+        [1.8810, 2.6949], abs=1e-4
+    )
+    assert set(special.__all__) <= set(dir(special))
+
+
+def test_xlogy_family_special_values_as_pytorch():
+    nan, inf = float("nan"), float("inf")
+    out = ag.xlogy(t([0.0, 0.0, 1.0, 2.0]), t([0.0, nan, 0.0, 3.0])).numpy()
+    np.testing.assert_allclose(out, [0.0, nan, -inf, 2 * np.log(3.0)], rtol=1e-6)
+    out = ag.special.xlog1py(t([0.0, 0.0, 1.0]), t([-1.0, nan, 2.0])).numpy()
+    np.testing.assert_allclose(out, [0.0, nan, np.log(3.0)], rtol=1e-6)
+    np.testing.assert_allclose(
+        ag.special.entr(t([0.0, -1.0, 0.5, nan])).numpy(), [0.0, -inf, 0.3465736, nan], rtol=1e-6
+    )
+    assert ag.xlogy(t([1, 2]), 3).dtype == ag.float32
+    assert ag.xlogy(2.0, t([1.0, 2.0])).dtype == ag.float32
+    assert ag.sinc(t([1, 2])).dtype == ag.float32
+    assert ag.sinc(t([0.0])).item() == 1.0
+    x = t([0.0, 1.0], requires_grad=True)
+    y = t([0.0, 2.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        ag.xlogy(x, y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, np.log(2.0)])
+    assert np.isnan(y.grad[0].item()) and y.grad[1].item() == 0.5  # 0 / 0, as in PyTorch
+    x = t([0.0, 1.0], requires_grad=True)
+    ag.sinc(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, -1.0], atol=1e-7)
+    with pytest.raises(RuntimeError, match=r"All elements must be greater than \(p-1\)/2"):
+        ag.mvlgamma(t([0.5]), 3)
