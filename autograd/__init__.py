@@ -9,7 +9,7 @@ import math as _math
 
 import numpy as _np
 
-from . import _aliases, amp, fft, linalg, profiler, viz
+from . import _aliases, amp, fft, linalg, profiler, special, viz
 from . import dtypes as _dtypes
 from ._printing import get_printoptions, set_printoptions
 from .amp import autocast, is_autocast_enabled

@@ -879,10 +879,12 @@ from ._functional_conv import *  # noqa: E402,F403
 from ._functional_conv import __all__ as _conv_all  # noqa: E402
 from ._functional_extra import *  # noqa: E402,F403
 from ._functional_extra import __all__ as _extra_all  # noqa: E402
+from ._functional_grid import *  # noqa: E402,F403
+from ._functional_grid import __all__ as _grid_all  # noqa: E402
 from ._functional_rnn import *  # noqa: E402,F403
 from ._functional_rnn import __all__ as _rnn_all  # noqa: E402
 
-__all__ += [*_conv_all, *_rnn_all, *_extra_all]
+__all__ += [*_conv_all, *_rnn_all, *_extra_all, *_grid_all]
 
 
 # -- grad_fn names ---------------------------------------------------------------------------

@@ -1505,3 +1505,146 @@ def poisson(input, generator=None):  # noqa: A002
     if not isinstance(input, Tensor):
         raise TypeError(f"poisson(): argument 'input' must be Tensor, not {type(input).__name__}")
     return poisson_p(input, generator=generator)
+
+
+# ---------------------------------------------------------------------------------------
+# xlogy, xlog1py, entr, sinc (torch and torch.special)
+
+
+def _xlog_fwd(logfn):
+    def forward(x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.asarray(x * logfn(y))
+        # 0 * log(y) is 0 for any y but NaN, as in PyTorch (also 0 * log(0))
+        return np.where((np.asarray(x) == 0) & ~np.isnan(y), np.zeros((), r.dtype), r)
+
+    return forward
+
+
+_xlogy_fwd = _xlog_fwd(np.log)
+_xlog1py_fwd = _xlog_fwd(np.log1p)
+
+
+def _xlogy_vjp_x(grad, ans, x, y):
+    return mul(grad, xlogy_p(ne(x, 0), y))
+
+
+def _xlogy_vjp_y(grad, ans, x, y):
+    return mul(grad, div_p(x, y))
+
+
+xlogy_p = Op("xlogy", _xlogy_fwd, save=(0, 1), promote="float").defvjp(_xlogy_vjp_x, _xlogy_vjp_y)
+
+
+def _xlog1py_vjp_x(grad, ans, x, y):
+    return mul(grad, xlog1py_p(ne(x, 0), y))
+
+
+def _xlog1py_vjp_y(grad, ans, x, y):
+    return mul(grad, div_p(x, add_p(y, 1)))
+
+
+xlog1py_p = Op("xlog1py", _xlog1py_fwd, save=(0, 1), promote="float").defvjp(
+    _xlog1py_vjp_x, _xlog1py_vjp_y
+)
+
+
+def _xlog_check(name, input, other):  # noqa: A002
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): expected at least one Tensor argument")
+
+
+@public(method=True, inplace=True)
+def xlogy(input, other):  # noqa: A002
+    """``input * log(other)``, with 0 wherever ``input`` is 0 (unless ``other`` is NaN).
+
+    Either argument may be a Python number. Gradients are PyTorch's:
+    ``grad * xlogy(input != 0, other)`` for ``input`` and ``grad * input / other`` for ``other``.
+    """
+    _xlog_check("xlogy", input, other)
+    return xlogy_p(input, other)
+
+
+def xlog1py(input, other):  # noqa: A002
+    """``input * log1p(other)``, with 0 wherever ``input`` is 0 (``torch.special.xlog1py``)."""
+    _xlog_check("xlog1py", input, other)
+    return xlog1py_p(input, other)
+
+
+def _entr_fwd(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = -x * np.log(x)
+    r = np.where(x == 0, np.zeros((), r.dtype), r)
+    return np.where(x < 0, np.array(-np.inf, r.dtype), r)
+
+
+def _entr_vjp(grad, ans, x):
+    # PyTorch's formula, -(1 + log x): +inf at 0 and NaN below it
+    return mul(grad, neg(add_p(log(x), 1.0)))
+
+
+entr_p = Op("entr", _entr_fwd, save=(0,), promote="float").defvjp(_entr_vjp)
+
+
+def entr(input):  # noqa: A002
+    """Elementwise entropy ``-x log(x)``: 0 at 0 and ``-inf`` for ``x < 0``
+    (``torch.special.entr``)."""
+    return entr_p(_float_input(input))
+
+
+def _float_input(input):  # noqa: A002
+    if input.dtype.kind != "f":
+        return input.to(_dt.get_default_dtype())
+    return input
+
+
+def _sinc_fwd(x):
+    p = x * np.array(math.pi, dtype=x.dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.sin(p) / p
+    return np.where(x == 0, np.ones((), r.dtype), r)
+
+
+def _sinc_vjp(grad, ans, x):
+    # d/dx sin(pi x) / (pi x) = (pi x cos(pi x) - sin(pi x)) / (pi x^2), and 0 at x = 0
+    p = mul(x, math.pi)
+    safe = where_p(eq(x, 0), 1.0, x)
+    ps = mul(safe, math.pi)
+    d = div_p(sub_p(mul(ps, cos(ps)), sin(ps)), mul(ps, safe))
+    return mul(grad, where_p(eq(p, 0), 0.0, d))
+
+
+sinc_p = Op("sinc", _sinc_fwd, save=(0,), promote="float").defvjp(_sinc_vjp)
+
+
+@public(method=True, inplace=True)
+def sinc(input):  # noqa: A002
+    """The normalised sinc, ``sin(pi x) / (pi x)``, 1 at 0; integer inputs give floats."""
+    return sinc_p(_float_input(input))
+
+
+@public(method=True, inplace=True)
+def mvlgamma(input, p: int):  # noqa: A002
+    """The multivariate log-gamma of dimension ``p``:
+    ``p (p - 1) / 4 log(pi) + sum_{i < p} lgamma(input - i / 2)``.
+
+    Every element must exceed ``(p - 1) / 2``. Composed from ``lgamma``, so its gradient is
+    ``sum_i digamma(input - i / 2)``.
+    """
+    if isinstance(p, bool) or not isinstance(p, int):
+        raise TypeError(f"mvlgamma(): argument 'p' must be int, not {type(p).__name__}")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    if input.dtype.kind != "f":
+        from ._registry import _torch_dtype_name
+
+        raise RuntimeError(
+            f"mvlgamma is not implemented for {_torch_dtype_name(input.dtype)} tensors"
+        )
+    if np.any(input._data <= (p - 1) / 2):
+        raise RuntimeError("All elements must be greater than (p-1)/2")
+    from .shape import sum_p
+
+    shifts = np.arange(p, dtype=input.dtype) / 2
+    terms = lgamma(sub_p(input.unsqueeze(-1), shifts))
+    return add_p(sum_p(terms, axis=(-1 % terms.ndim,)), p * (p - 1) / 4 * math.log(math.pi))

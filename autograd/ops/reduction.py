@@ -623,3 +623,57 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A00
     count = np.sum(~nan, axis=axes, keepdims=keepdim)
     with np.errstate(invalid="ignore", divide="ignore"):
         return div_p(total, count.astype(input.dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# logcumsumexp
+
+
+def _logcumsumexp_fwd(x, axis):
+    # ``logaddexp`` accumulated: every partial result is formed stably, with no common shift
+    return np.logaddexp.accumulate(x, axis=axis)
+
+
+def _reverse_logcumsumexp(x, axis):
+    return flip_p(logcumsumexp_p(flip_p(x, axis=(axis,)), axis=axis), axis=(axis,))
+
+
+def _logcumsumexp_vjp(grad, ans, x, axis):
+    """PyTorch's ``logcumsumexp_backward``: ``grad_x[i] = sum_{j >= i} grad[j] exp(x[i] - ans[j])``
+    summed in log space, the positive and negative parts of ``grad`` apart; absent terms take
+    the dtype's lowest finite value (not -inf), so no ``-inf - -inf`` appears."""
+    from .elementwise import abs, gt, log, lt, sub_p
+
+    dt = grad.dtype if not isinstance(grad, Tensor) else grad._data.dtype
+    lowest = np.finfo(dt).min
+    log_abs = log(abs(grad))
+    pos = where_p(gt(grad, 0), log_abs, lowest)
+    neg = where_p(lt(grad, 0), log_abs, lowest)
+    from .elementwise import add_p
+
+    out_pos = exp(add_p(_reverse_logcumsumexp(sub_p(pos, ans), axis), x))
+    out_neg = exp(add_p(_reverse_logcumsumexp(sub_p(neg, ans), axis), x))
+    return sub_p(out_pos, out_neg)
+
+
+logcumsumexp_p = Op("logcumsumexp", _logcumsumexp_fwd, save=(0,), save_out=True).defvjp(
+    _logcumsumexp_vjp
+)
+
+
+@public(method=True)
+def logcumsumexp(input, dim: int):  # noqa: A002
+    """``log(cumsum(exp(input), dim))``, computed without overflow or underflow.
+
+    Shapes: output has ``input``'s shape. Floating inputs only (PyTorch refuses integer ones).
+    """
+    if input.dtype.kind != "f":
+        from ._registry import _torch_dtype_name
+
+        raise NotImplementedError(
+            f"\"logcumsumexp_out_cpu\" not implemented for '{_torch_dtype_name(input.dtype)}'"
+        )
+    d = wrap_dim(dim, input.ndim, "logcumsumexp")
+    if input.ndim == 0:
+        return mul(input, 1)
+    return logcumsumexp_p(input, axis=d)

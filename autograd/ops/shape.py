@@ -1676,3 +1676,221 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
         x, idx.astype(np.int64, copy=False), s, axis=d, reduce=reduce, include_self=include_self
     )
     return reshape_p(out, shape=()) if input.ndim == 0 else out
+
+
+# ---------------------------------------------------------------------------------------
+# tril_indices / triu_indices, diff, unfold, masked_scatter
+
+
+def _tri_indices(name, row, col, offset, dtype, np_fn):
+    from .. import dtypes as _dt
+    from ..tensor import _wrap
+
+    for what, v in (("row", row), ("col", col), ("offset", offset)):
+        if isinstance(v, builtins.bool) or not isinstance(v, (builtins.int, np.integer)):
+            raise TypeError(f"{name}(): argument '{what}' must be int, not {type(v).__name__}")
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    dt = _dt.to_dtype(dtype)
+    if dt.kind not in "iu":
+        from ._registry import _torch_dtype_name
+
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_torch_dtype_name(dt)}'")
+    # NumPy lists the entries row by row, as PyTorch does
+    r, c = np_fn(int(row), int(offset), int(col))
+    return _wrap(np.stack([r, c]).astype(dt, copy=False))
+
+
+@public()
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64) -> Tensor:
+    """Indices of the lower triangle of a ``row x col`` matrix, shape ``(2, N)``.
+
+    Row 0 holds the row indices and row 1 the column indices, in row-major order; ``offset``
+    moves the diagonal (positive: above the main diagonal is included).
+    """
+    return _tri_indices("tril_indices", row, col, offset, dtype, np.tril_indices)
+
+
+@public()
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=np.int64) -> Tensor:
+    """Indices of the upper triangle of a ``row x col`` matrix, shape ``(2, N)`` (see
+    :func:`tril_indices`)."""
+    return _tri_indices("triu_indices", row, col, offset, dtype, np.triu_indices)
+
+
+@public(method=True)
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):  # noqa: A002
+    """The ``n``-th forward difference along ``dim``: ``out[i] = input[i + 1] - input[i]``.
+
+    ``prepend`` and ``append`` are concatenated to ``input`` along ``dim`` first; they need
+    ``input``'s number of dimensions and its sizes except along ``dim``. Boolean inputs give
+    ``input[i + 1] != input[i]`` (PyTorch's logical xor). Composed from slicing and ``sub``, so
+    the gradient follows.
+
+    Shapes: ``(..., L, ...)`` gives ``(..., max(L' - n, 0), ...)``, ``L'`` the length after
+    ``prepend`` and ``append``.
+    """
+    from .elementwise import logical_xor, sub_p
+
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if isinstance(n, builtins.bool) or not isinstance(n, (builtins.int, np.integer)):
+        raise TypeError(f"diff(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, input.ndim, "diff")
+    for other in (prepend, append):
+        if other is None:
+            continue
+        if not isinstance(other, Tensor):
+            raise TypeError(
+                f"diff(): argument 'prepend/append' must be Tensor, not {type(other).__name__}"
+            )
+        if other.ndim != input.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        for k in range(input.ndim):
+            if k != d and other.shape[k] != input.shape[k]:
+                raise RuntimeError(
+                    "diff expects the shape of tensor to prepend or append to match that of "
+                    f"input except along the differencing dimension; input.size({k}) = "
+                    f"{input.shape[k]}, but got tensor.size({k}) = {other.shape[k]}"
+                )
+    if prepend is not None or append is not None:
+        seq = [t for t in (prepend, input, append) if t is not None]
+        input = cat_p(*seq, axis=d)
+    head = (slice(None),) * d
+    for _ in range(n):
+        if input.shape[d] == 0:
+            break
+        hi = getitem_p(input, idx=head + (slice(1, None),))
+        lo = getitem_p(input, idx=head + (slice(None, -1),))
+        input = logical_xor(hi, lo) if input.dtype == np.bool_ else sub_p(hi, lo)
+    return input if n else getitem_p(input, idx=())
+
+
+def _unfold_fwd(x, axis, size, step):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    w = sliding_window_view(x, size, axis=axis, writeable=x.flags.writeable)
+    return w[(slice(None),) * axis + (slice(None, None, step),)]
+
+
+def _unfold_vjp(grad, ans, x, axis, size, step):
+    return unfold_backward_p(grad, axis=axis, size=size, step=step, shape=x.shape)
+
+
+unfold_p = Op("unfold", _unfold_fwd, view=True).defvjp(_unfold_vjp)
+
+
+def _unfold_backward_fwd(g, axis, size, step, shape):
+    """Scatter-add the windows of ``g`` (``unfold``'s layout) back into zeros of ``shape``."""
+    out = np.zeros(shape, dtype=g.dtype)
+    count = g.shape[axis]
+    if count == 0 or size == 0:
+        return out
+    o = np.moveaxis(out, axis, -1)  # a view: the adds below land in ``out``
+    gm = np.moveaxis(g, axis, -2)  # (..., count, size)
+    stop = step * (count - 1) + 1
+    if step >= size:  # windows do not overlap: one strided write
+        o_win = _unfold_fwd(o, o.ndim - 1, size, step)
+        o_win[...] = gm
+        return out
+    for k in range(size):  # one vectorised add per position in the window
+        o[..., k : k + stop : step] += gm[..., k]
+    return out
+
+
+def _unfold_backward_vjp(grad, ans, g, axis, size, step, shape):
+    return unfold_p(grad, axis=axis, size=size, step=step)
+
+
+unfold_backward_p = Op("unfold_backward", _unfold_backward_fwd).defvjp(_unfold_backward_vjp)
+
+
+@public(function=False, method=True)
+def unfold(input, dimension: int, size: int, step: int):  # noqa: A002
+    """All slices of length ``size`` along ``dimension``, ``step`` apart, as a new last dim.
+
+    A view of ``input`` (as in PyTorch); writing into it writes into ``input``. The gradient
+    adds the overlapping windows back together.
+
+    Shapes: ``(..., L, ...)`` gives ``(..., (L - size) // step + 1, ..., size)``.
+    """
+    d = wrap_dim(dimension, input.ndim, "unfold")
+    n = input.shape[d] if input.ndim else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if input.ndim == 0:
+        return getitem_p(reshape_p(input, shape=(1,)), idx=(slice(0, size),))
+    return unfold_p(input, axis=d, size=int(size), step=int(step))
+
+
+def _masked_scatter_fwd(x, source, mask):
+    out = np.array(np.broadcast_to(x, mask.shape))
+    out[mask] = source.reshape(-1)[: np.count_nonzero(mask)]
+    return out
+
+
+def _masked_scatter_vjp_x(grad, ans, x, source, mask):
+    from .elementwise import masked_fill as mf
+
+    return mf(grad, mask, 0.0)
+
+
+def _masked_scatter_vjp_source(grad, ans, x, source, mask):
+    taken = getitem_p(grad, idx=(mask,))
+    n = int(np.prod(source.shape))
+    flat = pad_p(taken, pad=((0, n - taken.shape[0]),))
+    return reshape_p(flat, shape=tuple(source.shape))
+
+
+masked_scatter_p = Op("masked_scatter", _masked_scatter_fwd).defvjp(
+    _masked_scatter_vjp_x, _masked_scatter_vjp_source
+)
+
+
+@public(method=True, inplace=True)
+def masked_scatter(input, mask, source):  # noqa: A002
+    """Copy ``source``'s elements, in order, into ``input`` where ``mask`` is True.
+
+    ``mask`` (bool) broadcasts with ``input``; ``source`` needs ``input``'s dtype and at least
+    as many elements as ``mask`` has True entries. Gradients: ``input`` gets ``grad`` where
+    ``mask`` is False; ``source``'s first ``mask.sum()`` elements get ``grad[mask]``, the rest
+    zero.
+    """
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        from ._registry import _torch_dtype_name
+
+        raise RuntimeError(
+            "masked_scatter_ only supports boolean masks, but got mask with dtype "
+            f"{_torch_dtype_name(m.dtype)}"
+        )
+    if not isinstance(source, Tensor):
+        raise TypeError(
+            f"masked_scatter(): argument 'source' must be Tensor, not {type(source).__name__}"
+        )
+    if source.dtype != input.dtype:
+        from ._registry import _torch_dtype_name
+
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{_torch_dtype_name(input.dtype)} and {_torch_dtype_name(source.dtype)}"
+        )
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), m.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"masked_scatter: the mask of shape {m.shape} cannot be broadcast with the input "
+            f"of shape {tuple(input.shape)}"
+        ) from None
+    m = np.broadcast_to(m, shape)
+    if np.count_nonzero(m) > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    return masked_scatter_p(input, source, mask=m)

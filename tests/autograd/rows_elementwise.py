@@ -430,3 +430,53 @@ ROWS += [
         grad=False,
     ),
 ]
+
+
+def _np_mvlgamma(a, p):
+    lg = np.vectorize(math.lgamma)
+    return sum(lg(a - i / 2) for i in range(p)) + p * (p - 1) / 4 * math.log(math.pi)
+
+
+ROWS += [
+    Row(
+        "xlogy",
+        ag.xlogy,
+        2,
+        domain=[(-2.0, 2.0), (0.1, 3.0)],
+        ref=lambda a, b: a * np.log(b),
+    ),
+    Row(
+        "xlogy_zero",
+        lambda a, b: ag.xlogy(a * 0.0, b) + ag.xlogy(a, 2.0),
+        2,
+        domain=[(-2.0, 2.0), (0.1, 3.0)],
+        ref=lambda a, b: a * math.log(2.0) + 0.0 * b,
+        covers=("xlogy", "mul", "add"),
+    ),
+    Row(
+        "xlog1py",
+        ag.special.xlog1py,
+        2,
+        domain=[(-2.0, 2.0), (-0.9, 3.0)],
+        ref=lambda a, b: a * np.log1p(b),
+    ),
+    Row("entr", ag.special.entr, 1, domain=(0.05, 3.0), ref=lambda a: -a * np.log(a)),
+    Row("sinc", ag.sinc, 1, domain=(-2.5, 2.5), ref=np.sinc),
+    Row(
+        "sinc_at_zero",
+        lambda a: ag.sinc(a * 0.0) + ag.sinc(a),
+        1,
+        domain=(-2.5, 2.5),
+        ref=lambda a: 1.0 + np.sinc(a),
+        covers=("sinc", "mul", "add"),
+    ),
+    Row(
+        "mvlgamma",
+        lambda a, p: ag.mvlgamma(a, p),
+        1,
+        domain=(1.6, 5.0),
+        kwargs=lambda s: st.fixed_dictionaries({"p": st.integers(1, 4)}),
+        ref=_np_mvlgamma,
+        covers=("lgamma", "sub", "sum", "add"),
+    ),
+]

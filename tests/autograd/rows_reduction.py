@@ -354,3 +354,23 @@ ROWS += [
         covers=("where", "sum", "div", "nan_to_num"),
     ),
 ]
+
+
+def _logcumsumexp_ref(a, dim):
+    d = dim % a.ndim
+    m = np.max(a, axis=d, keepdims=True)
+    return np.log(np.cumsum(np.exp(a - m), axis=d)) + m
+
+
+ROWS += [
+    Row(
+        "logcumsumexp",
+        lambda a, dim: ag.logcumsumexp(a, dim),
+        1,
+        shapes=NONEMPTY1,
+        kwargs=_single_dim,
+        domain=(-3.0, 3.0),
+        ref=_logcumsumexp_ref,
+        covers=("logcumsumexp", "flip", "where"),
+    ),
+]

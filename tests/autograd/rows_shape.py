@@ -730,3 +730,81 @@ ROWS += [
         covers=("scatter_reduce",),
     ),
 ]
+
+
+def _unfold_kw(rng, shapes):
+    shape = shapes[0]
+    d = int(rng.integers(len(shape)))
+    size = int(rng.integers(0, shape[d] + 1))
+    return {"dimension": d - len(shape) * int(rng.integers(2)), "size": size,
+            "step": int(rng.integers(1, 4))}  # fmt: skip
+
+
+def _np_unfold(a, dimension, size, step):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    d = dimension % a.ndim
+    w = sliding_window_view(a, size, axis=d)
+    return w[(slice(None),) * d + (slice(None, None, step),)].copy()
+
+
+def _diff_kw(rng, shapes):
+    shape = shapes[0]
+    d = int(rng.integers(len(shape)))
+    return {"n": int(rng.integers(0, 4)), "dim": d - len(shape) * int(rng.integers(2))}
+
+
+def _np_masked_scatter(a, s, mask):
+    out = np.array(np.broadcast_to(a, np.broadcast_shapes(a.shape, mask.shape)))
+    m = np.broadcast_to(mask, out.shape)
+    out[m] = s.reshape(-1)[: m.sum()]
+    return out
+
+
+ROWS += [
+    Row(
+        "unfold",
+        lambda a, **kw: a.unfold(**kw),
+        1,
+        shapes=same_shapes(1, min_dims=1, max_side=5),
+        kwargs=_seeded(_unfold_kw),
+        ref=_np_unfold,
+        covers=("unfold", "unfold_backward"),
+    ),
+    Row(
+        "unfold_overlapping",
+        lambda a: a.unfold(0, 3, 1) * a.unfold(0, 3, 1),
+        1,
+        shapes=st.sampled_from([((5,),), ((6, 2),), ((3,),)]),
+        ref=lambda a: _np_unfold(a, 0, 3, 1) ** 2,
+        covers=("unfold", "unfold_backward", "mul"),
+    ),
+    Row(
+        "diff",
+        lambda a, n, dim: ag.diff(a, n, dim),
+        1,
+        shapes=same_shapes(1, min_dims=1, max_side=5),
+        kwargs=_seeded(_diff_kw),
+        ref=lambda a, n, dim: np.diff(a, n, axis=dim),
+        covers=("getitem", "sub"),
+    ),
+    Row(
+        "diff_prepend_append",
+        lambda a, p, q: ag.diff(a, 2, 0, prepend=p, append=q),
+        3,
+        shapes=st.sampled_from([((3, 2), (1, 2), (2, 2)), ((4,), (2,), (1,))]),
+        ref=lambda a, p, q: np.diff(np.concatenate([p, a, q]), 2, axis=0),
+        covers=("cat", "getitem", "sub"),
+    ),
+    Row(
+        "masked_scatter",
+        lambda a, s, mask: ag.masked_scatter(a, ag.tensor(mask), s),
+        2,
+        shapes=st.sampled_from(
+            [((2, 3), (7,)), ((3,), (2, 3)), ((4, 1), (2, 2, 2)), ((3, 2), (6,))]
+        ),
+        kwargs=_seeded(lambda rng, s: {"mask": rng.random((2,) * (len(s[0]) == 1) + s[0]) < 0.5}),
+        ref=_np_masked_scatter,
+        covers=("masked_scatter", "masked_fill", "getitem", "pad", "reshape"),
+    ),
+]

@@ -417,3 +417,59 @@ ROWS = [
         covers=("ctc_loss",),
     ),
 ]
+
+
+def _grid_kw(rng, shapes):
+    modes = ["bilinear", "nearest"] + ["bicubic"] * (len(shapes[0]) == 4)
+    return {
+        "mode": modes[rng.integers(len(modes))],
+        "padding_mode": ["zeros", "border", "reflection"][rng.integers(3)],
+        "align_corners": bool(rng.integers(2)),
+    }
+
+
+def _grid_prep(arrs, kw):
+    """Keep every sampled position 0.03 pixel away from the half-pixel lattice: the floors,
+    roundings, clips and reflections of grid_sample all switch there."""
+    x, g = arrs
+    sizes = np.array(x.shape[2:][::-1], dtype=float)  # grid's last dim is (x, y[, z])
+    if kw["align_corners"]:
+        u = (g + 1) / 2 * (sizes - 1)
+    else:
+        u = ((g + 1) * sizes - 1) / 2
+    off = u * 2 - np.round(u * 2)  # distance to the lattice, in half pixels
+    u = u + np.where(np.abs(off) < 0.06, 0.15 - off / 2, 0.0)
+    if kw["align_corners"]:
+        g = u / np.maximum(sizes - 1, 1) * 2 - 1
+    else:
+        g = (u * 2 + 1) / sizes - 1
+    return [x, g]
+
+
+ROWS += [
+    Row(
+        "grid_sample",
+        lambda x, g, **kw: F.grid_sample(x, g, **kw),
+        2,
+        shapes=st.sampled_from([((2, 2, 3, 4), (2, 3, 2, 2)), ((1, 2, 2, 3, 3), (1, 2, 2, 1, 3))]),
+        domain=[(-2.0, 2.0), (-1.3, 1.3)],
+        kwargs=_seeded(_grid_kw),
+        prep=_grid_prep,
+        covers=("take", "where", "mul", "add"),
+    ),
+    Row(
+        "affine_grid",
+        lambda t, align_corners: F.affine_grid(t, (2, 1, 3, 4), align_corners=align_corners),
+        1,
+        shapes=st.just(((2, 2, 3),)),
+        kwargs=lambda s: st.fixed_dictionaries({"align_corners": st.booleans()}),
+        covers=("matmul",),
+    ),
+    Row(
+        "affine_grid_3d",
+        lambda t: F.affine_grid(t, (1, 1, 2, 3, 2), align_corners=False),
+        1,
+        shapes=st.just(((1, 3, 4),)),
+        covers=("matmul",),
+    ),
+]
