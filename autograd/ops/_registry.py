@@ -30,7 +30,7 @@ from .. import dtypes as _dt
 from ..grad_mode import _modes, _state
 from ..graph import Node
 from ..profiler import _hooked_call
-from ..tensor import Tensor, _new_tensor
+from ..tensor import _NO_GRAD_VIEW, Tensor, _new_tensor
 
 _ndarray = np.ndarray
 
@@ -198,6 +198,8 @@ class Op:
                 vc = src._vc = [0]
             t._vc = vc
             t._base = src if src._base is None else src._base
+            if not grad_on:  # NOTE [ In-place on views ] in tensor.py
+                t._vm = _NO_GRAD_VIEW
         if needs_grad and grad_on and op.differentiable and out.dtype.kind == "f":
             t._rg = True
             t.grad_fn = Node(op, args, vals, kwargs, t)
@@ -465,7 +467,8 @@ def _inplace_method(name, fn, ufunc):
                 or (_state.grad and (self._rg or (isinstance(other, Tensor) and other._rg)))
             ):
                 return self._inplace(fn, other, *args, **kwargs)
-            self._check_inplace()
+            if self._check_inplace():  # a view whose root's history changed: recorded
+                return self._inplace(fn, other, *args, **kwargs)
             o = other._data if isinstance(other, Tensor) else other
             try:
                 ufunc(self._data, o, out=self._data, casting="same_kind")

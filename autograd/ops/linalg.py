@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import _as_view
 from ._registry import Op, public
 from .elementwise import add_p, mul, neg
 from .shape import permute_p, reshape_p
@@ -347,7 +348,10 @@ def einsum(equation: str, *operands):
                 f"does not match the number of dimensions ({o.ndim}) for operand "
                 f"{i}"
             )
-    return einsum_p(*operands, eq=eq)
+    out = einsum_p(*operands, eq=eq)
+    if len(operands) == 1:  # a diagonal or a permutation: a view, as in PyTorch
+        _as_view(out, operands[0])
+    return out
 
 
 def _expand_ellipsis(eq, operands):
