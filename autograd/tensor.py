@@ -116,6 +116,7 @@ def _is_inference_vc(t) -> bool:
     vc = t._vc
     return vc is _INFERENCE or (type(vc) is _InferenceDataCounter and t._base is not None)
 
+
 # ``Tensor._vm``: how a view was made when an in-place op on it is restricted
 _NO_GRAD_VIEW = "no_grad"
 _INFERENCE_VIEW = "inference"
@@ -612,8 +613,17 @@ class Tensor:
             src._data = src._data.copy()
         if rd is not self._data:
             np.copyto(self._data, rd, casting="unsafe")
+        if recording and self._vc is None:
+            self._vc = [0]
         self._bump()
         if recording:
+            node = r.grad_fn if isinstance(r, Tensor) else None
+            if node is not None and node.out is rd:
+                # a node that saved its output (``exp_``) saved this tensor, as in PyTorch: a
+                # later in-place change of it makes that node's backward raise
+                vc = self._vc
+                node.out = self._data
+                node.vcs = [(vc, vc[0], None) if e[0] is r._vc else e for e in node.vcs]
             if not (isinstance(r, Tensor) and r.grad_fn is not None):
                 # no differentiable path from the inputs (``gt_``): a zero gradient flows back
                 r = _E.overwrite(src, _wrap(rd), name=_node_name(fn))
@@ -1153,23 +1163,6 @@ def _mark_inference(op, args, out) -> None:
             return
         out._base = None  # a copy (``reshape`` of a non-contiguous tensor)
     out._vc = _INFERENCE
-
-
-def _as_view(t: Tensor, src: Tensor) -> Tensor:
-    """Make ``t``, the result of an op that is not registered as a view, a view of ``src``
-    when NumPy returned one (``einsum('ii->i', a)``). Returns ``t``."""
-    if t._data.size and np.may_share_memory(t._data, src._data):
-        vc = src._vc
-        if vc is None:
-            vc = src._vc = [0]
-        t._vc = vc
-        t._base = src if src._base is None else src._base
-        if _state.inference:
-            if vc is not _INFERENCE:
-                t._vm = _INFERENCE_VIEW
-        elif not _state.grad:
-            t._vm = _NO_GRAD_VIEW
-    return t
 
 
 def _unview(t: Tensor, src: Tensor) -> Tensor:
