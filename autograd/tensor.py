@@ -1168,7 +1168,14 @@ def _mark_inference(op, args, out) -> None:
 def _unview(t: Tensor, src: Tensor) -> Tensor:
     """``t``, made by a view op from ``src``, no longer counts as a view when NumPy had to
     copy (``reshape`` of a non-contiguous tensor). Returns ``t``."""
-    if t._base is not None and not np.may_share_memory(t._data, src._data):
+    if t._base is None:
+        return t
+    d = t._data
+    s = src._data
+    b = d.base
+    if b is (s if s.base is None else s.base):  # NumPy points a view at the memory's owner
+        return t
+    if b is None or b.base is None or not np.may_share_memory(d, s):  # owns other memory
         t._base = None
         t._vc = None
     return t

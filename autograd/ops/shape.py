@@ -48,7 +48,10 @@ reshape_p = Op("reshape", _reshape_fwd, view=True, node_name=_reshape_node_name)
 
 
 def _broadcast_to_fwd(x, shape):
-    return np.broadcast_to(x, shape)
+    out = np.broadcast_to(x, shape)
+    if out.size == x.size:  # nothing repeated: a writable view, as PyTorch's expand
+        return x.reshape(shape)
+    return out
 
 
 def _broadcast_to_vjp(grad, ans, x, shape):
