@@ -93,7 +93,7 @@ class Node:
                     shapes.append(d.shape)
                     dtypes.append(d.dtype)
                     if a._rg and (all_diff or vjps[i] is not None):
-                        fn = a.grad_fn if a._base is None else _refresh(a)
+                        fn = a.grad_fn if a._base is None else _refresh(a, self)
                         nxt.append((fn, a._oi) if fn is not None else (a, -1))
                     else:
                         nxt.append(None)
@@ -120,7 +120,7 @@ class Node:
                     shapes.append(d.shape)
                     dtypes.append(d.dtype)
                     if a._rg and (all_diff or vjps[i] is not None):
-                        fn = a.grad_fn if a._base is None else _refresh(a)
+                        fn = a.grad_fn if a._base is None else _refresh(a, self)
                         nxt.append((fn, a._oi) if fn is not None else (a, -1))
                         save += save_for[i]
                     else:

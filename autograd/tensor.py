@@ -450,16 +450,14 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._base is not None:
+            _refresh(self)
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if _state.hooks:
             _py_value(self, "retain_grad()")
-        if self._base is not None:
-            _refresh(self)
         if self.grad_fn is None:
             return
-        import weakref
-
         node = self.grad_fn
         if node.retains is None:
             node.retains = {}
@@ -467,18 +465,18 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        n = self.grad_fn
+        n = self.grad_fn if self._base is None else _refresh(self)
         return n is not None and n.retains is not None and self._oi in n.retains
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
         value replaces the gradient. Returns a handle with ``remove()``."""
+        if self._base is not None:
+            _refresh(self)
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if _state.hooks:
             _py_value(self, "register_hook()")
-        if self._base is not None:
-            _refresh(self)
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = {}
@@ -1039,9 +1037,14 @@ def _internal_overlap(a: np.ndarray) -> bool:
     return False
 
 
-def _refresh(t: Tensor):
+def _refresh(t: Tensor, consumer=None):
     """The view ``t``'s ``grad_fn``, rebuilt first when stale: when its root's history was
-    replaced by an in-place op after the view's own was made (NOTE [ In-place on views ])."""
+    replaced by an in-place op after the view's own was made (NOTE [ In-place on views ]).
+
+    ``consumer`` is the node being built with ``t`` as an input (``Node.__init__``): it takes
+    a new sequence number, so that it still comes after the node made here (NOTE
+    [ Engine order ] in engine.py).
+    """
     fn = t.grad_fn
     rf = t._base.grad_fn
     if rf is None or (fn is not None and fn.seq > rf.seq):
@@ -1056,6 +1059,8 @@ def _refresh(t: Tensor):
     t.grad_fn = node
     t._oi = 0
     t._rg = True
+    if consumer is not None:
+        consumer.seq = next(_sequence)
     return node
 
 
@@ -1246,5 +1251,6 @@ def _factories():
 from . import ops as _F  # noqa: E402
 from .devices import CPU as _CPU  # noqa: E402
 from .graph import Node as _Node  # noqa: E402
+from .graph import _sequence  # noqa: E402
 from .ops import elementwise as _E  # noqa: E402
 from .ops import indexing as _I  # noqa: E402

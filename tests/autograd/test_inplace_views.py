@@ -462,3 +462,20 @@ def test_in_place_on_a_detached_view_is_not_recorded():
     d.mul_(2)
     np.testing.assert_array_equal(y.detach().numpy()[0], [0, 2, 4])
     assert y.grad_fn.name() == "MulBackward0"
+
+
+def test_a_refreshed_view_runs_once_after_all_its_consumers():
+    # the view's new node is made while its first consumer's node is being built; the
+    # consumer still comes after it in the engine's order
+    x = x23()
+    y = x * 1
+    v = y[0]
+    y.mul_(2)
+    a = v * 2
+    b = v * 3
+    seen = []
+    v.register_hook(lambda g: seen.append(g.numpy().copy()))
+    (a + b).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [5, 5, 5])
+    np.testing.assert_array_equal(x.grad.numpy(), [[10, 10, 10], [0, 0, 0]])
