@@ -698,8 +698,6 @@ def _hooked_call(op, args, kwargs):
     records the op as one event, and anomaly mode stores the user's stack on the node it made.
     """
     st = _state
-    if st._inference:
-        return _inference_call(op, args, kwargs)
     if st._recorder is not None:  # an autograd.compile recording (anomaly and profiler are off)
         return st._recorder.op_call(op, args, kwargs)
     prof = st._profiler
@@ -712,28 +710,6 @@ def _hooked_call(op, args, kwargs):
         node = getattr(out, "grad_fn", None)
         if node is not None:
             node.trace = _user_stack()
-    return out
-
-
-def _inference_call(op, args, kwargs):
-    """``Op.__call__`` in inference mode: the call runs with inference mode off and grad mode
-    off (nothing is recorded, even under ``enable_grad``), through the other hooks if any is
-    on; then its result is marked as an inference tensor unless it is a view of a normal
-    tensor (NOTE [ Inference tensors ] in tensor.py)."""
-    st = _state
-    grad = st._grad
-    st._inference = False
-    st._grad = False
-    st.hooks = bool(st._anomaly) or st._profiler is not None or st._recorder is not None
-    try:
-        out = op(*args, **kwargs)
-    finally:
-        st._inference = True
-        st._grad = grad
-        st.hooks = True
-    from .tensor import _mark_inference
-
-    _mark_inference(op, args, out)
     return out
 
 

@@ -1163,24 +1163,29 @@ def _mark_inference(op, args, out) -> None:
     if not isinstance(out, Tensor) or out._vc is _INFERENCE:
         return
     if op.view and out._base is not None:
-        if np.may_share_memory(out._data, args[0]._data):
-            out._vm = _INFERENCE_VIEW
+        if _shares_memory(out._data, args[0]._data):
+            if not out.is_inference():
+                out._vm = _INFERENCE_VIEW
             return
         out._base = None  # a copy (``reshape`` of a non-contiguous tensor)
     out._vc = _INFERENCE
 
 
+def _shares_memory(d: np.ndarray, s: np.ndarray) -> bool:
+    """Whether ``d``, returned by NumPy for a view op on ``s``, is a view of ``s`` (not a
+    copy): NumPy points a view at the memory's owner."""
+    b = d.base
+    if b is (s if s.base is None else s.base):
+        return True
+    if b is None or b.base is None:  # owns other memory (a copy)
+        return False
+    return np.may_share_memory(d, s)
+
+
 def _unview(t: Tensor, src: Tensor) -> Tensor:
     """``t``, made by a view op from ``src``, no longer counts as a view when NumPy had to
     copy (``reshape`` of a non-contiguous tensor). Returns ``t``."""
-    if t._base is None:
-        return t
-    d = t._data
-    s = src._data
-    b = d.base
-    if b is (s if s.base is None else s.base):  # NumPy points a view at the memory's owner
-        return t
-    if b is None or b.base is None or not np.may_share_memory(d, s):  # owns other memory
+    if t._base is not None and not _shares_memory(t._data, src._data):
         t._base = None
         t._vc = None
     return t
