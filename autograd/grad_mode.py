@@ -40,8 +40,8 @@ class _State(threading.local):
         self._profiler = None
         self._recorder = None
         # True while anomaly mode, the profiler, an ``autograd.compile`` recording or inference
-        # mode is on: the one flag ``Op.__call__`` tests (see autograd/profiler.py,
-        # ``_hooked_call``)
+        # mode is on: the one flag ``Op.__call__`` tests (see ``_hooked_call`` in
+        # autograd/ops/_registry.py and autograd/profiler.py)
         self.hooks = False
         self._counted = False  # whether this thread is counted in ``_modes.nondefault``
 

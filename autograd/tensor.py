@@ -47,9 +47,11 @@ raises PyTorch's "Inference tensors cannot be saved for backward" error: that is
 an in-place update of one (``_check_inplace``, ``_bump``), reading ``_version`` and
 ``requires_grad_()`` raise PyTorch's errors. Views share the counter, so views of inference
 tensors are inference tensors; a view of a normal tensor made in inference mode is normal (and
-may not be modified in place outside it when that needs a gradient). The dispatch marks
-results in ``profiler._inference_call`` (inference mode turns ``_state.hooks`` on),
-``_init`` marks every other tensor made in inference mode.
+may not be modified in place outside it when that needs a gradient). Inference mode turns
+``_state.hooks`` on, so the dispatch's results are made by ``ops/_registry._inference_call``
+(no cost on the normal path); ``_init`` marks every other tensor made in inference mode. As in
+PyTorch, ``t.data`` of an inference tensor has a working counter of its own
+(:class:`_InferenceDataCounter`) and is still an inference tensor.
 """
 
 from __future__ import annotations
