@@ -593,7 +593,9 @@ class Tensor:
             src = _wrap(self._data, self._rg)
             src.grad_fn = self.grad_fn
             src._oi = self._oi
-            src._vc = [0]
+            svc = src._vc = [0]
+            refs = sys.getrefcount(src)
+            vrefs = sys.getrefcount(svc)
         r = fn(src, *args, **kwargs)
         rd = r._data if isinstance(r, Tensor) else np.asarray(r)
         if rd.dtype != self._data.dtype and not np.can_cast(
@@ -608,9 +610,16 @@ class Tensor:
                 f"output with shape {tuple(self._data.shape)} doesn't match the broadcast "
                 f"shape {tuple(rd.shape)}"
             )
-        if recording and sys.getrefcount(src) > 2:
-            # a node saved the old value (``sin_``): it keeps a copy, as PyTorch's original_self
-            src._data = src._data.copy()
+        if recording:
+            # Did ``fn`` keep the old value? Each node that saved ``src`` holds a reference to it
+            # and to its counter; a view of ``src`` (``_base``) holds one of each too, and each
+            # node that saved such a view (or its output, when it is one) one more counter.
+            saved = sys.getrefcount(src) - refs
+            views = sys.getrefcount(svc) - vrefs - saved
+            if views > 0:  # a view of the old value was saved: it would see the new values,
+                svc[0] += 1  # so the nodes that saved it raise a version error in backward
+            elif saved:  # ``sin_``: the nodes keep a copy of the old value (PyTorch's
+                src._data = src._data.copy()  # original_self)
         if rd is not self._data:
             np.copyto(self._data, rd, casting="unsafe")
         if recording and self._vc is None:

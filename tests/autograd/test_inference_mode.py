@@ -123,9 +123,9 @@ def test_version_counter_of_an_inference_tensor():
     with ag.inference_mode():
         a = ag.ones(3)
     with raises("Inference tensors do not track version counter."):
-        a._version
+        _ = a._version
     with raises("Inference tensors do not track version counter."):
-        a.view(3)._version
+        _ = a.view(3)._version
 
 
 def test_data_of_an_inference_tensor():

@@ -479,3 +479,20 @@ def test_a_refreshed_view_runs_once_after_all_its_consumers():
     assert len(seen) == 1
     np.testing.assert_array_equal(seen[0], [5, 5, 5])
     np.testing.assert_array_equal(x.grad.numpy(), [[10, 10, 10], [0, 0, 0]])
+
+
+def test_an_in_place_update_that_saved_a_view_of_the_old_value_raises_in_backward():
+    # no public op does this today; a composite in-place op whose node saved a view of its
+    # target would read the new values: the machinery makes that node's backward raise
+    x = x23()
+    y = x * 1
+    y._inplace(lambda s: s * 1.0 + s[0].sin())  # sin saves s[0], a view of the old value
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    y = x * 1
+    y._inplace(lambda s: s.sin())  # sin saves s itself: it keeps a copy of the old value
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(np.arange(6.0).reshape(2, 3)))
+    y = x * 1
+    y._inplace(lambda s: s)  # returns its input: nothing to keep
+    assert y.grad_fn.name() == "MulBackward0"
