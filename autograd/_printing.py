@@ -229,8 +229,13 @@ def tensor_repr(t: Any) -> str:
         if a.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool):
             suffixes.append(f"dtype=autograd.{a.dtype.name}")
         body = array_str(a, indent)
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    fn = t.grad_fn
+    if t._base is not None:  # a view's history may be stale (NOTE [ In-place on views ])
+        from .tensor import _refresh
+
+        fn = _refresh(t)
+    if fn is not None:
+        suffixes.append(f"grad_fn=<{fn.name()}>")
     elif t._rg:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

@@ -43,7 +43,7 @@ import numpy as np
 from . import graph as _graph
 from .grad_mode import _state
 from .graph import Meta, Node
-from .tensor import Tensor
+from .tensor import Tensor, _refresh
 
 _ndarray = np.ndarray
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -957,7 +957,7 @@ def _make_node(plan, env, fnodes, tens, ext_tensors):
         shapes.append(d.shape)
         dtypes.append(d.dtype)
         if t._rg:
-            fn = t.grad_fn
+            fn = t.grad_fn if t._base is None else _refresh(t, node)
             nxt.append((fn, t._oi) if fn is not None else (t, -1))
         else:
             nxt.append(None)

@@ -35,7 +35,7 @@ import numpy as np
 from .grad_mode import _state
 from .ops.elementwise import cast
 from .ops.shape import sum_to
-from .tensor import Tensor
+from .tensor import Tensor, _refresh
 
 _ndarray = np.ndarray
 
@@ -500,9 +500,11 @@ def backward(
     outputs = _as_list(tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    _refresh_views(outputs)
     grads = _root_grads(outputs, _as_list(grad_tensors), create_graph)
     if inputs is not None:
         inputs = _as_list(inputs)
+        _refresh_views(inputs)
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
         _check_inputs(inputs)
@@ -525,6 +527,14 @@ def backward(
                         _accumulate(t, g, state, create_graph, given)
     finally:
         _state.grad = prev
+
+
+def _refresh_views(tensors) -> None:
+    """Bring the history of views among ``tensors`` up to date (NOTE [ In-place on views ] in
+    tensor.py)."""
+    for t in tensors:
+        if isinstance(t, Tensor) and t._base is not None:
+            _refresh(t)
 
 
 def _check_inputs(inputs) -> None:
@@ -561,6 +571,8 @@ def grad(
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
+    _refresh_views(outs)
+    _refresh_views(ins)
     _check_inputs(ins)
     grads = _root_grads(outs, _as_list(grad_outputs), create_graph)
     walk = _Walk(create_graph, retain_graph, ins)

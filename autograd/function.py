@@ -15,7 +15,7 @@ import numpy as np
 from . import graph as _graph
 from .grad_mode import _state, no_grad
 from .graph import Node
-from .tensor import Tensor
+from .tensor import Tensor, _refresh
 
 
 class _FunctionOp:
@@ -245,7 +245,7 @@ def _make_node(cls, ctx, args, outs):
             dtypes.append(a._data.dtype)
             in_meta.append((a._data.shape, a._data.dtype))
             if a._rg:
-                fn = a.grad_fn
+                fn = a.grad_fn if a._base is None else _refresh(a, node)
                 nxt.append((fn, a._oi) if fn is not None else (a, -1))
             else:
                 nxt.append(None)

@@ -35,17 +35,23 @@ _modes_lock = threading.Lock()
 class _State(threading.local):
     def __init__(self) -> None:
         self._grad = True
-        self.inference = False
+        self._inference = False
         self._anomaly = False
         self._profiler = None
         self._recorder = None
-        # True while anomaly mode, the profiler or an ``autograd.compile`` recording is on: the
-        # one flag ``Op.__call__`` tests (see autograd/profiler.py, ``_hooked_call``)
+        # True while anomaly mode, the profiler, an ``autograd.compile`` recording or inference
+        # mode is on: the one flag ``Op.__call__`` tests (see ``_hooked_call`` in
+        # autograd/ops/_registry.py and autograd/profiler.py)
         self.hooks = False
         self._counted = False  # whether this thread is counted in ``_modes.nondefault``
 
     def _sync(self) -> None:
-        self.hooks = bool(self._anomaly) or self._profiler is not None or self._recorder is not None
+        self.hooks = (
+            bool(self._anomaly)
+            or self._profiler is not None
+            or self._recorder is not None
+            or self._inference
+        )
         off = self.hooks or not self._grad
         if off is not self._counted:
             with _modes_lock:
@@ -60,6 +66,17 @@ class _State(threading.local):
     @grad.setter
     def grad(self, value) -> None:
         self._grad = bool(value)
+        self._sync()
+
+    @property
+    def inference(self):
+        """Whether inference mode is on in this thread (NOTE [ Inference tensors ] in
+        tensor.py)."""
+        return self._inference
+
+    @inference.setter
+    def inference(self, value) -> None:
+        self._inference = bool(value)
         self._sync()
 
     @property
@@ -171,8 +188,12 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like :class:`no_grad`, and marks the block as inference (``is_inference_mode_enabled``).
 
-    Tensors made inside are ordinary tensors that do not require grad (PyTorch additionally
-    forbids using them in autograd later; ndgrad does not need that restriction).
+    As in PyTorch, tensors made inside (factory results, results of ops that are not views of a
+    normal tensor) are *inference tensors* (``t.is_inference()``): outside inference mode they
+    cannot be saved for backward, modified in place, nor set to require grad (NOTE
+    [ Inference tensors ] in tensor.py). Nothing is recorded inside, even under
+    ``enable_grad``. ``inference_mode(False)`` turns inference mode off and grad mode on
+    inside the block, as PyTorch's does.
     """
 
     def __init__(self, mode: bool = True) -> None:
@@ -183,9 +204,8 @@ class inference_mode(_Mode):
 
     def __enter__(self) -> None:
         self._prev = (_state.grad, _state.inference)
-        if self._mode:
-            _state.grad = False
-            _state.inference = True
+        _state.grad = not self._mode
+        _state.inference = self._mode
 
     def __exit__(self, *exc) -> None:
         _state.grad, _state.inference = self._prev

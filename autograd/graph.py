@@ -15,7 +15,7 @@ import itertools
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _refresh
 
 # Creation order of nodes: a node's consumers are always created after it, so running nodes by
 # decreasing sequence number is a topological order (the engine's ready heap relies on this).
@@ -63,7 +63,10 @@ class Node:
     # One pass over the inputs when the op's saved inputs are fixed (``save``), two when they
     # depend on which inputs need a gradient (``save_for``). The loops count by hand:
     # ``enumerate``/``zip`` allocate iterators per node, measured at 2-5% of a small-op chain's
-    # forward + backward (callgrind, CPython 3.11).
+    # forward + backward (callgrind, CPython 3.11). An input that is a view reads its history
+    # through ``_refresh`` (stale after an in-place op on its root: NOTE [ In-place on views ]
+    # in tensor.py); saving an inference tensor raises where its version is read (NOTE
+    # [ Inference tensors ]).
     def __init__(self, op, args, vals, kw, out_tensor):
         self.seq = next(_sequence)
         self.op = op
@@ -92,7 +95,7 @@ class Node:
                     shapes.append(shape)
                     dtypes.append(d.dtype)
                     if a._rg and (all_diff or vjps[i] is not None):
-                        fn = a.grad_fn
+                        fn = a.grad_fn if a._base is None else _refresh(a, self)
                         nxt.append((fn, a._oi) if fn is not None else (a, -1))
                     else:
                         nxt.append(None)
@@ -119,7 +122,7 @@ class Node:
                     shapes.append(d.shape)
                     dtypes.append(d.dtype)
                     if a._rg and (all_diff or vjps[i] is not None):
-                        fn = a.grad_fn
+                        fn = a.grad_fn if a._base is None else _refresh(a, self)
                         nxt.append((fn, a._oi) if fn is not None else (a, -1))
                         save += save_for[i]
                     else:

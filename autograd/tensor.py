@@ -6,18 +6,122 @@ save time. Every in-place op bumps the counter (shared between a tensor and its 
 engine compares before running a VJP, so modifying a saved tensor in place makes backward raise
 a ``RuntimeError`` naming the op, never a silently wrong gradient. Counters are created lazily:
 a tensor that is never saved nor viewed never allocates one.
+
+NOTE [ In-place on views ]
+A view (the result of an op registered with ``view=True`` that shares memory with its input:
+basic indexing, ``view``/``reshape`` without a copy, ``permute``/``transpose``/``t``,
+``unsqueeze``/``squeeze``, ``narrow``/``select``, ``diagonal``, ``expand``, ...) keeps its root
+tensor in ``_base`` (views of views point at the same root) and shares its version counter.
+An in-place op on a view that autograd records *rebases history*, as PyTorch does:
+
+* the op runs out of place on an alias of the view's old value, giving ``r``;
+* ``r`` is written into the view's memory, which is the root's;
+* the root's ``grad_fn`` becomes a ``CopySlices`` node (``copy_slices``): its gradient is the
+  root's gradient with the view's region zeroed for the root's old history, and the region
+  itself for ``r`` (whose history reaches the old view, hence the old root);
+* the view's ``grad_fn`` becomes ``AsStridedBackward0`` (``view_from_base``): the view read
+  back out of the new root.
+
+Both nodes describe the view by the flat positions of its elements in the root
+(:class:`_Geometry`, computed from the arrays' strides; no view op needs to be replayed). Any
+*other* view of the same root now holds a stale ``grad_fn``: a view's history is stale when
+its root's ``grad_fn`` was made after its own (``Node.seq``). :func:`_refresh` rebuilds it
+(as ``view_from_base`` of the root) wherever a view's history is read: when an op records a
+node (``Node.__init__``), at the start of a backward, in ``requires_grad``/``is_leaf``, hooks,
+``repr`` and in-place ops. (A user reading ``t.grad_fn`` of such a view directly sees the old
+node, whose name may differ; the gradient is computed from the refreshed one.)
+
+As in PyTorch, an in-place op that needs a gradient may not modify a view of a leaf that
+requires grad, a view made in no-grad or inference mode, or one output of a function that
+returns several views (``unbind``, ``split``, ``chunk``); ``_vm`` (set only on such views)
+says which; nor a tensor with internal overlap (``expand``). An in-place op whose VJP reads
+the old value of its target (``sin_``) gets that value through the alias, which keeps a copy
+when a node saved it (PyTorch's ``original_self``).
+
+NOTE [ Inference tensors ]
+Tensors made in inference mode (factory results, results of ops that are not views of a normal
+tensor) are inference tensors: their version counter is the shared :data:`_INFERENCE` object,
+so every check costs one identity test where a counter is already read. Reading its version
+raises PyTorch's "Inference tensors cannot be saved for backward" error: that is how
+``Node.__init__`` refuses to save one (no extra test on the op path). Outside inference mode,
+an in-place update of one (``_check_inplace``, ``_bump``), reading ``_version`` and
+``requires_grad_()`` raise PyTorch's errors. Views share the counter, so views of inference
+tensors are inference tensors; a view of a normal tensor made in inference mode is normal (and
+may not be modified in place outside it when that needs a gradient). Inference mode turns
+``_state.hooks`` on, so the dispatch's results are made by ``ops/_registry._inference_call``
+(no cost on the normal path); ``_init`` marks every other tensor made in inference mode. As in
+PyTorch, ``t.data`` of an inference tensor has a working counter of its own
+(:class:`_InferenceDataCounter`) and is still an inference tensor.
 """
 
 from __future__ import annotations
 
 import builtins
+import sys
+import weakref
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import byte_bounds as _byte_bounds
 
 from . import dtypes as _dt
-from .grad_mode import _state
+from .grad_mode import _modes, _state
 from .hooks import RemovableHandle
+
+_INFERENCE_SAVE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead "
+    "of `torch.inference_mode()`."
+)
+_INFERENCE_INPLACE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
+class _NoVersionCounter:
+    """The version counter of every inference tensor (NOTE [ Inference tensors ]): reading it
+    raises, as saving an inference tensor for backward does in PyTorch."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        raise RuntimeError(_INFERENCE_SAVE)
+
+    def __setitem__(self, i, v):
+        raise RuntimeError(_INFERENCE_INPLACE)
+
+    def __repr__(self) -> str:
+        return "<no version counter: inference tensor>"
+
+
+#: the shared version counter of inference tensors
+_INFERENCE = _NoVersionCounter()
+
+
+class _InferenceDataCounter(list):
+    """The version counter of ``t.data`` for an inference tensor ``t`` (and of its
+    ``detach()``): PyTorch gives that tensor a working counter, so it may be modified in place
+    and reports its ``_version``, but it is still an inference tensor (its views have no
+    counter, and it cannot be saved for backward: reading ``vc[0]`` raises)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, i):
+        raise RuntimeError(_INFERENCE_SAVE)
+
+
+def _is_inference_vc(t) -> bool:
+    """Whether ``t`` is an inference tensor without a version counter of its own."""
+    vc = t._vc
+    return vc is _INFERENCE or (type(vc) is _InferenceDataCounter and t._base is not None)
+
+
+# ``Tensor._vm``: how a view was made when an in-place op on it is restricted
+_NO_GRAD_VIEW = "no_grad"
+_INFERENCE_VIEW = "inference"
 
 
 class Tensor:
@@ -38,6 +142,7 @@ class Tensor:
         "_hooks",
         "_base",
         "_post_hooks",  # set on first use (read with getattr): register_post_accumulate_grad_hook
+        "_vm",  # set on restricted views only (read with getattr): NOTE [ In-place on views ]
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -100,10 +205,17 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            _refresh(self)
         return self._rg
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self.is_inference() and not _state.inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed."
+            )
         if self.grad_fn is not None:
             if not value:
                 raise RuntimeError(
@@ -124,13 +236,24 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        if self._base is not None:
+            return _refresh(self) is None
         return self.grad_fn is None
+
+    def is_inference(self) -> bool:
+        """Whether this is an inference tensor: made in :class:`~autograd.inference_mode`, or
+        a view of one (NOTE [ Inference tensors ])."""
+        vc = self._vc
+        return vc is _INFERENCE or type(vc) is _InferenceDataCounter
 
     @property
     def data(self) -> Tensor:
         """A detached tensor sharing this one's memory; in-place changes through it are not
         tracked by autograd (as in PyTorch)."""
-        return Tensor._wrap(self._data)
+        t = Tensor._wrap(self._data)
+        if self.is_inference():  # an inference tensor with a counter of its own
+            t._vc = _InferenceDataCounter([0])
+        return t
 
     @data.setter
     def data(self, value) -> None:
@@ -140,7 +263,14 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return 0 if self._vc is None else self._vc[0]
+        vc = self._vc
+        if vc is None:
+            return 0
+        if type(vc) is not list:
+            if _is_inference_vc(self):
+                raise RuntimeError("Inference tensors do not track version counter.")
+            return list.__getitem__(vc, 0)
+        return vc[0]
 
     @property
     def T(self) -> Tensor:
@@ -252,6 +382,8 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        if self._base is not None:
+            raise RuntimeError(_DETACH_VIEW)
         self.grad_fn = None
         self._rg = False
         return self
@@ -326,14 +458,14 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._base is not None:
+            _refresh(self)
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if _state.hooks:
             _py_value(self, "retain_grad()")
         if self.grad_fn is None:
             return
-        import weakref
-
         node = self.grad_fn
         if node.retains is None:
             node.retains = {}
@@ -341,12 +473,14 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        n = self.grad_fn
+        n = self.grad_fn if self._base is None else _refresh(self)
         return n is not None and n.retains is not None and self._oi in n.retains
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
         value replaces the gradient. Returns a handle with ``remove()``."""
+        if self._base is not None:
+            _refresh(self)
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if _state.hooks:
@@ -385,48 +519,89 @@ class Tensor:
         return handle
 
     # -- in-place machinery -----------------------------------------------------------------
-    def _check_inplace(self) -> None:
-        if _state.hooks:
+    def _check_inplace(self, other_rg: bool = False) -> bool:
+        """Raise PyTorch's error when an in-place op may not modify this tensor; return
+        whether autograd records it (grad mode on, and this tensor or another input,
+        ``other_rg``, requires grad). See NOTE [ In-place on views ]."""
+        st = _state
+        if st.hooks:
             _py_value(self, "an in-place operation")
-        if _state.grad and self._rg:
-            if self.grad_fn is None:
+        if type(self._vc) is not list and self._vc is not None:
+            if _is_inference_vc(self) and not st._inference:
+                raise RuntimeError(_INFERENCE_INPLACE)
+        d = self._data
+        if 0 in d.strides and _internal_overlap(d):
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
+        if not st._grad or st._inference:
+            return False
+        base = self._base
+        if base is None:
+            if self._rg and self.grad_fn is None:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
                 )
-        base = self._base
-        if base is not None and _state.grad and base._rg:
-            if base.grad_fn is None:
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place "
-                    "operation."
-                )
+            return self._rg or other_rg
+        vm = getattr(self, "_vm", None)
+        if vm is None:
+            _refresh(self)
+            rg = self._rg
+        elif vm is _NO_GRAD_VIEW:  # PyTorch: such a view requires grad when its base is a non-leaf
+            rg = base._rg and base.grad_fn is not None
+        elif vm is _INFERENCE_VIEW:
+            rg = base._rg
+        else:
+            rg = self._rg
+        if not (rg or other_rg):
+            return False
+        if vm is None and rg and _of_multi_output_view(self.grad_fn):
+            vm = ("multi", self._oi, self.grad_fn.name().removesuffix("Backward0"))
+        if vm is not None:
+            raise RuntimeError(_view_error(self, vm))
+        if rg and base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+        return True
 
     def _bump(self) -> None:
-        if self._vc is not None:
-            self._vc[0] += 1
+        vc = self._vc
+        if vc is not None:
+            if type(vc) is list:
+                vc[0] += 1
+            elif _is_inference_vc(self):
+                if not _state.inference:
+                    raise RuntimeError(_INFERENCE_INPLACE)
+            else:  # ``.data`` of an inference tensor
+                list.__setitem__(vc, 0, list.__getitem__(vc, 0) + 1)
 
     def _inplace(self, fn, *args, **kwargs) -> Tensor:
         """Run the out-of-place ``fn(self, *args)`` and write its result into ``self``.
 
-        When the result is recorded, ``self`` takes the new node as its ``grad_fn``; the node
-        refers to an alias of the old ``self`` (same memory and version counter), so a VJP that
-        needs the old value raises a version error rather than reading the new one.
+        When the update is recorded, ``fn`` runs on an alias of the old ``self`` (same memory,
+        its own version counter; it keeps a copy of the old values if a node saved it), and
+        ``self`` takes the new node as its ``grad_fn``; for a view, the root's history is
+        rebased (NOTE [ In-place on views ]).
         """
-        self._check_inplace()
-        recording = _state.grad and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
-        if recording and self._base is not None and self._base._rg:
-            raise RuntimeError(
-                "ndgrad: in-place modification of a view of a tensor that requires grad is not "
-                "supported; use the out-of-place op, or index assignment on the base tensor."
-            )
+        other_rg = False
+        if _state.grad:
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    other_rg = True
+                    break
+        recording = self._check_inplace(other_rg)
         src = self
         if recording:
-            src = Tensor._wrap(self._data, self._rg)
+            src = _wrap(self._data, self._rg)
             src.grad_fn = self.grad_fn
             src._oi = self._oi
-            if self._vc is None:
-                self._vc = [0]
-            src._vc = self._vc
+            svc = src._vc = [0]
+            refs = sys.getrefcount(src)
+            vrefs = sys.getrefcount(svc)
         r = fn(src, *args, **kwargs)
         rd = r._data if isinstance(r, Tensor) else np.asarray(r)
         if rd.dtype != self._data.dtype and not np.can_cast(
@@ -441,32 +616,61 @@ class Tensor:
                 f"output with shape {tuple(self._data.shape)} doesn't match the broadcast "
                 f"shape {tuple(rd.shape)}"
             )
+        if recording:
+            # Did ``fn`` keep the old value? Each node that saved ``src`` holds a reference to it
+            # and to its counter; a view of ``src`` (``_base``) holds one of each too, and each
+            # node that saved such a view (or its output, when it is one) one more counter.
+            saved = sys.getrefcount(src) - refs
+            views = sys.getrefcount(svc) - vrefs - saved
+            if views > 0:  # a view of the old value was saved: it would see the new values,
+                svc[0] += 1  # so the nodes that saved it raise a version error in backward
+            elif saved:  # ``sin_``: the nodes keep a copy of the old value (PyTorch's
+                src._data = src._data.copy()  # original_self)
         if rd is not self._data:
             np.copyto(self._data, rd, casting="unsafe")
+        if recording and self._vc is None:
+            self._vc = [0]
         self._bump()
-        if recording and isinstance(r, Tensor) and r.grad_fn is not None:
-            self.grad_fn = r.grad_fn
-            self._oi = r._oi
-            self._rg = True
+        if recording:
+            node = r.grad_fn if isinstance(r, Tensor) else None
+            if node is not None and node.out is rd:
+                # a node that saved its output (``exp_``) saved this tensor, as in PyTorch: a
+                # later in-place change of it makes that node's backward raise
+                vc = self._vc
+                node.out = self._data
+                node.vcs = [(vc, vc[0], None) if e[0] is r._vc else e for e in node.vcs]
+            if not (isinstance(r, Tensor) and r.grad_fn is not None):
+                # no differentiable path from the inputs (``gt_``): a zero gradient flows back
+                r = _E.overwrite(src, _wrap(rd), name=_node_name(fn))
+            base = self._base
+            geom = None if base is None else _Geometry.of(self._data, base._data)
+            if geom is None:
+                if r.grad_fn is not None:
+                    self.grad_fn = r.grad_fn
+                    self._oi = r._oi
+                    self._rg = True
+            else:
+                _rebase(self, base, geom, r)
         return self
 
-    def _raw_inplace(self, fn) -> Tensor:
-        """In-place update that is never recorded (fill_, zero_, random fills)."""
-        self._check_inplace()
-        if _state.grad and self._rg and self.grad_fn is not None:
-            # Overwriting a non-leaf cuts its history, as in PyTorch.
-            self.grad_fn = None
-        fn(self._data)
-        self._bump()
-        return self
+    def _raw_inplace(self, fn, name: str) -> Tensor:
+        """``fn(array)`` writes new values into this tensor's memory (``fill_``, ``zero_``,
+        random fills). Recorded as an op named ``name`` with a zero gradient, as in PyTorch."""
+        if not self._check_inplace():
+            fn(self._data)
+            self._bump()
+            return self
+        new = self._data.copy()
+        fn(new)
+        return self._inplace(lambda src: _E.overwrite(src, _wrap(new), name=name))
 
     def zero_(self) -> Tensor:
-        return self._raw_inplace(lambda a: a.fill(0))
+        return self._raw_inplace(lambda a: a.fill(0), "ZeroBackward0")
 
     def fill_(self, value) -> Tensor:
         if isinstance(value, Tensor):
             value = value.item()
-        return self._raw_inplace(lambda a: a.fill(value))
+        return self._raw_inplace(lambda a: a.fill(value), "FillBackward2")
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
         if not isinstance(src, Tensor):
@@ -477,25 +681,33 @@ class Tensor:
         from .random import _rng
 
         g = _rng(generator)
-        return self._raw_inplace(lambda d: d.__setitem__(..., g.uniform(a, b, d.shape)))
+        return self._raw_inplace(
+            lambda d: d.__setitem__(..., g.uniform(a, b, d.shape)), "UniformBackward0"
+        )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         from .random import _rng
 
         g = _rng(generator)
-        return self._raw_inplace(lambda d: d.__setitem__(..., g.normal(mean, std, d.shape)))
+        return self._raw_inplace(
+            lambda d: d.__setitem__(..., g.normal(mean, std, d.shape)), "NormalBackward0"
+        )
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
         from .random import _rng
 
         g = _rng(generator)
-        return self._raw_inplace(lambda d: d.__setitem__(..., g.random(d.shape) < p))
+        return self._raw_inplace(
+            lambda d: d.__setitem__(..., g.random(d.shape) < p), "BernoulliBackward2"
+        )
 
     def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
         from .random import _rng
 
         g = _rng(generator)
-        return self._raw_inplace(lambda d: d.__setitem__(..., g.exponential(1 / lambd, d.shape)))
+        return self._raw_inplace(
+            lambda d: d.__setitem__(..., g.exponential(1 / lambd, d.shape)), "ExponentialBackward0"
+        )
 
     def random_(self, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
         from .random import _rng
@@ -503,7 +715,9 @@ class Tensor:
         g = _rng(generator)
         if high is None:
             low, high = 0, low if low else 2**24
-        return self._raw_inplace(lambda d: d.__setitem__(..., g.integers(low, high, d.shape)))
+        return self._raw_inplace(
+            lambda d: d.__setitem__(..., g.integers(low, high, d.shape)), "RandomBackward0"
+        )
 
     # -- Python operators: each calls the op it names (autograd/ops/elementwise.py, linalg.py,
     # indexing.py). The named methods (``t.exp()``, ``t.add_()``, ...) are generated from the op
@@ -664,7 +878,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         if _state.hooks:
             _py_value(self, "iteration")
-        return (self[i] for i in range(self._data.shape[0]))
+        return _rows(self)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -739,7 +953,8 @@ def _init(t: Tensor, arr: np.ndarray, requires_grad: bool = False) -> None:
     t.grad = None
     t.grad_fn = None
     t._oi = 0
-    t._vc = None
+    # made in inference mode: an inference tensor (NOTE [ Inference tensors ])
+    t._vc = _INFERENCE if _modes.nondefault and _state._inference else None
     t._hooks = None
     t._base = None
 
@@ -757,6 +972,249 @@ def _wrap(arr: np.ndarray, requires_grad: bool = False) -> Tensor:
     t = _new_tensor(Tensor)
     _init(t, arr, requires_grad)
     return t
+
+
+# ---------------------------------------------------------------------------------------
+# views and in-place ops (NOTE [ In-place on views ]), inference tensors
+
+
+class _Geometry:
+    """Where a view's elements lie in its root: ``idx``, the flat (C-order) position in the
+    root of each element of the view (an int64 array of the view's shape). ``unique`` is False
+    when two elements share a position (``expand``). Held by ``copy_slices`` and
+    ``view_from_base`` nodes as metadata (like PyTorch's sizes and strides), so it is not
+    dropped when a backward releases saved values.
+    """
+
+    __slots__ = ("idx", "unique")
+
+    def __init__(self, idx: np.ndarray, unique: bool = True) -> None:
+        self.idx = idx
+        self.unique = unique
+
+    def __repr__(self) -> str:
+        return f"_Geometry(shape={tuple(self.idx.shape)}, unique={self.unique})"
+
+    @staticmethod
+    def of(v: np.ndarray, r: np.ndarray) -> _Geometry | None:
+        """The geometry of the array ``v`` inside ``r``, or None when ``v`` is not in ``r``'s
+        memory (a copy)."""
+        if v.dtype.itemsize != r.dtype.itemsize:
+            return None
+        if v.size == 0:
+            return _Geometry(np.zeros(v.shape, np.int64))
+        if r.size == 0:
+            return None
+        vlo, vhi = _byte_bounds(v)
+        rlo, rhi = _byte_bounds(r)
+        if vlo < rlo or vhi > rhi:
+            return None
+        isz = r.dtype.itemsize
+        vp = v.__array_interface__["data"][0]
+        rp = r.__array_interface__["data"][0]
+        if r.flags.c_contiguous:
+            # memory order is the root's logical order: positions are affine in the index
+            idx = np.asarray((vp - rp) // isz, dtype=np.int64)
+            nd = v.ndim
+            for k in range(nd):
+                step = np.arange(v.shape[k], dtype=np.int64) * (v.strides[k] // isz)
+                idx = idx + step.reshape((1,) * k + (-1,) + (1,) * (nd - k - 1))
+            idx = np.ascontiguousarray(np.broadcast_to(idx, v.shape))
+        else:
+            if _internal_overlap(r):
+                raise RuntimeError(
+                    "unsupported operation: more than one element of the written-to tensor "
+                    "refers to a single memory location. Please clone() the tensor before "
+                    "performing the operation."
+                )
+            # label each element of the root's memory with its logical position, then read
+            # the labels through the view's strides
+            from numpy.lib.stride_tricks import as_strided
+
+            buf = np.empty((rhi - rlo) // isz, dtype=np.int64)
+
+            def alias(a, ptr):
+                return as_strided(
+                    buf[(ptr - rlo) // isz :],
+                    shape=a.shape,
+                    strides=tuple(st // isz * 8 for st in a.strides),
+                )
+
+            alias(r, rp)[...] = np.arange(r.size, dtype=np.int64).reshape(r.shape)
+            idx = alias(v, vp).copy()
+        return _Geometry(idx, not _internal_overlap(v))
+
+
+def _internal_overlap(a: np.ndarray) -> bool:
+    """Whether two elements of ``a`` share memory through a zero stride (PyTorch's
+    ``has_internal_overlap``: other overlaps are too hard to tell, and allowed)."""
+    for n, st in zip(a.shape, a.strides):
+        if st == 0 and n > 1:
+            return True
+    return False
+
+
+def _refresh(t: Tensor, consumer=None):
+    """The view ``t``'s ``grad_fn``, rebuilt first when stale: when its root's history was
+    replaced by an in-place op after the view's own was made (NOTE [ In-place on views ]).
+
+    ``consumer`` is the node being built with ``t`` as an input (``Node.__init__``): it takes
+    a new sequence number, so that it still comes after the node made here (NOTE
+    [ Engine order ] in engine.py).
+    """
+    fn = t.grad_fn
+    rf = t._base.grad_fn
+    if rf is None or (fn is not None and fn.seq > rf.seq):
+        return fn
+    if getattr(t, "_vm", None) is not None:  # restricted views keep the history they had
+        return fn
+    root = t._base
+    geom = _Geometry.of(t._data, root._data)
+    if geom is None:  # not in the root's memory (a copy)
+        return fn
+    node = _Node(_I.view_from_base, (root,), None, {"geom": geom}, t)
+    t.grad_fn = node
+    t._oi = 0
+    t._rg = True
+    if consumer is not None:
+        consumer.seq = next(_sequence)
+    return node
+
+
+def _rebase(view: Tensor, root: Tensor, geom: _Geometry, r: Tensor) -> None:
+    """After ``r`` was written into ``view``: the root's history becomes ``copy_slices`` of
+    its old history and ``r``, the view's a ``view_from_base`` of the root."""
+    old = _wrap(root._data, root._rg)
+    old.grad_fn = root.grad_fn
+    old._oi = root._oi
+    if not (old._rg or r._rg):
+        return
+    root.grad_fn = _Node(_I.copy_slices, (old, r), None, {"geom": geom}, root)
+    root._oi = 0
+    root._rg = True
+    view.grad_fn = _Node(_I.view_from_base, (root,), None, {"geom": geom}, view)
+    view._oi = 0
+    view._rg = True
+
+
+def _view_error(t: Tensor, vm) -> str:
+    """PyTorch's message for an in-place op that needs a gradient on a restricted view."""
+    if vm is _INFERENCE_VIEW:
+        return (
+            "A view was created in inference mode and is being modified inplace in normal "
+            "mode. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+            "can clarify your code by moving both the view and the inplace either both inside "
+            "the inference_mode block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked)."
+        )
+    if vm is _NO_GRAD_VIEW:
+        return (
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked)."
+        )
+    _, i, name = vm  # ("multi", output index, function name)
+    head = (
+        f"Output {i} of {name} is a view and is being modified inplace."
+        if t.grad_fn is not None
+        else "A view was created in no_grad mode and is being modified inplace with grad mode "
+        "enabled."
+    )
+    return (
+        head + " This view is the output of a function that returns multiple views. Such "
+        "functions do not allow the output views to be modified inplace. You should replace "
+        "the inplace operation by an out-of-place one."
+    )
+
+
+def _multi_output_views(views, name: str):
+    """Mark the outputs of a function that returns several views (``unbind``, ``split``):
+    PyTorch forbids in-place ops on them that need a gradient. Returns ``views``."""
+    i = 0
+    for v in views:
+        if v._base is not None and getattr(v, "_vm", None) is None:
+            v._vm = ("multi", i, name)
+            if v.grad_fn is not None:  # views of it inherit the restriction
+                _MULTI_NODES[v.grad_fn] = None
+        i += 1
+    return views
+
+
+#: the ``grad_fn`` of each output of a function that returns several views
+_MULTI_NODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _of_multi_output_view(fn) -> bool:
+    """Whether the history ``fn`` of a view goes, through view ops only, to an output of a
+    function that returns several views (``unbind(...)[0][1:]``)."""
+    while fn is not None and _MULTI_NODES:
+        if fn in _MULTI_NODES:
+            return True
+        if not getattr(fn.op, "view", False) or not fn.next or fn.next[0] is None:
+            return False
+        fn = fn.next[0][0]
+    return False
+
+
+def _rows(t: Tensor):
+    """``iter(t)``: PyTorch iterates over ``t.unbind(0)``, so the rows are views that may not
+    be modified in place when that needs a gradient."""
+    for i in range(t._data.shape[0]):
+        v = t[i]
+        if v._base is not None and getattr(v, "_vm", None) is None:
+            v._vm = ("multi", i, "Unbind")
+        yield v
+
+
+def _node_name(fn) -> str:
+    """The ``grad_fn`` name of an in-place op with no differentiable path (``gt_``)."""
+    n = getattr(fn, "node_name", None)
+    return n if type(n) is str else "CopyBackwards"
+
+
+def _mark_inference(op, args, out) -> None:
+    """Mark what ``op`` returned in inference mode (NOTE [ Inference tensors ]): an inference
+    tensor, unless it is a view of a normal tensor (then a view made in inference mode)."""
+    if not isinstance(out, Tensor) or out._vc is _INFERENCE:
+        return
+    if op.view and out._base is not None:
+        if _shares_memory(out._data, args[0]._data):
+            if not out.is_inference():
+                out._vm = _INFERENCE_VIEW
+            return
+        out._base = None  # a copy (``reshape`` of a non-contiguous tensor)
+    out._vc = _INFERENCE
+
+
+def _shares_memory(d: np.ndarray, s: np.ndarray) -> bool:
+    """Whether ``d``, returned by NumPy for a view op on ``s``, is a view of ``s`` (not a
+    copy): NumPy points a view at the memory's owner."""
+    b = d.base
+    if b is (s if s.base is None else s.base):
+        return True
+    if b is None or b.base is None:  # owns other memory (a copy)
+        return False
+    return np.may_share_memory(d, s)
+
+
+def _unview(t: Tensor, src: Tensor) -> Tensor:
+    """``t``, made by a view op from ``src``, no longer counts as a view when NumPy had to
+    copy (``reshape`` of a non-contiguous tensor). Returns ``t``."""
+    if t._base is not None and not _shares_memory(t._data, src._data):
+        t._base = None
+        t._vc = None
+    return t
+
+
+_DETACH_VIEW = (
+    "Can't detach views in-place. Use detach() instead. If you are using "
+    "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, "
+    "gradients are views of DDP buckets, and hence detach_() cannot be called on these "
+    "gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+    "torch/optim/optimizer.py as the solution."
+)
 
 
 _new_tensor = object.__new__
@@ -814,5 +1272,7 @@ def _factories():
 # The ops import Tensor, so they are imported after it is defined.
 from . import ops as _F  # noqa: E402
 from .devices import CPU as _CPU  # noqa: E402
+from .graph import Node as _Node  # noqa: E402
+from .graph import _sequence  # noqa: E402
 from .ops import elementwise as _E  # noqa: E402
 from .ops import indexing as _I  # noqa: E402

@@ -736,7 +736,23 @@ def _copy_from_vjp_src(grad, ans, dst, src):
     return grad
 
 
-copy_from = Op("copy_from", _copy_from_fwd).defvjp(_zero_vjp, _copy_from_vjp_src)
+copy_from = Op("copy_from", _copy_from_fwd, node_name="CopyBackwards").defvjp(
+    _zero_vjp, _copy_from_vjp_src
+)
+
+
+def _overwrite_fwd(dst, value, name):
+    return np.broadcast_to(value, dst.shape).astype(dst.dtype)
+
+
+def _overwrite_node_name(node) -> str:
+    return node.kw["name"]
+
+
+# ``zero_``, ``fill_``, random fills and in-place ops without a gradient path (``gt_``) on a
+# tensor that requires grad: the new ``value`` (a constant) replaces ``dst``, whose history gets
+# a zero gradient; the node is named as PyTorch's (``ZeroBackward0``, ...), given as ``name``.
+overwrite = Op("overwrite", _overwrite_fwd, node_name=_overwrite_node_name).defvjp(_zero_vjp, None)
 
 # ---------------------------------------------------------------------------------------
 # comparisons and logic (no gradient)

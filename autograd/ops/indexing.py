@@ -120,6 +120,44 @@ def _put_vjp(grad, ans, g, idx, shape, unique):
 put_p = Op("put", _put_fwd).defvjp(_put_vjp)
 
 
+# In-place ops on views (NOTE [ In-place on views ] in tensor.py): a view described by its
+# elements' flat positions in its root (``geom``, a ``tensor._Geometry``), read out of the root
+# (PyTorch's AsStridedBackward0) and written back into it (PyTorch's CopySlices).
+
+
+def _view_from_base_fwd(x, geom):
+    return np.take(x.reshape(-1), geom.idx)
+
+
+def _view_from_base_vjp(grad, ans, x, geom):
+    return put_p(grad, idx=geom.idx, shape=tuple(x.shape), unique=geom.unique)
+
+
+view_from_base = Op("view_from_base", _view_from_base_fwd, node_name="AsStridedBackward0").defvjp(
+    _view_from_base_vjp
+)
+
+
+def _copy_slices_fwd(base, r, geom):
+    """``base`` with the view's elements replaced by ``r`` (broadcast to the view's shape)."""
+    out = np.array(base, order="C")
+    out.reshape(-1)[geom.idx] = r
+    return out
+
+
+def _copy_slices_vjp_base(grad, ans, base, r, geom):
+    return copy_slices(grad, 0.0, geom=geom)
+
+
+def _copy_slices_vjp_r(grad, ans, base, r, geom):
+    return view_from_base(grad, geom=geom)
+
+
+copy_slices = Op("copy_slices", _copy_slices_fwd, node_name="CopySlices").defvjp(
+    _copy_slices_vjp_base, _copy_slices_vjp_r
+)
+
+
 # ---------------------------------------------------------------------------------------
 # x[key] and x[key] = v
 
@@ -243,8 +281,7 @@ def setitem(self: Tensor, key, value) -> None:
                 f"to indexing result of shape {self._data[idx].shape}"
             ) from None
     recording = _state.grad and (self._rg or (isinstance(v, Tensor) and v._rg))
-    if not recording:
-        self._check_inplace()
+    if not recording and not self._check_inplace():
         self._data[idx] = v._data if isinstance(v, Tensor) else v
         self._bump()
         return

@@ -148,6 +148,11 @@ def _expand_letters(g, kept, sub, shape):
 
 
 einsum_p = Op("einsum", _einsum_fwd, save="all").defvjp_all(_einsum_vjp)
+# one operand, nothing summed (``ii->i``, ``ij->ji``): NumPy returns a view, and the VJP reads
+# no value
+einsum_view_p = Op("einsum_view", _einsum_fwd, view=True, node_name="EinsumBackward0").defvjp_all(
+    _einsum_vjp
+)
 
 
 def _inv_fwd(a):
@@ -356,6 +361,9 @@ def einsum(equation: str, *operands):
                 f"does not match the number of dimensions ({o.ndim}) for operand "
                 f"{i}"
             )
+    if len(operands) == 1 and set(ins[0]) == set(eq.split("->")[1]):
+        # nothing summed: a diagonal or a permutation, a view (as in PyTorch)
+        return einsum_view_p(operands[0], eq=eq)
     return einsum_p(*operands, eq=eq)
 
 

@@ -13,10 +13,13 @@ import operator
 import numpy as np
 
 from ..graph import named
-from ..tensor import Tensor
+from ..tensor import Tensor, _multi_output_views, _unview
 from ._registry import Op, public
-from .elementwise import mul  # noqa: F401  (re-exported for VJPs in this family)
-from .indexing import getitem_p
+from .elementwise import (
+    clone,
+    mul,  # noqa: F401  (re-exported for VJPs in this family)
+)
+from .indexing import getitem_p, index_p
 
 # ---------------------------------------------------------------------------------------
 # primitives
@@ -46,7 +49,10 @@ reshape_p = Op("reshape", _reshape_fwd, view=True, node_name=_reshape_node_name)
 
 
 def _broadcast_to_fwd(x, shape):
-    return np.broadcast_to(x, shape)
+    out = np.broadcast_to(x, shape)
+    if out.size == x.size:  # nothing repeated: a writable view, as PyTorch's expand
+        return x.reshape(shape)
+    return out
 
 
 def _broadcast_to_vjp(grad, ans, x, shape):
@@ -130,7 +136,7 @@ stack_p = Op("stack", _stack_fwd, promote="arith").defvjp_all(_stack_vjp)
 
 
 def _flip_fwd(x, axis):
-    return np.flip(x, axis)
+    return np.flip(x, axis).copy()  # NumPy's flip is a view; PyTorch's a copy
 
 
 def _flip_vjp(grad, ans, x, axis):
@@ -290,7 +296,10 @@ triu_p = Op("triu", _triu_fwd).defvjp(_triu_vjp)
 
 
 def _diagonal_fwd(x, offset, axis1, axis2):
-    return np.diagonal(x, offset, axis1, axis2)
+    d = np.diagonal(x, offset, axis1, axis2)
+    if x.flags.writeable:  # NumPy hands out a read-only view; PyTorch's may be written
+        d.flags.writeable = True
+    return d
 
 
 def _diagonal_vjp(grad, ans, x, offset, axis1, axis2):
@@ -430,8 +439,10 @@ def reshape(input, *shape):  # noqa: A002
     shape = _infer_shape(_shape_arg(shape, "reshape"), input.numel(), input.shape, "reshape")
     # PyTorch: a view of a contiguous tensor; a copy (``_unsafe_view``) of another
     out = reshape_p(input, shape=shape)
-    c = input._data.flags.c_contiguous
-    return named(out, "ViewBackward0" if c else "UnsafeViewBackward0", input)
+    if not input._data.flags.c_contiguous:
+        _unview(out, input)  # NumPy copied: not a view (as PyTorch's reshape)
+        return named(out, "UnsafeViewBackward0", input)
+    return named(out, "ViewBackward0", input)
 
 
 @public(method=True)
@@ -443,7 +454,22 @@ def view(input, *shape):  # noqa: A002
         and not isinstance(shape[0], Tensor)
     ):
         raise TypeError("view(dtype) is not supported; use .to(dtype)")
-    return named(reshape(input, *shape), "ViewBackward0", input)
+    shape = _infer_shape(_shape_arg(shape, "view"), input.numel(), input.shape, "view")
+    if not input._data.flags.c_contiguous and not _reshapes_in_place(input._data, shape):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return named(reshape_p(input, shape=shape), "ViewBackward0", input)
+
+
+def _reshapes_in_place(a, shape) -> bool:
+    """Whether NumPy reshapes ``a`` to ``shape`` without a copy (a view)."""
+    try:
+        a.view().shape = shape  # assigning a shape never copies: it raises instead
+    except AttributeError:
+        return False
+    return True
 
 
 @public(method=True)
@@ -470,8 +496,10 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     for d in shp[s : e + 1]:
         n *= d
     out = reshape_p(input, shape=shp[:s] + (n,) + shp[e + 1 :])
-    c = input._data.flags.c_contiguous
-    return named(out, "ViewBackward0" if c else "UnsafeViewBackward0", input)
+    if not input._data.flags.c_contiguous:
+        _unview(out, input)
+        return named(out, "UnsafeViewBackward0", input)
+    return named(out, "ViewBackward0", input)
 
 
 @public(method=True)
@@ -770,6 +798,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = list(split_size_or_sections)
+        sized = True
         if builtins.sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} "
@@ -783,12 +812,14 @@ def split(tensor, split_size_or_sections, dim: int = 0):
                 f"split expects split_size be non-negative, but got split_size={step}"
             )
         sizes = [builtins.min(step, n - i) for i in range(0, n, step)] or [0]
+        sized = False
     out = []
     start = 0
     for s in sizes:
         out.append(getitem_p(tensor, idx=(slice(None),) * d + (slice(start, start + s),)))
         start += s
-    return tuple(out)
+    # outputs of a function returning several views (NOTE [ In-place on views ])
+    return _multi_output_views(tuple(out), "SplitWithSizes" if sized else "Split")
 
 
 @public(method=True)
@@ -809,8 +840,11 @@ def tensor_split(input, indices_or_sections, dim: int = 0):  # noqa: A002
         k = indices_or_sections
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
-        return split(input, sizes, d)
-    bounds = [0] + list(indices_or_sections) + [n]
+        bounds = [0]
+        for sz in sizes:
+            bounds.append(bounds[-1] + sz)
+    else:
+        bounds = [0] + list(indices_or_sections) + [n]
     return tuple(
         getitem_p(input, idx=(slice(None),) * d + (slice(a, b),))
         for a, b in zip(bounds[:-1], bounds[1:])
@@ -820,7 +854,8 @@ def tensor_split(input, indices_or_sections, dim: int = 0):  # noqa: A002
 @public(method=True)
 def unbind(input, dim: int = 0):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "unbind")
-    return tuple(getitem_p(input, idx=(slice(None),) * d + (i,)) for i in range(input.shape[d]))
+    out = tuple(getitem_p(input, idx=(slice(None),) * d + (i,)) for i in range(input.shape[d]))
+    return _multi_output_views(out, "Unbind")
 
 
 def _index_arg(index, name):
@@ -966,7 +1001,7 @@ def masked_select(input, mask):  # noqa: A002
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
     shape = np.broadcast_shapes(tuple(input.shape), m.shape)
     x = input if tuple(input.shape) == shape else broadcast_to_p(input, shape=shape)
-    return getitem_p(x, idx=(np.broadcast_to(m, shape),))
+    return index_p(x, idx=(np.broadcast_to(m, shape),))  # a copy, not a view
 
 
 @public(method=True, inplace=True)
@@ -1027,8 +1062,8 @@ def diag(input, diagonal: int = 0):  # noqa: A002
     if input.ndim == 1:
         n = input.shape[0] + builtins.abs(diagonal)
         return diag_embed_p(input, offset=diagonal, axis1=0, axis2=1, shape=(n, n))
-    if input.ndim == 2:
-        return diagonal_p(input, offset=diagonal, axis1=0, axis2=1)
+    if input.ndim == 2:  # a copy, as PyTorch's
+        return clone(diagonal_p(input, offset=diagonal, axis1=0, axis2=1))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
@@ -1139,8 +1174,12 @@ def _tensor_args(tensors, name):
 
 def _atleast(tensors, name, shape_of):
     ts, single = _tensor_args(tensors, name)
-    out = tuple(reshape_p(t, shape=shape_of(tuple(t.shape))) for t in ts)
-    return out[0] if single else out
+    out = []
+    for t in ts:
+        shape = shape_of(tuple(t.shape))
+        # a tensor with enough dims is returned as is (as PyTorch does), not as a view of itself
+        out.append(t if shape == tuple(t.shape) else reshape_p(t, shape=shape))
+    return out[0] if single else tuple(out)
 
 
 @public()

@@ -761,6 +761,54 @@ def _np_masked_scatter(a, s, mask):
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# in-place ops on views: the root's history is rebased (copy_slices), the views read back out
+# of it (view_from_base); zero_/fill_ record a zero gradient (overwrite)
+
+
+def _inplace_on_views(a, w):
+    """``a`` (3, 4), ``w`` (4,): in-place ops through many kinds of views of one root."""
+    y = a * 1.0
+    c = y[:, 1]  # taken before the root changes: refreshed when used below
+    y[:, 0].mul_(2.0)  # select
+    y[1:].narrow(1, 1, 3).add_(w[1:])  # a view of a view
+    y.view(-1)[::5].sin_()  # the VJP reads the old value
+    y.t().diagonal().copy_(w[:3])  # transpose, then diagonal
+    y[2].unsqueeze(0).mul_(w)
+    c.mul_(w[:3])
+    c[1:] = w[2:] * 3.0  # index assignment on a view
+    return y * y[0]  # the root read after it all
+
+
+def _np_inplace_on_views(a, w):
+    y = a * 1.0
+    y[:, 0] *= 2.0
+    y[1:, 1:] += w[1:]
+    f = y.reshape(-1)
+    f[::5] = np.sin(f[::5])
+    y.T[np.arange(3), np.arange(3)] = w[:3]
+    y[2] *= w
+    y[:, 1] *= w[:3]
+    y[1:, 1] = w[2:] * 3.0
+    return y * y[0]
+
+
+def _inplace_fills(a):
+    y = a * 1.0
+    y[0].zero_()
+    y[:, 1].fill_(2.0)
+    z = a * 3.0
+    z.zero_()  # not a view: the tensor's own history gets the zero gradient
+    return y * a + z
+
+
+def _np_inplace_fills(a):
+    y = a.copy()
+    y[0] = 0.0
+    y[:, 1] = 2.0
+    return y * a
+
+
 ROWS += [
     Row(
         "unfold",
@@ -806,5 +854,21 @@ ROWS += [
         kwargs=_seeded(lambda rng, s: {"mask": rng.random((2,) * (len(s[0]) == 1) + s[0]) < 0.5}),
         ref=_np_masked_scatter,
         covers=("masked_scatter", "masked_fill", "getitem", "pad", "reshape"),
+    ),
+    Row(
+        "inplace_on_views",
+        _inplace_on_views,
+        2,
+        shapes=st.just(((3, 4), (4,))),
+        ref=_np_inplace_on_views,
+        covers=("copy_slices", "view_from_base", "copy_from", "index_put"),
+    ),
+    Row(
+        "inplace_fills",
+        _inplace_fills,
+        1,
+        shapes=st.just(((3, 4),)),
+        ref=_np_inplace_fills,
+        covers=("overwrite",),
     ),
 ]
