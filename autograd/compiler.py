@@ -33,6 +33,7 @@ import builtins
 import functools
 import os
 import sys
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -525,6 +526,70 @@ class _VjpTracer:
         return out
 
 
+class _ArrayTracer:
+    """Records, by wrapping every op's ``forward`` for the time of one VJP call, the op calls
+    the VJP makes on arrays (the dispatch's array path, exactly what a plain backward runs);
+    arrays are told apart by identity (NOTE [ Traced VJPs ])."""
+
+    def __init__(self, anames, allowed):
+        self.anames = dict(anames)  # id(array) -> local name
+        self.allowed = allowed
+        self.steps = []
+        self.alive = []
+        self.depth = 0
+        self.bad = False
+        self.n = 0
+        self.thread = threading.get_ident()
+
+    def _arg(self, a):
+        if type(a) is _ndarray or isinstance(a, np.generic):
+            n = self.anames.get(id(a))
+            if n is not None:
+                return None, n
+            if type(a) is _ndarray and id(a) not in self.allowed:
+                self.bad = True
+            return a, None
+        if _foreign(a, self.allowed):
+            self.bad = True
+        return a, None
+
+    def record(self, op, args, kwargs, out) -> None:
+        vals, refs = [], []
+        for i, a in enumerate(args):
+            v, n = self._arg(a)
+            vals.append(v)
+            if n is not None:
+                refs.append((i, n))
+        kw, krefs = {}, []
+        for key, a in kwargs.items():
+            v, n = self._arg(a)
+            kw[key] = v
+            if n is not None:
+                krefs.append((key, n))
+        if not (type(out) is _ndarray or isinstance(out, np.generic)):
+            self.bad = True
+            return
+        name = f"t{self.n}"
+        self.n += 1
+        self.anames[id(out)] = name
+        self.alive.append(out)
+        self.steps.append((op, vals, refs, kw, krefs, name))
+
+    def wrap(self, op, forward):
+        def traced(*args, **kwargs):
+            if self.depth or threading.get_ident() != self.thread:
+                return forward(*args, **kwargs)
+            self.depth += 1
+            try:
+                out = forward(*args, **kwargs)
+            finally:
+                self.depth -= 1
+            self.record(op, args, kwargs, out)
+            return out
+
+        return traced
+
+
 def _bits_equal(a, b) -> bool:
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype != b.dtype or a.shape != b.shape:
@@ -544,9 +609,29 @@ def _run_trace(steps, env):
         env[name] = op.forward(*a, **kw)
 
 
+def _same_steps(p, q) -> bool:
+    if len(p) != len(q):
+        return False
+    for x, y in zip(p, q):
+        if x[0] is not y[0] or x[2] != y[2] or x[4] != y[4] or x[5] != y[5]:
+            return False
+        if not (_same(x[1], y[1]) and _same(x[3], y[3])):
+            return False
+    return True
+
+
+def _call_vjps(op, edges, g, ans, args, kw):
+    if op.vjp_all is not None:
+        res = op.vjp_all(g, ans, *args, **kw)
+        return [None] * len(edges) if res is None else list(res)
+    return [None if e is None else op.vjps[i](g, ans, *args, **kw) for i, e in enumerate(edges)]
+
+
 def _trace_vjps(values, st, rng):
     """The VJPs of op step ``st`` traced (NOTE [ Traced VJPs ]): ``(steps, results, reduce)``,
     one result name (or None) and one reduce flag per input; None when not traceable."""
+    from .ops._registry import REGISTRY
+
     _, op, vals, refs, kw, krefs, s, bwd, _, _ = st
     edges, bvals, brefs, save_out = bwd
     out = values.get(s)
@@ -569,8 +654,7 @@ def _trace_vjps(values, st, rng):
     try:
         g = probe(garr, f"g{s}")
         ans = probe(out, f"e{s}") if save_out else None
-        args = list(bvals)
-        aargs = list(bvals)
+        args, aargs = list(bvals), list(bvals)
         for i, r in brefs:
             args[i] = probe(values[r], f"e{r}")
             aargs[i] = values[r]
@@ -580,22 +664,17 @@ def _trace_vjps(values, st, rng):
             akw[key] = values[r]
     except KeyError:
         return None
-    tracer = _VjpTracer(names, anames, allowed)
+    ans_a = out if save_out else None
     st_ = _state
     prev_grad = st_.grad
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        # 1. on Tensors: every read of a value outside the ops is seen
+        tracer = _VjpTracer(names, anames, allowed)
         st_.recorder = tracer
         st_.grad = False
         try:
-            if op.vjp_all is not None:
-                res = op.vjp_all(g, ans, *args, **tkw)
-                res = [None] * len(edges) if res is None else list(res)
-            else:
-                res = [
-                    None if e is None else op.vjps[i](g, ans, *args, **tkw)
-                    for i, e in enumerate(edges)
-                ]
+            res = _call_vjps(op, edges, g, ans, args, tkw)
         except Exception:  # noqa: BLE001 - a VJP that fails on Tensors is called as it is
             return None
         finally:
@@ -617,38 +696,51 @@ def _trace_vjps(values, st, rng):
             if n is None:
                 return None
             results.append(n)
+        # 2. on arrays, as a plain backward runs it: the op calls must be the same
+        atracer = _ArrayTracer({id(env[n]): n for n in env}, allowed)
+        ops = list(REGISTRY.values())
+        forwards = [o.forward for o in ops]
+        st_.grad = False
+        try:
+            for o, f in zip(ops, forwards):
+                o.forward = atracer.wrap(o, f)
+            actual = _call_vjps(op, edges, garr, ans_a, aargs, akw)
+        except Exception:  # noqa: BLE001
+            return None
+        finally:
+            for o, f in zip(ops, forwards):
+                o.forward = f
+            st_.grad = prev_grad
+        if atracer.bad or len(actual) < len(edges):
+            return None
+        if not _same_steps(tracer.steps, atracer.steps):
+            return None  # the VJP computes otherwise on arrays than on Tensors
+        for e, n, a in zip(edges, results, actual):
+            if (n is None) != (e is None or a is None):
+                return None
+            if n is not None and atracer.anames.get(id(a)) != n:
+                return None
         # keep the steps whose results are delivered
         need = {n for n in results if n is not None}
         kept = []
-        for step in reversed(tracer.steps):
+        for step in reversed(atracer.steps):
             if step[5] in need:
                 kept.append(step)
                 need.update(n for _, n in step[2])
                 need.update(n for _, n in step[4])
         kept.reverse()
-        # the trace and the VJP itself, on the same arrays, must agree bit for bit
+        # 3. the kept steps, replayed on the same arrays, give the VJPs' results bit for bit
         try:
             _run_trace(kept, env)
-            ans_a = out if save_out else None
-            if op.vjp_all is not None:
-                actual = op.vjp_all(garr, ans_a, *aargs, **akw)
-                actual = [None] * len(edges) if actual is None else list(actual)
-            else:
-                actual = [
-                    None if e is None else op.vjps[i](garr, ans_a, *aargs, **akw)
-                    for i, e in enumerate(edges)
-                ]
         except Exception:  # noqa: BLE001
             return None
     reduce = []
     for e, n, a in zip(edges, results, actual):
         if n is None:
-            if e is not None and a is not None:
-                return None
             reduce.append(False)
             continue
         t = env[n]
-        if a is None or not _bits_equal(t, a):
+        if not _bits_equal(t, a):
             return None
         reduce.append(type(t) is not _ndarray or t.shape != e[1] or t.dtype != e[2])
     return kept, results, reduce
