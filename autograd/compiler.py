@@ -775,16 +775,19 @@ class _Plan:
         "sources",
         "treedef",
         "replay",
+        "fast",
         "backward",
         "verified",
         "saved",
         "traces",
         "env_slots",
         "meta",
+        "module_free",
         "__weakref__",
     )
 
-    def __init__(self, rec, outputs, treedef, input_refs):
+    def __init__(self, rec, outputs, treedef, input_refs, module_free):
+        self.module_free = module_free  # a function (not a Module) called without keywords
         self.nslots = rec.nslots
         self.inputs = rec.inputs
         self.input_refs = input_refs  # per tensor input: ("A", position) or ("K", name)
@@ -825,13 +828,13 @@ class _Plan:
             for k, st in enumerate(rec.steps)
             if st[0] == "op" and st[7] is not None
         }
-        self.replay = self.backward = None
+        self.replay = self.fast = self.backward = None
         self.env_slots = ()
         self.verified = False
 
-    def finish(self) -> None:
-        """Generate the replay and backward (NOTE [ Straight-line code ])."""
-        self.replay, self.backward, self.env_slots = _generate(self)
+    def finish(self, key) -> None:
+        """Generate the replay and backward (NOTE [ Straight-line code ]) for guard ``key``."""
+        self.replay, self.fast, self.backward, self.env_slots = _generate(self, key)
 
 
 def _flatten(obj, leaves):
@@ -895,7 +898,7 @@ def _fn_step(st, vals, tens):
 # point is tracked while generating, so most ``is None`` tests are not generated at all.
 
 
-def _generate(plan):
+def _generate(plan, guard_key):
     from .engine import _reduce
     from .ops._registry import _promote
     from .random import _raw_rng
@@ -916,6 +919,8 @@ def _generate(plan):
         "_PLAN": plan,
         "_UNF": _unflatten,
         "_iter": iter,
+        "_ST": _state,
+        "_TENSOR": Tensor,
     }
     nd = _ndarray
 
@@ -1282,9 +1287,53 @@ def _generate(plan):
     bwd += body
     rets = [f"g{s}" if state.get(s, 0) else "None" for s in plan.sources]
     bwd.append(f"    return [{', '.join(rets)}]")
+    # the same replay, behind the guard key's own checks (NOTE [ Guard fast path ])
+    guards = _fast_guards(guard_key, const) if plan.module_free else None
+    if guards is not None:
+        fwd += ["", "def fast(A, K):", *guards, *fwd[1:]]
     src = "\n".join(fwd) + "\n\n" + "\n".join(bwd) + "\n"
     exec(builtins.compile(src, "<autograd.compile plan>", "exec"), ns)  # noqa: S102
-    return ns["replay"], ns["backward"], env_slots
+    return ns["replay"], ns.get("fast"), ns["backward"], env_slots
+
+
+# NOTE [ Guard fast path ]
+# The guard key (``_Compiled._key``) is a tuple built at every call, then compared with the last
+# replay's key (and hashed for the cache when it differs). For a function (not a Module) called
+# with positional arguments only, each plan also gets ``fast``: the replay preceded by the key's
+# checks written out (grad mode, the number of arguments, each Tensor argument's shape, dtype and
+# ``requires_grad``, each other argument's type and value), so the call that repeats the last
+# one builds no key. Non-Tensor arguments of other types than None, bool, int, float and str
+# leave the plan without ``fast`` (comparing them could raise or mean something else).
+_FAST_TYPES = (type(None), bool, int, float, str)
+
+
+def _fast_guards(key, const):
+    """The lines that check ``A`` and ``K`` against guard ``key``, or None."""
+    lines = [
+        f"    if K or len(A) != {len(key) - 1} or _ST.grad != {key[0]!r}:",
+        "        return _MISS",
+    ]
+    for i, k in enumerate(key[1:]):
+        if len(k) == 3:  # a Tensor: (shape, dtype, requires_grad)
+            lines += [
+                f"    a = A[{i}]",
+                "    if not isinstance(a, _TENSOR):",
+                "        return _MISS",
+                "    d = a._data",
+                f"    if d.shape != {const(f'_GS{i}', k[0])} or d.dtype != "
+                f"{const(f'_GD{i}', k[1])} or a._rg != {k[2]!r}:",
+                "        return _MISS",
+            ]
+        else:
+            t, v = k
+            if t not in _FAST_TYPES:
+                return None
+            lines += [
+                f"    if type(A[{i}]) is not {const(f'_GT{i}', t)} or A[{i}] != "
+                f"{const(f'_GV{i}', v)}:",
+                "        return _MISS",
+            ]
+    return lines
 
 
 class CompiledNode(Node):
@@ -1359,6 +1408,7 @@ class _Compiled:
         self.eager = None  # (reason, where) once the function proved unrecordable
         self.hits = self.misses = self.verifications = 0
         self.last_key = self.last_plan = None  # the key replayed last, and its plan
+        self.fast = None  # that plan's replay behind its own guards (NOTE [ Guard fast path ])
         functools.update_wrapper(self, fn)
 
     def cache_info(self) -> dict:
@@ -1404,12 +1454,18 @@ class _Compiled:
         st = _state
         if self.eager is not None or st.hooks:  # fallen back, or anomaly/profiler/recording
             return self.fn(*args, **kwargs)
+        fast = self.fast
+        if fast is not None:  # NOTE [ Guard fast path ]
+            out = fast(args, kwargs)
+            if out is not _MISS:
+                self.hits += 1
+                return out
         try:
             key = self._key(args, kwargs)
         except _HasHooks:  # module hooks: eager
             return self.fn(*args, **kwargs)
         plan = None
-        try:  # the common case: the key of the last replay (compared, not hashed)
+        try:  # the key of the last replay (compared, not hashed)
             if key == self.last_key:
                 plan = self.last_plan
         except Exception:  # noqa: BLE001 - incomparable arguments: the hashed lookup decides
@@ -1428,9 +1484,9 @@ class _Compiled:
             out = plan.replay(args, kwargs)
             if out is not _MISS:
                 self.hits += 1
-                self.last_key, self.last_plan = key, plan
+                self.last_key, self.last_plan, self.fast = key, plan, plan.fast
                 return out
-        self.last_key = self.last_plan = None
+        self.last_key = self.last_plan = self.fast = None
         self.misses += 1
         return self._record(key, args, kwargs)
 
@@ -1477,7 +1533,7 @@ class _Compiled:
                 outputs.append(("const", t))
             else:
                 outputs.append(("slot", s, t._rg, t.grad_fn is not None))
-        plan = _Plan(rec, outputs, tree, input_refs)
+        plan = _Plan(rec, outputs, tree, input_refs, self.module is None and not kwargs)
         if check is not None:
             diff = _difference(check, plan)
             if diff is not None:
@@ -1486,7 +1542,7 @@ class _Compiled:
             for k, tr in plan.traces.items():  # NOTE [ Traced VJPs ]
                 if not _same_trace(tr, check.traces.get(k)):
                     plan.traces[k] = None
-            plan.finish()
+            plan.finish(key)
             plan.verified = True
         self.cache[key] = plan
         if len(self.cache) > self.cache_size:
@@ -1496,7 +1552,7 @@ class _Compiled:
     def _fall_back(self, bad):
         self.eager = bad
         self.cache.clear()
-        self.last_key = self.last_plan = None
+        self.last_key = self.last_plan = self.fast = None
         msg = (
             f"autograd.compile: {getattr(self.fn, '__qualname__', self.fn)} uses {bad[0]} at "
             f"{bad[1]}, which a replay cannot reproduce; it runs eagerly from now on"

@@ -529,6 +529,80 @@ def test_module_forward_hooks_run_eagerly():
     assert len(seen) == 3 and c.cache_info()["hits"] == 1
 
 
+def test_guard_fast_path_checks_every_argument():
+    """The replay of the last key behind its own checks (NOTE [ Guard fast path ]): any change of
+    a Tensor argument's shape, dtype or requires_grad, of another argument's type or value, of
+    grad mode, or keywords, goes to the key lookup and records where needed."""
+    w = ag.from_numpy(np.array([1.0, 2.0, 3.0])).requires_grad_()
+
+    def f(x, s, flag=None):
+        y = x * w * s
+        return y + 1 if flag else y
+
+    c = ag.compile(f)
+    x = ag.from_numpy(np.array([0.5, -1.0, 2.0]))
+    for _ in range(3):
+        c(x, 2.0)
+    assert c.fast is not None and c.cache_info()["hits"] == 1
+    cases = [
+        (x, 3.0),
+        (x, 2),  # an int, not a float: another key
+        (ag.from_numpy(np.ones((2, 3))), 2.0),
+        (x.float(), 2.0),
+        (x.detach().requires_grad_(), 2.0),
+    ]
+    for args in cases * 3:
+        out = c(*args)
+        assert np.array_equal(_arr(out), _arr(f(*args)))
+        assert out.dtype == f(*args).dtype
+    assert np.array_equal(_arr(c(x, 2.0, flag=True)), _arr(f(x, 2.0, flag=True)))
+    with ag.no_grad():
+        out = c(x, 2.0)
+    assert out.grad_fn is None and np.array_equal(_arr(out), _arr(f(x, 2.0)))
+    out = c(x, 2.0)
+    out.sum().backward()
+    assert np.array_equal(_arr(w.grad), _arr(x * 2.0))
+
+
+def test_vjp_reading_values_is_called_not_traced():
+    """A VJP whose computation depends on its input's values outside the ops (cumprod's, on
+    zeros) is called at each replay, not traced (NOTE [ Traced VJPs ]): inputs with a zero after
+    recordings without one still get eager's gradient."""
+    c = ag.compile(lambda x: (ag.cumprod(x, 0) * 1.5).sum())
+    eager = lambda x: (ag.cumprod(x, 0) * 1.5).sum()  # noqa: E731
+    for vals in (
+        [1.0, 2.0, 3.0],
+        [0.5, 1.5, -2.0],
+        [2.0, -1.0, 0.5],
+        [1.0, 0.0, 3.0],
+        [0.0, 2.0, 0.0],
+    ):
+        xs = [ag.from_numpy(np.array(vals)).requires_grad_() for _ in range(2)]
+        eager(xs[0]).backward()
+        c(xs[1]).backward()
+        assert np.array_equal(_arr(xs[0].grad), _arr(xs[1].grad)), vals
+    plan = c.last_plan
+    names = {k: plan.steps[k][1].name for k in plan.traces}
+    assert [plan.traces[k] is None for k in names if names[k] == "cumprod"] == [True]
+    assert [plan.traces[k] is not None for k in names if names[k] == "mul"] == [True]
+
+
+def test_vjp_computing_otherwise_on_tensors_is_called():
+    """lstm_seq's VJP has an array path and a differentiable path (for create_graph): its trace
+    on Tensors is not what a plain backward runs, so the replay calls the VJP itself; the
+    Linear's VJPs are traced."""
+    ag.manual_seed(0)
+    m = nn.LSTM(3, 4)
+    c = ag.compile(m)
+    x = ag.randn(5, 2, 3)
+    for _ in range(3):
+        out, _ = c(x)
+        out.sum().backward()
+    plan = c._compiled.last_plan
+    traced = {plan.steps[k][1].name: plan.traces[k] is not None for k in plan.traces}
+    assert traced["lstm_seq"] is False and traced["linear"] is True
+
+
 # -- every op of the op table, compiled ---------------------------------------------------------
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
