@@ -1162,6 +1162,10 @@ def _generate(plan, guard_key):
                 f"        g{s} = g if g{s} is None else g{s} + g",
             ]
         state[s] = 1
+    if len(plan.outputs) == 1 and gslots:  # one output: its gradient is there or nothing is
+        (s,) = gslots
+        body += [f"    if g{s} is None:", f"        return {[None] * len(plan.sources)!r}"]
+        state[s] = 2
 
     def deliver(lines, k, i, r, edge, ind, maybe, reduce, local):
         """``r`` (None when ``maybe``) into the gradient of ``edge``'s slot; ``local`` is the
