@@ -1219,7 +1219,27 @@ def _generate(plan, guard_key):
             temps = []
             if tr is not None:
                 tsteps, results, reduce = tr
+                alias = {}  # a step that repeats an earlier one of the block: its name
+                done = []
                 for j, (top, tvals, trefs, tkw, tkrefs, name) in enumerate(tsteps):
+                    trefs = [(i, alias.get(n, n)) for i, n in trefs]
+                    tkrefs = [(key, alias.get(n, n)) for key, n in tkrefs]
+                    same = next(
+                        (
+                            d[5]
+                            for d in done
+                            if d[0] is top
+                            and d[2] == trefs
+                            and d[4] == tkrefs
+                            and _same(d[1], tvals)
+                            and _same(d[3], tkw)
+                        ),
+                        None,
+                    )
+                    if same is not None:  # (``mul(x, x)``'s two VJPs compute the same array)
+                        alias[name] = same
+                        continue
+                    done.append((top, tvals, trefs, tkw, tkrefs, name))
                     f = const(f"_tf{k}_{j}", top.forward)
                     a = call_args(f"{k}_{j}", "tc", tvals, trefs, tkw, tkrefs, names=lambda n: n)
                     lines.append(f"{ind}{name} = {f}({a})")
@@ -1227,7 +1247,7 @@ def _generate(plan, guard_key):
                 for i, e in enumerate(edges):
                     if e is None or results[i] is None:
                         continue
-                    r = results[i]
+                    r = alias.get(results[i], results[i])
                     if reduce[i]:
                         lines.append(f"{ind}r{i} = {r}")
                         r = f"r{i}"
