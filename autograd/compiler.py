@@ -11,10 +11,14 @@ A replay runs ``op.forward`` over the slots' arrays (no Tensor, no Node per op),
 random draw from its generator and each array step, and returns Tensors whose ``grad_fn`` is one
 :class:`CompiledNode`. Its ``apply`` runs the recorded VJPs in reverse recording order (the
 engine's order, so sums happen in the same order: results are bit-identical to eager), with the
-same saved values (arrays) or :class:`~autograd.graph.Meta` the eager nodes had.
+same saved values (arrays) or :class:`~autograd.graph.Meta` the eager nodes had; each VJP as the
+ops it calls (NOTE [ Traced VJPs ]) where that is provably the computation it makes, else called
+as it is. Both are generated code (NOTE [ Straight-line code ]).
 
-Guards: the key is the tensor inputs' shapes, dtypes and ``requires_grad``, the other arguments,
-grad mode and (for a Module) the ``training`` flags; at each replay every external is read again
+Guards: the key is the tensor inputs' shapes, dtypes and ``requires_grad``, the other arguments
+(with their types), grad mode and (for a Module) the module tree itself and its ``training``
+flags (NOTE [ Guard fast path ] for the call that repeats the last); at each replay every
+external is read again
 (a module's parameters and buffers through their owner, so ``p.data = ...``, ``load_state_dict``
 and optimizers' flat buffers are seen) and checked against the shape, dtype and
 ``requires_grad`` it was recorded with. A miss records again.
