@@ -1470,11 +1470,20 @@ class _Compiled:
             # the module tree itself (a submodule replaced by another is a new key) and the
             # ``training`` flags
             flags = []
-            for m in self.module.modules():
+            stack = [self.module]
+            seen = set()
+            while stack:  # (a walk of its own: ``modules()`` also builds every name)
+                m = stack.pop()
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
                 if m._forward_hooks or m._forward_pre_hooks:
                     raise _HasHooks
                 flags.append(m)
                 flags.append(m.training)
+                kids = m._modules
+                if kids:
+                    stack.extend(c for c in kids.values() if c is not None)
             key.append(tuple(flags))
         return tuple(key)
 

@@ -529,6 +529,21 @@ def test_module_forward_hooks_run_eagerly():
     assert len(seen) == 3 and c.cache_info()["hits"] == 1
 
 
+def test_replaced_submodule_is_a_new_key():
+    """A submodule replaced by another of the same shapes: the replay must read the new one's
+    parameters (the module tree is part of the guard key)."""
+    ag.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    c = ag.compile(m)
+    x = ag.randn(5, 3)
+    for _ in range(3):
+        c(x)
+    m[2] = nn.Linear(4, 2)
+    for _ in range(3):
+        assert np.array_equal(_arr(c(x)), _arr(m(x)))
+    assert c.cache_info()["misses"] == 2
+
+
 def test_guard_fast_path_checks_every_argument():
     """The replay of the last key behind its own checks (NOTE [ Guard fast path ]): any change of
     a Tensor argument's shape, dtype or requires_grad, of another argument's type or value, of
