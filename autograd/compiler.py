@@ -11,10 +11,14 @@ A replay runs ``op.forward`` over the slots' arrays (no Tensor, no Node per op),
 random draw from its generator and each array step, and returns Tensors whose ``grad_fn`` is one
 :class:`CompiledNode`. Its ``apply`` runs the recorded VJPs in reverse recording order (the
 engine's order, so sums happen in the same order: results are bit-identical to eager), with the
-same saved values (arrays) or :class:`~autograd.graph.Meta` the eager nodes had.
+same saved values (arrays) or :class:`~autograd.graph.Meta` the eager nodes had; each VJP as the
+ops it calls (NOTE [ Traced VJPs ]) where that is provably the computation it makes, else called
+as it is. Both are generated code (NOTE [ Straight-line code ]).
 
-Guards: the key is the tensor inputs' shapes, dtypes and ``requires_grad``, the other arguments,
-grad mode and (for a Module) the ``training`` flags; at each replay every external is read again
+Guards: the key is the tensor inputs' shapes, dtypes and ``requires_grad``, the other arguments
+(with their types), grad mode and (for a Module) the module tree itself and its ``training``
+flags (NOTE [ Guard fast path ] for the call that repeats the last); at each replay every
+external is read again
 (a module's parameters and buffers through their owner, so ``p.data = ...``, ``load_state_dict``
 and optimizers' flat buffers are seen) and checked against the shape, dtype and
 ``requires_grad`` it was recorded with. A miss records again.
@@ -33,6 +37,7 @@ import builtins
 import functools
 import os
 import sys
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -133,6 +138,7 @@ class _Recorder:
         self.inputs = []  # slot of each tensor input
         self.externals = []  # (slot, tensor, owner, shape, dtype, rg)
         self.nodeslot = {}  # (id(node), oi) -> slot
+        self.values = {}  # slot -> its array at recording time (the backward traces read them)
         self.bad = None
 
     def new_slot(self, obj=None, arr=None):
@@ -145,6 +151,7 @@ class _Recorder:
         if arr is not None:
             self.aslot[id(arr)] = s
             self.alive.append(arr)
+            self.values[s] = arr
         return s
 
     def untraceable(self, t, what) -> None:
@@ -236,12 +243,14 @@ class _Recorder:
         if node is not None:
             self.nodeslot[(id(node), 0)] = s
             bwd = self._backward_plan(node, args, refs, vals)
-        promote = False
-        if op.promote is not None:  # whether PyTorch's dtype rule changes NumPy's result here
-            raw = [a._data if isinstance(a, Tensor) else a for a in args]
-            rkw = {k: a._data if isinstance(a, Tensor) else a for k, a in kwargs.items()}
-            promote = np.asarray(op.forward(*raw, **rkw)).dtype != out._data.dtype
-        self.steps.append(("op", op, vals, refs, kw, krefs, s, bwd, promote))
+        # What the dispatch adds to ``op.forward``'s result here: ``asarray`` (a NumPy scalar
+        # returned) and PyTorch's dtype rule (``_promote``); a replay adds the same, only there.
+        raw = [a._data if isinstance(a, Tensor) else a for a in args]
+        rkw = {k: a._data if isinstance(a, Tensor) else a for k, a in kwargs.items()}
+        r = op.forward(*raw, **rkw)
+        wrap = type(r) is not _ndarray
+        promote = op.promote is not None and np.asarray(r).dtype != out._data.dtype
+        self.steps.append(("op", op, vals, refs, kw, krefs, s, bwd, promote, wrap))
         return out
 
     def _backward_plan(self, node, args, refs, vals):
@@ -344,6 +353,418 @@ class _Recorder:
 
 
 # ---------------------------------------------------------------------------------------
+# traced VJPs
+
+# NOTE [ Traced VJPs ]
+# A VJP is written with the ops (so that ``create_graph=True`` can differentiate it), and a plain
+# backward runs it on arrays, each op call going through the dispatch's array path to
+# ``op.forward``. A replay does better: once a plan is recorded, each op's VJPs are run once on
+# Tensors (:class:`_Probe`) with a :class:`_VjpTracer` installed, which records the ops they call;
+# the generated backward then calls those ops' ``forward`` directly, as the generated forward does
+# (a VJP that returns its gradient unchanged, add's, costs nothing at all). Only the steps whose
+# results are delivered are kept. A trace is used only when it is provably the computation the
+# array path makes, else the generated backward calls the VJP itself:
+#
+# * every op it calls has arguments that are the VJP's own inputs, results of earlier ops of the
+#   trace, or constants that hold no array the VJP was not given (an array made inside the VJP
+#   may be computed from values: a mask, an index);
+# * nothing reads a traced tensor's array behind the ops' back (:class:`_Probe` sees any read
+#   outside an op and outside ``Tensor``'s own methods), turns it into a Python value, mutates
+#   it, draws a random number or calls an ``autograd.Function``;
+# * each op's array-path result has the dtype and shape the dispatch gave (no dtype promotion);
+# * the trace, replayed on the recording's values and a gradient, gives results bit-identical
+#   to the VJP's own on the same arrays;
+# * both recordings of the key (NOTE [ Recorded twice ]) traced the same steps and constants.
+
+_DATA = Tensor.__dict__["_data"]  # the ``_data`` slot itself (what ``_Probe`` shadows)
+_TENSOR_FILE = Tensor.detach.__code__.co_filename
+
+
+class _Probe(Tensor):
+    """A Tensor given to (or made by an op inside) a VJP being traced."""
+
+    __slots__ = ()
+
+    def _get_data(self):
+        tr = _state._recorder
+        if type(tr) is _VjpTracer and tr.depth == 0:
+            if sys._getframe(1).f_code.co_filename != _TENSOR_FILE:
+                tr.bad = True  # the array read outside the ops: the VJP computes with values
+        return _DATA.__get__(self, Tensor)
+
+    def _set_data(self, value):
+        _DATA.__set__(self, value)
+
+    _data = property(_get_data, _set_data)
+
+
+def _raw(t):
+    return _DATA.__get__(t, Tensor)
+
+
+def _foreign(v, allowed) -> bool:
+    """Whether ``v`` holds an array (or Tensor) that is not one of ``allowed`` (ids)."""
+    if type(v) is _ndarray or isinstance(v, np.ndarray):
+        return id(v) not in allowed
+    if isinstance(v, Tensor):
+        return True
+    if isinstance(v, (tuple, list)):
+        return any(_foreign(x, allowed) for x in v)
+    if isinstance(v, dict):
+        return any(_foreign(x, allowed) for x in v.values())
+    return False
+
+
+def _array_ids(v, out) -> set:
+    if isinstance(v, np.ndarray):
+        out.add(id(v))
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            _array_ids(x, out)
+    elif isinstance(v, dict):
+        for x in v.values():
+            _array_ids(x, out)
+    return out
+
+
+class _VjpTracer:
+    """Installed as the recorder while a VJP runs on :class:`_Probe` tensors: records the ops
+    it calls (NOTE [ Traced VJPs ]); anything else marks the trace unusable."""
+
+    fullgraph = False
+
+    def __init__(self, names, anames, allowed):
+        self.names = names  # id(tensor) -> local name in the generated backward
+        self.anames = anames  # id(array) -> local name
+        self.allowed = allowed  # ids of the arrays the VJP was given as constants
+        self.steps = []  # (op, vals, refs, kw, krefs, name)
+        self.alive = []
+        self.depth = 0
+        self.bad = False
+        self.n = 0
+
+    def untraceable(self, t, what) -> None:
+        self.bad = True
+
+    def array_step(self, *args) -> None:
+        self.bad = True
+
+    def draw_step(self, *args) -> None:
+        self.bad = True
+
+    def function_call(self, cls, args, kwargs):
+        self.bad = True
+        st = _state
+        st.recorder = None
+        self.depth += 1
+        try:
+            return cls.apply(*args, **kwargs)
+        finally:
+            st.recorder = self
+            self.depth -= 1
+
+    def _arg(self, a):
+        """(constant value, local name or None, array-path value) of one argument."""
+        if isinstance(a, Tensor):
+            d = _raw(a)
+            n = self.names.get(id(a)) or self.anames.get(id(d))
+            if n is None:  # a tensor made inside the VJP, outside the ops
+                self.bad = True
+            return None, n, d
+        if type(a) is _ndarray:
+            n = self.anames.get(id(a))
+            if n is None and id(a) not in self.allowed:
+                self.bad = True
+            return (None if n is not None else a), n, a
+        if _foreign(a, self.allowed):
+            self.bad = True
+        return a, None, a
+
+    def op_call(self, op, args, kwargs):
+        st = _state
+        st.recorder = None
+        self.depth += 1
+        try:
+            out = op(*args, **kwargs)
+        finally:
+            st.recorder = self
+            self.depth -= 1
+        if self.bad:
+            return out
+        if not isinstance(out, Tensor):
+            self.bad = True
+            return out
+        vals, refs, raw = [], [], []
+        for i, a in enumerate(args):
+            v, n, r = self._arg(a)
+            vals.append(v)
+            raw.append(r)
+            if n is not None:
+                refs.append((i, n))
+        kw, krefs, rkw = {}, [], {}
+        for key, a in kwargs.items():
+            v, n, r = self._arg(a)
+            kw[key] = v
+            rkw[key] = r
+            if n is not None:
+                krefs.append((key, n))
+        if self.bad:
+            return out
+        od = _raw(out)
+        try:
+            r = np.asarray(op.forward(*raw, **rkw))  # what the array path computes
+        except Exception:  # noqa: BLE001 - the array path differs: not traceable
+            self.bad = True
+            return out
+        if r.dtype != od.dtype or r.shape != od.shape:
+            self.bad = True  # the dispatch promoted the dtype: the array path does not
+            return out
+        name = f"t{self.n}"
+        self.n += 1
+        if type(out) is Tensor:
+            out.__class__ = _Probe
+        self.names[id(out)] = name
+        self.anames.setdefault(id(od), name)
+        self.alive.append(out)
+        self.steps.append((op, vals, refs, kw, krefs, name))
+        return out
+
+
+class _ArrayTracer:
+    """Records, by wrapping every op's ``forward`` for the time of one VJP call, the op calls
+    the VJP makes on arrays (the dispatch's array path, exactly what a plain backward runs);
+    arrays are told apart by identity (NOTE [ Traced VJPs ])."""
+
+    def __init__(self, anames, allowed):
+        self.anames = dict(anames)  # id(array) -> local name
+        self.allowed = allowed
+        self.steps = []
+        self.alive = []
+        self.depth = 0
+        self.bad = False
+        self.n = 0
+        self.thread = threading.get_ident()
+
+    def _arg(self, a):
+        if type(a) is _ndarray or isinstance(a, np.generic):
+            n = self.anames.get(id(a))
+            if n is not None:
+                return None, n
+            if type(a) is _ndarray and id(a) not in self.allowed:
+                self.bad = True
+            return a, None
+        if _foreign(a, self.allowed):
+            self.bad = True
+        return a, None
+
+    def record(self, op, args, kwargs, out) -> None:
+        vals, refs = [], []
+        for i, a in enumerate(args):
+            v, n = self._arg(a)
+            vals.append(v)
+            if n is not None:
+                refs.append((i, n))
+        kw, krefs = {}, []
+        for key, a in kwargs.items():
+            v, n = self._arg(a)
+            kw[key] = v
+            if n is not None:
+                krefs.append((key, n))
+        if not (type(out) is _ndarray or isinstance(out, np.generic)):
+            self.bad = True
+            return
+        name = f"t{self.n}"
+        self.n += 1
+        self.anames[id(out)] = name
+        self.alive.append(out)
+        self.steps.append((op, vals, refs, kw, krefs, name))
+
+    def wrap(self, op, forward):
+        def traced(*args, **kwargs):
+            if self.depth or threading.get_ident() != self.thread:
+                return forward(*args, **kwargs)
+            self.depth += 1
+            try:
+                out = forward(*args, **kwargs)
+            finally:
+                self.depth -= 1
+            self.record(op, args, kwargs, out)
+            return out
+
+        return traced
+
+
+def _bits_equal(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    return np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
+
+
+def _run_trace(steps, env):
+    for op, vals, refs, kw, krefs, name in steps:
+        a = list(vals)
+        for i, n in refs:
+            a[i] = env[n]
+        if krefs:
+            kw = dict(kw)
+            for key, n in krefs:
+                kw[key] = env[n]
+        env[name] = op.forward(*a, **kw)
+
+
+def _same_steps(p, q) -> bool:
+    if len(p) != len(q):
+        return False
+    for x, y in zip(p, q):
+        if x[0] is not y[0] or x[2] != y[2] or x[4] != y[4] or x[5] != y[5]:
+            return False
+        if not (_same(x[1], y[1]) and _same(x[3], y[3])):
+            return False
+    return True
+
+
+def _call_vjps(op, edges, g, ans, args, kw):
+    if op.vjp_all is not None:
+        res = op.vjp_all(g, ans, *args, **kw)
+        return [None] * len(edges) if res is None else list(res)
+    return [None if e is None else op.vjps[i](g, ans, *args, **kw) for i, e in enumerate(edges)]
+
+
+def _trace_vjps(values, st, rng):
+    """The VJPs of op step ``st`` traced (NOTE [ Traced VJPs ]): ``(steps, results, reduce)``,
+    one result name (or None) and one reduce flag per input; None when not traceable."""
+    from .ops._registry import REGISTRY
+
+    _, op, vals, refs, kw, krefs, s, bwd, _, _ = st
+    edges, bvals, brefs, save_out = bwd
+    out = values.get(s)
+    if out is None or out.dtype.kind != "f":
+        return None
+    garr = np.asarray(rng.uniform(0.5, 1.5, out.shape)).astype(out.dtype)
+    names, anames, env = {}, {}, {}
+
+    def probe(arr, name):
+        t = _Probe._wrap(arr)
+        names[id(t)] = name
+        anames.setdefault(id(arr), name)
+        env[name] = arr
+        return t
+
+    allowed = set()
+    _array_ids([v for i, v in enumerate(bvals) if i not in dict(brefs)], allowed)
+    kd = dict(krefs)
+    _array_ids({k: v for k, v in kw.items() if k not in kd}, allowed)
+    try:
+        g = probe(garr, f"g{s}")
+        ans = probe(out, f"e{s}") if save_out else None
+        args, aargs = list(bvals), list(bvals)
+        for i, r in brefs:
+            args[i] = probe(values[r], f"e{r}")
+            aargs[i] = values[r]
+        tkw, akw = dict(kw), dict(kw)
+        for key, r in krefs:
+            tkw[key] = probe(values[r], f"e{r}")
+            akw[key] = values[r]
+    except KeyError:
+        return None
+    ans_a = out if save_out else None
+    st_ = _state
+    prev_grad = st_.grad
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        # 1. on Tensors: every read of a value outside the ops is seen
+        tracer = _VjpTracer(names, anames, allowed)
+        st_.recorder = tracer
+        st_.grad = False
+        try:
+            res = _call_vjps(op, edges, g, ans, args, tkw)
+        except Exception:  # noqa: BLE001 - a VJP that fails on Tensors is called as it is
+            return None
+        finally:
+            st_.recorder = None
+            st_.grad = prev_grad
+        if tracer.bad or len(res) < len(edges):
+            return None
+        results = []
+        for e, r in zip(edges, res):
+            if e is None or r is None:
+                results.append(None)
+                continue
+            if isinstance(r, Tensor):
+                n = names.get(id(r)) or anames.get(id(_raw(r)))
+            elif type(r) is _ndarray:
+                n = anames.get(id(r))
+            else:
+                n = None
+            if n is None:
+                return None
+            results.append(n)
+        # 2. on arrays, as a plain backward runs it: the op calls must be the same
+        atracer = _ArrayTracer({id(env[n]): n for n in env}, allowed)
+        ops = list(REGISTRY.values())
+        forwards = [o.forward for o in ops]
+        st_.grad = False
+        try:
+            for o, f in zip(ops, forwards):
+                o.forward = atracer.wrap(o, f)
+            actual = _call_vjps(op, edges, garr, ans_a, aargs, akw)
+        except Exception:  # noqa: BLE001
+            return None
+        finally:
+            for o, f in zip(ops, forwards):
+                o.forward = f
+            st_.grad = prev_grad
+        if atracer.bad or len(actual) < len(edges):
+            return None
+        if not _same_steps(tracer.steps, atracer.steps):
+            return None  # the VJP computes otherwise on arrays than on Tensors
+        for e, n, a in zip(edges, results, actual):
+            if (n is None) != (e is None or a is None):
+                return None
+            if n is not None and atracer.anames.get(id(a)) != n:
+                return None
+        # keep the steps whose results are delivered
+        need = {n for n in results if n is not None}
+        kept = []
+        for step in reversed(atracer.steps):
+            if step[5] in need:
+                kept.append(step)
+                need.update(n for _, n in step[2])
+                need.update(n for _, n in step[4])
+        kept.reverse()
+        # 3. the kept steps, replayed on the same arrays, give the VJPs' results bit for bit
+        try:
+            _run_trace(kept, env)
+        except Exception:  # noqa: BLE001
+            return None
+    reduce = []
+    for e, n, a in zip(edges, results, actual):
+        if n is None:
+            reduce.append(False)
+            continue
+        t = env[n]
+        if not _bits_equal(t, a):
+            return None
+        reduce.append(type(t) is not _ndarray or t.shape != e[1] or t.dtype != e[2])
+    return kept, results, reduce
+
+
+def _same_trace(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    (sa, ra, da), (sb, rb, db) = a, b
+    if ra != rb or da != db or len(sa) != len(sb):
+        return False
+    for x, y in zip(sa, sb):
+        if x[0] is not y[0] or x[2] != y[2] or x[4] != y[4] or x[5] != y[5]:
+            return False
+        if not (_same(x[1], y[1]) and _same(x[3], y[3])):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------
 # the plan (a finished recording)
 
 
@@ -351,26 +772,35 @@ class _Plan:
     __slots__ = (
         "nslots",
         "inputs",
+        "input_refs",
         "externals",
         "steps",
         "outputs",
         "sources",
         "treedef",
-        "forward",
+        "replay",
+        "fast",
         "backward",
         "verified",
         "saved",
+        "traces",
+        "env_slots",
+        "meta",
+        "module_free",
+        "__weakref__",
     )
 
-    def __init__(self, rec, outputs, treedef):
+    def __init__(self, rec, outputs, treedef, input_refs, module_free):
+        self.module_free = module_free  # a function (not a Module) called without keywords
         self.nslots = rec.nslots
         self.inputs = rec.inputs
+        self.input_refs = input_refs  # per tensor input: ("A", position) or ("K", name)
         self.externals = [
             (s, t if owner is None else None, owner, shape, dtype, rg)
             for s, t, owner, shape, dtype, rg in rec.externals
         ]
         self.steps = rec.steps
-        self.outputs = outputs  # per output leaf: ("slot", slot, rg) or ("const", obj)
+        self.outputs = outputs  # per output leaf: ("slot", slot, rg, has_fn) or ("const", obj)
         self.treedef = treedef
         # the input and external slots a gradient reaches (the compiled node's edges)
         ins = set(rec.inputs) | {e[0] for e in rec.externals}
@@ -387,14 +817,28 @@ class _Plan:
             if o[0] == "slot" and o[1] in ins and o[3] and o[1] not in srcs:
                 srcs.append(o[1])
         self.sources = srcs
+        # recorded shape and dtype of the inputs and externals (the guards keep them)
+        self.meta = {s: (rec.values[s].shape, rec.values[s].dtype) for s in ins}
         # the inputs and externals whose values the backward reads (their versions are checked)
         saved = set()
         for st in rec.steps:
             if st[0] == "op" and st[7] is not None:
                 saved.update(s for _, s in st[7][2])
+                saved.update(s for _, s in st[5])
         self.saved = sorted(saved & ins)
-        self.forward, self.backward = _generate(self)
+        rng = np.random.default_rng(0)
+        self.traces = {
+            k: _trace_vjps(rec.values, st, rng)
+            for k, st in enumerate(rec.steps)
+            if st[0] == "op" and st[7] is not None
+        }
+        self.replay = self.fast = self.backward = None
+        self.env_slots = ()
         self.verified = False
+
+    def finish(self, key) -> None:
+        """Generate the replay and backward (NOTE [ Straight-line code ]) for guard ``key``."""
+        self.replay, self.fast, self.backward, self.env_slots = _generate(self, key)
 
 
 def _flatten(obj, leaves):
@@ -420,212 +864,513 @@ def _unflatten(tree, it):
     return tuple(items) if tag is tuple else (tag(items) if tag is not list else items)
 
 
-def _fill(vals, refs, env):
-    vals = list(vals)
-    for i, s in refs:
-        vals[i] = env[s]
-    return vals
-
-
-def _run_forward(plan, env, ext_tensors):
-    """Replay the forward (the generated straight-line code); returns the Function nodes made
-    (by step index)."""
-    fnodes = {}
-    plan.forward(env, ext_tensors, fnodes)
-    return fnodes
-
-
-def _one_step(k, st, env, ext_tensors, fnodes):
-    """One array, draw or Function step of a replay."""
-    from .random import _raw_rng
-
-    kind = st[0]
-    if kind == "draw":
-        _, gen, fn, s = st
-        env[s] = fn(_raw_rng(gen))
-    elif kind == "arr":
-        _, fn, vals, refs, slots, mut = st
-        out = fn(*_fill(vals, refs, env))
-        if slots is not None:
-            if isinstance(slots, tuple):
-                for s, o in zip(slots, out):
-                    env[s] = o
-            else:
-                env[slots] = out
-        for s in mut:
-            t = ext_tensors.get(s)
-            if t is not None:
-                t._bump()
-    else:  # "fn": an autograd.Function, run on Tensors
-        _, cls, vals, refs, kw, slots, edges, single, rgs, ext = st
-        args = list(vals)
-        for i, r in refs:
-            t = ext_tensors.get(r)
-            args[i] = t if t is not None else Tensor._wrap(env[r], rgs[i])
-        prev = _state.grad
-        _state.grad = edges is not None and prev
-        try:
-            outs = cls.apply(*args, **kw)
-        finally:
-            _state.grad = prev
-        tup = (outs,) if single else outs
-        node = None
-        for s, o in zip(slots, tup):
-            if s is not None:
-                env[s] = o._data
-                if o.grad_fn is not None:
-                    node = o.grad_fn
-        fnodes[k] = node
+def _fn_step(st, vals, tens):
+    """An ``autograd.Function`` step of a replay, run on Tensors: ``(node, output arrays)``."""
+    _, cls, cvals, refs, kw, slots, edges, single, rgs, ext = st
+    args = list(cvals)
+    for (i, _), v, t in zip(refs, vals, tens):
+        args[i] = t if t is not None else Tensor._wrap(v, rgs[i])
+    prev = _state.grad
+    _state.grad = edges is not None and prev
+    try:
+        outs = cls.apply(*args, **kw)
+    finally:
+        _state.grad = prev
+    tup = (outs,) if single else outs
+    node = None
+    arrs = []
+    for s, o in zip(slots, tup):
+        if s is not None:
+            arrs.append(o._data)
+            if o.grad_fn is not None:
+                node = o.grad_fn
+        else:
+            arrs.append(None)
+    return node, arrs
 
 
 # NOTE [ Straight-line code ]
-# A plan's forward and backward are generated as Python source, one line per op call
-# (``E[7] = f3(E[2], E[5], **k3)``), so a replay runs no interpreter loop over the steps: the
-# "straight-line NumPy" of the recording. Array, draw and Function steps call helpers bound in
-# the generated functions' namespace. The backward repeats the engine's arithmetic exactly: a
-# node's VJPs all run before its gradients are delivered, sums are ``prev + g`` in the same
-# order, and ``_reduce`` runs under the same test.
+# A plan's replay and backward are generated as Python source, one line per op call
+# (``e7 = _f3(e2, e5, **_k3)``) over local variables, so a replay runs no interpreter loop over
+# the steps: the "straight-line NumPy" of the recording. The replay also reads the inputs and
+# the externals (checking the guards of NOTE [ Record and replay ]), makes the compiled node and
+# the outputs. Array, draw and Function steps call their functions (or a helper) from the
+# generated code. Steps whose results nothing reads are left out. The backward repeats the
+# engine's arithmetic exactly: a node's VJPs all run before its gradients are delivered, sums are
+# ``prev + g`` in the same order, and ``_reduce`` runs under the same test (decided once, at
+# generation, for a traced VJP: NOTE [ Traced VJPs ]). Whether a gradient is still None at each
+# point is tracked while generating, so most ``is None`` tests are not generated at all.
 
 
-def _generate(plan):
+def _generate(plan, guard_key):
     from .engine import _reduce
     from .ops._registry import _promote
     from .random import _raw_rng
 
-    ns = {"nd": _ndarray, "asarray": np.asarray, "P": _promote, "R": _reduce, "RNG": _raw_rng}
-    fwd = ["def forward(E, X, FN):"]
-    bwd = ["def backward(E, G, FN):"]
+    ns = {
+        "asarray": np.asarray,
+        "_P": _promote,
+        "_R": _reduce,
+        "_RNG": _raw_rng,
+        "_MISS": _MISS,
+        "_W": Tensor._wrap,
+        "_MK": Tensor._make,
+        "_NEW": CompiledNode.__new__,
+        "_CN": CompiledNode,
+        "_SEQ": _graph._sequence,
+        "_REFRESH": _refresh,
+        "_next": next,
+        "_COP": _COMPILED_OP,
+        "_PLAN": plan,
+        "_UNF": _unflatten,
+        "_iter": iter,
+        "_ST": _state,
+        "_TENSOR": Tensor,
+    }
+    nd = _ndarray
 
     def const(name, value):
         ns[name] = value
         return name
 
-    # Liveness: an intermediate the backward does not read is dropped after its last forward
-    # use (as eager drops a tensor no node saved), so a replay holds no more memory than eager.
-    keep = set(plan.inputs) | {e[0] for e in plan.externals}
-    keep |= {o[1] for o in plan.outputs if o[0] == "slot"}
-    last = {}
-    for k, st in enumerate(plan.steps):
+    steps = plan.steps
+    n_steps = len(steps)
+    ext_slots = {e[0]: e for e in plan.externals}
+    input_slots = set(plan.inputs)
+    traces = plan.traces
+
+    # -- liveness -------------------------------------------------------------------------
+    # Op steps whose outputs nothing reads are dropped (the others have effects); no gradient
+    # can reach them either, so the backward reads only what live steps saved.
+    live = [True] * n_steps
+    used = {o[1] for o in plan.outputs if o[0] == "slot"}
+    for k in range(n_steps - 1, -1, -1):
+        st = steps[k]
+        if st[0] == "op":
+            if st[6] not in used:
+                live[k] = False
+                continue
+            used.update(r for _, r in (*st[3], *st[5]))
+        elif st[0] in ("arr", "fn"):
+            used.update(r for _, r in st[3])
+    bwd_reads = set()  # forward slots the backward reads
+    fn_nodes = []  # steps whose Function node the backward calls
+    for k, st in enumerate(steps):
+        if not live[k]:
+            continue
+        if st[0] == "op" and st[7] is not None:
+            tr = traces.get(k)
+            if tr is not None:
+                for step in tr[0]:
+                    bwd_reads.update(int(n[1:]) for _, n in (*step[2], *step[4]) if n[0] == "e")
+                bwd_reads.update(int(n[1:]) for n in tr[1] if n is not None and n[0] == "e")
+            else:
+                bwd_reads.update(r for _, r in st[7][2])
+                bwd_reads.update(r for _, r in st[5])
+                if st[7][3]:
+                    bwd_reads.add(st[6])
+        elif st[0] == "fn" and st[6] is not None:
+            fn_nodes.append(k)
+    # what the node keeps: what the backward reads, and for a create_graph re-run the inputs,
+    # draws and array steps' results (NOTE [ Record and replay ])
+    env_set = set(bwd_reads) | input_slots
+    for st in steps:
         if st[0] == "draw":
-            keep.add(st[3])
+            env_set.add(st[3])
+        elif st[0] == "arr" and st[4] is not None:
+            env_set.update(st[4] if isinstance(st[4], tuple) else (st[4],))
+    keep = env_set | set(ext_slots) | {o[1] for o in plan.outputs if o[0] == "slot"}
+    for st in steps:
+        if st[0] == "fn":
+            keep.update(r for _, r in st[3])
+            keep.update(x for x in st[5] if x is not None)
+    last = {}
+    for k, st in enumerate(steps):
+        if not live[k]:
+            continue
         if st[0] == "op":
             for _, r in (*st[3], *st[5]):
                 last[r] = k
-            if st[7] is not None:
-                keep.update(r for _, r in st[7][2])
-                keep.update(r for _, r in st[5])
-                if st[7][3]:
-                    keep.add(st[6])
         elif st[0] in ("arr", "fn"):
             for _, r in st[3]:
                 last[r] = k
-            if st[0] == "arr" and st[4] is not None:  # kept for a create_graph re-run
-                keep.update(st[4] if isinstance(st[4], tuple) else (st[4],))
-            if st[0] == "fn":
-                keep.update(r for _, r in st[3])
-                keep.update(x for x in st[5] if x is not None)
     dead_after = {}
     for r, k in last.items():
         if r not in keep:
             dead_after.setdefault(k, []).append(r)
 
-    def call_args(k, tag, vals, refs, kw, krefs):
+    def call_args(k, tag, vals, refs, kw, krefs, names=None):
         refd = dict(refs)
+        nm = (lambda r: f"e{r}") if names is None else names
         parts = [
-            f"E[{refd[i]}]" if i in refd else const(f"{tag}{k}_{i}", v) for i, v in enumerate(vals)
+            nm(refd[i]) if i in refd else const(f"_{tag}{k}_{i}", v) for i, v in enumerate(vals)
         ]
         if krefs:
             kd = dict(krefs)
             for key, v in kw.items():
                 parts.append(
-                    f"{key}=E[{kd[key]}]" if key in kd else f"{key}={const(f'{tag}{k}_{key}', v)}"
+                    f"{key}={nm(kd[key])}" if key in kd else f"{key}={const(f'_{tag}{k}_{key}', v)}"
                 )
         elif kw:
-            parts.append(f"**{const(f'k{k}', kw)}")
+            parts.append(f"**{const(f'_{tag}k{k}', kw)}")
         return ", ".join(parts)
 
-    def deliver(lines, k, i, r, edge, ind):
-        t, shape, dtype = edge
-        sh = const(f"S{k}_{i}", shape)
-        dt = const(f"D{k}_{i}", dtype)
-        lines += [
-            f"{ind}if {r} is not None:",
-            f"{ind}    if type({r}) is not nd or {r}.shape != {sh} or {r}.dtype != {dt}:",
-            f"{ind}        {r} = R({r}, {sh}, {dt}, False)",
-            f"{ind}    p = G[{t}]",
-            f"{ind}    G[{t}] = {r} if p is None else p + {r}",
-        ]
+    # -- the replay: inputs, guards, forward, node, outputs ---------------------------------
+    fwd = ["def replay(A, K):"]
+    first_input = {}
+    for (where, key), s in zip(plan.input_refs, plan.inputs):
+        src = f"A[{key}]" if where == "A" else f"K[{key!r}]"
+        if s in first_input:  # the same tensor passed twice when recorded
+            fwd.append(f"    if {src} is not i{s}:")
+            fwd.append("        return _MISS")
+            continue
+        first_input[s] = True
+        fwd.append(f"    i{s} = {src}")
+        fwd.append(f"    e{s} = i{s}._data")
+    for s, t, owner, shape, dtype, rg in plan.externals:
+        if owner is None:
+            fwd.append(f"    x{s} = {const(f'_T{s}', t)}")
+        else:
+            m, dname, key = owner
+            fwd.append(f"    x{s} = {const(f'_O{s}', m)}.{dname}.get({const(f'_N{s}', key)})")
+            fwd.append(f"    if x{s} is None:")
+            fwd.append("        return _MISS")
+        fwd.append(f"    e{s} = x{s}._data")
+        fwd.append(
+            f"    if e{s}.shape != {const(f'_S{s}', shape)} or e{s}.dtype != "
+            f"{const(f'_D{s}', dtype)} or x{s}._rg != {rg!r}:"
+        )
+        fwd.append("        return _MISS")
 
-    for k, st in enumerate(plan.steps):
+    for k, st in enumerate(steps):
         kind = st[0]
-        for r in dead_after.get(k - 1, ()):
-            fwd.append(f"    E[{r}] = None")
+        if not live[k]:
+            continue
         if kind == "op":
-            _, op, vals, refs, kw, krefs, s, bwd_plan, promote = st
-            f = const(f"f{k}", op.forward)
-            args = call_args(k, "c", vals, refs, kw, krefs)
-            fwd.append(f"    t = {f}({args})")
-            fwd.append("    if type(t) is not nd:")
-            fwd.append("        t = asarray(t)")
+            _, op, vals, refs, kw, krefs, s, _, promote, wrap = st
+            f = const(f"_f{k}", op.forward)
+            fwd.append(f"    e{s} = {f}({call_args(k, 'c', vals, refs, kw, krefs)})")
+            if wrap:
+                fwd.append(f"    e{s} = asarray(e{s})")
             if promote:
                 plain = call_args(k, "c", vals, refs, {}, ())
-                fwd.append(f"    t = P({const(f'op{k}', op)}, [{plain}], t)")
-            fwd.append(f"    E[{s}] = t")
-            if bwd_plan is None:
-                continue
-            edges, bvals, brefs, save_out = bwd_plan
-            bargs = call_args(k, "b", bvals, brefs, kw, krefs)
-            ans = f"E[{s}]" if save_out else "None"
-            lines = [f"    g = G[{s}]", "    if g is not None:", f"        G[{s}] = None"]
-            if op.vjp_all is not None:
-                va = const(f"va{k}", op.vjp_all)
-                lines.append(f"        res = {va}(g, {ans}, {bargs})")
-                lines.append("        if res is not None:")
-                for i, e in enumerate(edges):
-                    if e is not None:
-                        lines.append(f"            r{i} = res[{i}]")
-                        deliver(lines, k, i, f"r{i}", e, "            ")
-            else:
-                for i, e in enumerate(edges):
-                    if e is not None:
-                        v = const(f"v{k}_{i}", op.vjps[i])
-                        lines.append(f"        r{i} = {v}(g, {ans}, {bargs})")
-                for i, e in enumerate(edges):
-                    if e is not None:
-                        deliver(lines, k, i, f"r{i}", e, "        ")
-            bwd[1:1] = lines  # reverse order: later steps first
+                fwd.append(f"    e{s} = _P({const(f'_op{k}', op)}, [{plain}], e{s})")
         elif kind == "draw":
             _, gen, fn, s = st
-            fwd.append(f"    E[{s}] = {const(f'fn{k}', fn)}(RNG({const(f'gen{k}', gen)}))")
-        else:  # array and Function steps: the interpreter's code, one step
-            h = const(f"h{k}", functools.partial(_one_step, k, st))
-            fwd.append(f"    {h}(E, X, FN)")
-            if kind == "fn" and st[6] is not None:
-                lines = [
-                    f"    gs = [None if s is None else G[s] for s in {const(f'sl{k}', st[5])}]",
-                    "    if any(x is not None for x in gs):",
-                ]
-                lines += [f"        G[{sl}] = None" for sl in st[5] if sl is not None]
-                lines.append(f"        res = FN[{k}].apply(gs, False)")
-                lines.append("        if res is not None:")
-                for i, e in enumerate(st[6]):
-                    if e is not None:
-                        lines.append(f"            r{i} = res[{i}]")
-                        deliver(lines, k, i, f"r{i}", e, "            ")
-                bwd[1:1] = lines
-    for r in dead_after.get(len(plan.steps) - 1, ()):
-        fwd.append(f"    E[{r}] = None")
-    fwd.append("    return None")
-    bwd.append("    return None")
+            fwd.append(f"    e{s} = {const(f'_fn{k}', fn)}(_RNG({const(f'_gen{k}', gen)}))")
+        elif kind == "arr":
+            _, fn, vals, refs, slots, mut = st
+            call = f"{const(f'_h{k}', fn)}({call_args(k, 'a', vals, refs, {}, ())})"
+            if slots is None:
+                fwd.append(f"    {call}")
+            elif isinstance(slots, tuple):
+                fwd.append(f"    t = {call}")
+                fwd += [f"    e{o} = t[{j}]" for j, o in enumerate(slots)]
+            else:
+                fwd.append(f"    e{slots} = {call}")
+            fwd += [f"    x{m}._bump()" for m in mut if m in ext_slots]
+        else:  # an autograd.Function
+            refs = st[3]
+            vals = ", ".join(f"e{r}" for _, r in refs)
+            tens = ", ".join(f"x{r}" if r in ext_slots else "None" for _, r in refs)
+            fwd.append(f"    n{k}, t = {const(f'_H{k}', functools.partial(_fn_step, st))}(")
+            fwd.append(f"        [{vals}], [{tens}])")
+            fwd += [f"    e{o} = t[{j}]" for j, o in enumerate(st[5]) if o is not None]
+        for r in dead_after.get(k, ()):
+            fwd.append(f"    e{r} = None")
+
+    env_names = [f"e{r}" for r in sorted(env_set)] + [f"n{k}" for k in fn_nodes]
+    env_slots = [int(n[1:]) if n[0] == "e" else None for n in env_names]
+
+    def tensor_of(s):
+        return f"i{s}" if s in first_input else f"x{s}"
+
+    def outputs(with_node):
+        leaves = []
+        for k, o in enumerate(plan.outputs):
+            if o[0] == "const":
+                leaves.append(const(f"_C{k}", o[1]))
+                continue
+            s, rg, has_fn = o[1], o[2], o[3]
+            if not has_fn and (s in ext_slots or s in first_input):
+                leaves.append(tensor_of(s))
+            elif has_fn and with_node and rg:
+                leaves.append(f"_MK(e{s}, node, {k})")
+            else:
+                leaves.append(f"_W(e{s})")
+        if plan.treedef == ("T",):
+            return leaves[0]
+        return f"_UNF({const('_TREE', plan.treedef)}, _iter([{', '.join(leaves)}]))"
+
+    if plan.sources:
+        fwd.append("    node = _NEW(_CN)")
+        fwd.append("    node.seq = _next(_SEQ)")
+        fwd += [
+            "    node.op = _COP",
+            "    node.kw = {}",
+            f"    node.nout = {len(plan.outputs)}",
+            "    node.freed = False",
+            "    node.pre_hooks = None",
+            "    node.retains = None",
+            "    node.ctx = None",
+            "    node.saved = ()",
+            "    node.out = None",
+            "    node.plan = _PLAN",
+        ]
+        fwd.append(f"    node.env = ({''.join(n + ', ' for n in env_names)})")
+        fwd.append(f"    node.ext = ({''.join(f'x{e[0]}, ' for e in plan.externals)})")
+        srcs = [tensor_of(s) for s in plan.sources]
+        fwd.append(f"    node.src_tensors = ({''.join(t + ', ' for t in srcs)})")
+        nxt = []
+        for t in srcs:
+            # a view reads its history through ``_refresh`` (NOTE [ In-place on views ])
+            fn = f"({t}.grad_fn if {t}._base is None else _REFRESH({t}, node))"
+            edge = f"({t}, -1) if {fn} is None else ({fn}, {t}._oi)"
+            nxt.append(f"({edge}) if {t}._rg else None")
+        fwd.append(f"    node.next = [{', '.join(nxt)}]")
+        shapes, dtypes = [], []
+        for s in plan.sources:
+            shapes.append(plan.meta[s][0])
+            dtypes.append(plan.meta[s][1])
+        fwd.append(f"    node.shapes = {const('_SHAPES', shapes)}")
+        fwd.append(f"    node.dtypes = {const('_DTYPES', dtypes)}")
+        vcs = []
+        for s in plan.saved:
+            t = tensor_of(s)
+            fwd.append(f"    v = {t}._vc")
+            fwd.append("    if v is None:")
+            fwd.append(f"        v = {t}._vc = [0]")
+            fwd.append(f"    v{s} = v")
+            vcs.append(f"(v{s}, v{s}[0], {const(f'_VS{s}', plan.meta[s][0])})")
+        fwd.append(f"    node.vcs = [{', '.join(vcs)}]")
+        fwd.append(f"    return {outputs(True)}")
+    else:
+        fwd.append(f"    return {outputs(False)}")
+
+    # -- the backward ---------------------------------------------------------------------
+    bwd = ["def backward(E, grads):"]
+    if env_names:
+        bwd.append(f"    {', '.join(env_names)}, = E")
+    body = []
+    state = {}  # gradient slot -> 0 (None), 1 (maybe None), 2 (not None)
+    gslots = set()
+    for k, o in enumerate(plan.outputs):
+        if o[0] != "slot":
+            continue
+        s = o[1]
+        gslots.add(s)
+        st_ = state.get(s, 0)
+        if st_ == 0:
+            body.append(f"    g{s} = grads[{k}]")
+        else:
+            body += [
+                f"    g = grads[{k}]",
+                "    if g is not None:",
+                f"        g{s} = g if g{s} is None else g{s} + g",
+            ]
+        state[s] = 1
+    if len(plan.outputs) == 1 and gslots:  # one output: its gradient is there or nothing is
+        (s,) = gslots
+        body += [f"    if g{s} is None:", f"        return {[None] * len(plan.sources)!r}"]
+        state[s] = 2
+
+    def deliver(lines, k, i, r, edge, ind, maybe, reduce, local):
+        """``r`` (None when ``maybe``) into the gradient of ``edge``'s slot; ``local`` is the
+        block's view of ``state``."""
+        t, shape, dtype = edge
+        gslots.add(t)
+        if maybe:
+            lines.append(f"{ind}if {r} is not None:")
+            ind += "    "
+        if reduce is None:  # decided at run time (a VJP called as it is)
+            sh = const(f"_S{k}_{i}", shape)
+            dt = const(f"_D{k}_{i}", dtype)
+            lines.append(f"{ind}if type({r}) is not nd or {r}.shape != {sh} or {r}.dtype != {dt}:")
+            lines.append(f"{ind}    {r} = _R({r}, {sh}, {dt}, False)")
+        elif reduce:
+            sh = const(f"_S{k}_{i}", shape)
+            dt = const(f"_D{k}_{i}", dtype)
+            lines.append(f"{ind}{r} = _R({r}, {sh}, {dt}, False)")
+        cur = local.get(t, state.get(t, 0))
+        if cur == 0:
+            lines.append(f"{ind}g{t} = {r}")
+        elif cur == 2:
+            lines.append(f"{ind}g{t} = g{t} + {r}")
+        else:
+            lines.append(f"{ind}g{t} = {r} if g{t} is None else g{t} + {r}")
+        local[t] = 2 if (cur == 2 or not maybe) else 1
+
+    def merge(local, conditional):
+        for t, v in local.items():
+            before = state.get(t, 0)
+            state[t] = 2 if before == 2 or (v == 2 and not conditional) else 1
+
+    ns["nd"] = nd
+    for k in range(n_steps - 1, -1, -1):
+        st = steps[k]
+        if not live[k]:
+            continue
+        if st[0] == "op" and st[7] is not None:
+            s = st[6]
+            cur = state.get(s, 0)
+            if cur == 0:
+                continue  # no gradient ever reaches this step
+            lines = []
+            ind = "    "
+            if cur == 1:
+                lines.append(f"    if g{s} is not None:")
+                ind = "        "
+            _, op, vals, refs, kw, krefs, _, (edges, bvals, brefs, save_out), _, _ = st
+            tr = traces.get(k)
+            local = {}
+            temps = []
+            if tr is not None:
+                tsteps, results, reduce = tr
+                alias = {}  # a step that repeats an earlier one of the block: its name
+                done = []
+                for j, (top, tvals, trefs, tkw, tkrefs, name) in enumerate(tsteps):
+                    trefs = [(i, alias.get(n, n)) for i, n in trefs]
+                    tkrefs = [(key, alias.get(n, n)) for key, n in tkrefs]
+                    same = next(
+                        (
+                            d[5]
+                            for d in done
+                            if d[0] is top
+                            and d[2] == trefs
+                            and d[4] == tkrefs
+                            and _same(d[1], tvals)
+                            and _same(d[3], tkw)
+                        ),
+                        None,
+                    )
+                    if same is not None:  # (``mul(x, x)``'s two VJPs compute the same array)
+                        alias[name] = same
+                        continue
+                    done.append((top, tvals, trefs, tkw, tkrefs, name))
+                    f = const(f"_tf{k}_{j}", top.forward)
+                    a = call_args(f"{k}_{j}", "tc", tvals, trefs, tkw, tkrefs, names=lambda n: n)
+                    lines.append(f"{ind}{name} = {f}({a})")
+                    temps.append(name)
+                for i, e in enumerate(edges):
+                    if e is None or results[i] is None:
+                        continue
+                    r = alias.get(results[i], results[i])
+                    if reduce[i]:
+                        lines.append(f"{ind}r{i} = {r}")
+                        r = f"r{i}"
+                        temps.append(r)
+                    deliver(lines, k, i, r, e, ind, False, reduce[i], local)
+            else:
+                ans = f"e{s}" if save_out else "None"
+                bargs = call_args(k, "b", bvals, brefs, kw, krefs)
+                if op.vjp_all is not None:
+                    va = const(f"_va{k}", op.vjp_all)
+                    lines.append(f"{ind}res = {va}(g{s}, {ans}, {bargs})")
+                    lines.append(f"{ind}if res is not None:")
+                    for i, e in enumerate(edges):
+                        if e is not None:
+                            lines.append(f"{ind}    r{i} = res[{i}]")
+                            temps.append(f"r{i}")
+                            deliver(lines, k, i, f"r{i}", e, ind + "    ", True, None, local)
+                    temps.append("res")
+                else:
+                    for i, e in enumerate(edges):
+                        if e is not None:
+                            v = const(f"_v{k}_{i}", op.vjps[i])
+                            lines.append(f"{ind}r{i} = {v}(g{s}, {ans}, {bargs})")
+                            temps.append(f"r{i}")
+                    for i, e in enumerate(edges):
+                        if e is not None:
+                            deliver(lines, k, i, f"r{i}", e, ind, True, None, local)
+            lines.append(f"{ind}g{s} = None")
+            if temps:
+                lines.append(f"{ind}{' = '.join(dict.fromkeys(temps))} = None")
+            merge(local, cur != 2)
+            state[s] = 0
+            body += lines
+        elif st[0] == "fn" and st[6] is not None:
+            slots, edges = st[5], st[6]
+            live_slots = [x for x in slots if x is not None and state.get(x, 0)]
+            if not live_slots:
+                continue
+            gs = ", ".join("None" if (x is None or not state.get(x, 0)) else f"g{x}" for x in slots)
+            lines = []
+            if any(state[x] == 2 for x in live_slots):
+                ind = "    "
+            else:
+                lines.append(f"    if {' or '.join(f'g{x} is not None' for x in live_slots)}:")
+                ind = "        "
+            lines.append(f"{ind}gs = [{gs}]")
+            lines += [f"{ind}g{x} = None" for x in live_slots]
+            lines.append(f"{ind}res = n{k}.apply(gs, False)")
+            lines.append(f"{ind}if res is not None:")
+            local = {}
+            for i, e in enumerate(edges):
+                if e is not None:
+                    lines.append(f"{ind}    r{i} = res[{i}]")
+                    deliver(lines, k, i, f"r{i}", e, ind + "    ", True, None, local)
+            merge(local, True)
+            for x in live_slots:
+                state[x] = 0
+            body += lines
+    if gslots:
+        bwd.append(f"    {' = '.join(f'g{x}' for x in sorted(gslots))} = None")
+    bwd += body
+    rets = [f"g{s}" if state.get(s, 0) else "None" for s in plan.sources]
+    bwd.append(f"    return [{', '.join(rets)}]")
+    # the same replay, behind the guard key's own checks (NOTE [ Guard fast path ])
+    guards = _fast_guards(guard_key, const) if plan.module_free else None
+    if guards is not None:
+        fwd += ["", "def fast(A, K):", *guards, *fwd[1:]]
     src = "\n".join(fwd) + "\n\n" + "\n".join(bwd) + "\n"
     exec(builtins.compile(src, "<autograd.compile plan>", "exec"), ns)  # noqa: S102
-    return ns["forward"], ns["backward"]
+    return ns["replay"], ns.get("fast"), ns["backward"], env_slots
+
+
+# NOTE [ Guard fast path ]
+# The guard key (``_Compiled._key``) is a tuple built at every call, then compared with the last
+# replay's key (and hashed for the cache when it differs). For a function (not a Module) called
+# with positional arguments only, each plan also gets ``fast``: the replay preceded by the key's
+# checks written out (grad mode, the number of arguments, each Tensor argument's shape, dtype and
+# ``requires_grad``, each other argument's type and value), so the call that repeats the last
+# one builds no key. Non-Tensor arguments of other types than None, bool, int, float and str
+# leave the plan without ``fast`` (comparing them could raise or mean something else).
+_FAST_TYPES = (type(None), bool, int, float, str)
+
+
+def _fast_guards(key, const):
+    """The lines that check ``A`` and ``K`` against guard ``key``, or None."""
+    lines = [
+        f"    if K or len(A) != {len(key) - 1} or _ST.grad != {key[0]!r}:",
+        "        return _MISS",
+    ]
+    for i, k in enumerate(key[1:]):
+        if len(k) == 3:  # a Tensor: (shape, dtype, requires_grad)
+            lines += [
+                f"    a = A[{i}]",
+                "    if not isinstance(a, _TENSOR):",
+                "        return _MISS",
+                "    d = a._data",
+                f"    if d.shape != {const(f'_GS{i}', k[0])} or d.dtype != "
+                f"{const(f'_GD{i}', k[1])} or a._rg != {k[2]!r}:",
+                "        return _MISS",
+            ]
+        else:
+            t, v = k
+            if t not in _FAST_TYPES:
+                return None
+            lines += [
+                f"    if type(A[{i}]) is not {const(f'_GT{i}', t)} or A[{i}] != "
+                f"{const(f'_GV{i}', v)}:",
+                "        return _MISS",
+            ]
+    return lines
 
 
 class CompiledNode(Node):
     """The one graph node of a compiled call: its VJP replays the recorded backward."""
 
-    __slots__ = ("plan", "env", "fnodes", "src_tensors", "ext_tensors", "out_slots", "call")
+    __slots__ = ("plan", "env", "ext", "src_tensors")
 
     def apply(self, grads: list, differentiable: bool):
         if self.freed:
@@ -639,27 +1384,20 @@ class CompiledNode(Node):
                 )
         if differentiable:
             return self._apply_eager(grads)
-        plan = self.plan
-        G = [None] * plan.nslots
-        for s, g in zip(self.out_slots, grads):
-            if g is not None and s >= 0:
-                prev = G[s]
-                G[s] = g if prev is None else prev + g
-        plan.backward(self.env, G, self.fnodes)
-        return [G[s] for s in plan.sources]
+        return self.plan.backward(self.env, grads)
 
     def _apply_eager(self, grads):
         """``create_graph=True``: re-run the recorded ops on Tensors, differentiate that."""
         from .engine import grad as _grad
 
         plan = self.plan
-        env = self.env
+        env = {s: v for s, v in zip(plan.env_slots, self.env) if s is not None}
         tens = dict(zip(plan.sources, self.src_tensors))
-        tens.update(self.ext_tensors)
+        tens.update(zip((e[0] for e in plan.externals), self.ext))
         for st in plan.steps:
             kind = st[0]
             if kind == "op":
-                _, op, vals, refs, kw, krefs, s, _, _ = st
+                op, vals, refs, kw, krefs, s = st[1:7]
                 args = list(vals)
                 for i, r in refs:
                     args[i] = tens[r] if r in tens else env[r]
@@ -674,9 +1412,9 @@ class CompiledNode(Node):
                     "function without autograd.compile for higher-order gradients"
                 )
         outs, gs = [], []
-        for s, g in zip(self.out_slots, grads):
+        for o, g in zip(plan.outputs, grads):
             if g is not None:
-                outs.append(tens[s])
+                outs.append(tens[o[1]])
                 gs.append(g)
         srcs = self.src_tensors
         res = _grad(outs, srcs, gs, retain_graph=True, create_graph=True, allow_unused=True)
@@ -684,7 +1422,6 @@ class CompiledNode(Node):
 
     def release(self) -> None:
         self.env = None
-        self.fnodes = None
         self.freed = True
 
 
@@ -701,6 +1438,8 @@ class _Compiled:
         self.cache = OrderedDict()
         self.eager = None  # (reason, where) once the function proved unrecordable
         self.hits = self.misses = self.verifications = 0
+        self.last_key = self.last_plan = None  # the key replayed last, and its plan
+        self.fast = None  # that plan's replay behind its own guards (NOTE [ Guard fast path ])
         functools.update_wrapper(self, fn)
 
     def cache_info(self) -> dict:
@@ -715,25 +1454,39 @@ class _Compiled:
         }
 
     def _key(self, args, kwargs):
+        # (a non-Tensor argument goes in with its type, so that comparing a key with the last
+        # one never compares values of different types, an array with a float say)
         key = [_state.grad]
         for a in args:
             if isinstance(a, Tensor):
                 d = a._data
                 key.append((d.shape, d.dtype, a._rg))
             else:
-                key.append(a)
+                key.append((type(a), a))
         for k, a in kwargs.items():
             if isinstance(a, Tensor):
                 d = a._data
                 key.append((k, d.shape, d.dtype, a._rg))
             else:
-                key.append((k, a))
+                key.append((k, type(a), a))
         if self.module is not None:
+            # the module tree itself (a submodule replaced by another is a new key) and the
+            # ``training`` flags
             flags = []
-            for m in self.module.modules():
+            stack = [self.module]
+            seen = set()
+            while stack:  # (a walk of its own: ``modules()`` also builds every name)
+                m = stack.pop()
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
                 if m._forward_hooks or m._forward_pre_hooks:
                     raise _HasHooks
+                flags.append(m)
                 flags.append(m.training)
+                kids = m._modules
+                if kids:
+                    stack.extend(c for c in kids.values() if c is not None)
             key.append(tuple(flags))
         return tuple(key)
 
@@ -741,21 +1494,39 @@ class _Compiled:
         st = _state
         if self.eager is not None or st.hooks:  # fallen back, or anomaly/profiler/recording
             return self.fn(*args, **kwargs)
-        try:
-            key = self._key(args, kwargs)
-            hash(key)
-        except (TypeError, _HasHooks):  # an unhashable argument, or module hooks: eager
-            return self.fn(*args, **kwargs)
-        plan = self.cache.get(key)
-        if plan is not None and not plan.verified:  # NOTE [ Recorded twice ]
-            self.verifications += 1
-            return self._record(key, args, kwargs, check=plan)
-        if plan is not None:
-            out = _replay(plan, args, kwargs)
+        fast = self.fast
+        if fast is not None:  # NOTE [ Guard fast path ]
+            out = fast(args, kwargs)
             if out is not _MISS:
                 self.hits += 1
-                self.cache.move_to_end(key)
                 return out
+        try:
+            key = self._key(args, kwargs)
+        except _HasHooks:  # module hooks: eager
+            return self.fn(*args, **kwargs)
+        plan = None
+        try:  # the key of the last replay (compared, not hashed)
+            if key == self.last_key:
+                plan = self.last_plan
+        except Exception:  # noqa: BLE001 - incomparable arguments: the hashed lookup decides
+            pass
+        if plan is None:
+            try:
+                plan = self.cache.get(key)
+            except TypeError:  # an unhashable argument: eager
+                return self.fn(*args, **kwargs)
+            if plan is not None:
+                if not plan.verified:  # NOTE [ Recorded twice ]
+                    self.verifications += 1
+                    return self._record(key, args, kwargs, check=plan)
+                self.cache.move_to_end(key)
+        if plan is not None:
+            out = plan.replay(args, kwargs)
+            if out is not _MISS:
+                self.hits += 1
+                self.last_key, self.last_plan, self.fast = key, plan, plan.fast
+                return out
+        self.last_key = self.last_plan = self.fast = None
         self.misses += 1
         return self._record(key, args, kwargs)
 
@@ -770,6 +1541,8 @@ class _Compiled:
         rec = _Recorder(owners)
         rec.fullgraph = self.fullgraph
         rec.free_externals = self.module is None
+        input_refs = [("A", i) for i, a in enumerate(args) if isinstance(a, Tensor)]
+        input_refs += [("K", k) for k, a in kwargs.items() if isinstance(a, Tensor)]
         flat = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
         for t in flat:
             rec.inputs.append(rec.tslot.get(id(t)) if id(t) in rec.tslot else rec.new_slot(t))
@@ -800,12 +1573,16 @@ class _Compiled:
                 outputs.append(("const", t))
             else:
                 outputs.append(("slot", s, t._rg, t.grad_fn is not None))
-        plan = _Plan(rec, outputs, tree)
+        plan = _Plan(rec, outputs, tree, input_refs, self.module is None and not kwargs)
         if check is not None:
             diff = _difference(check, plan)
             if diff is not None:
                 self._fall_back((diff, "<recorded twice>"))
                 return out
+            for k, tr in plan.traces.items():  # NOTE [ Traced VJPs ]
+                if not _same_trace(tr, check.traces.get(k)):
+                    plan.traces[k] = None
+            plan.finish(key)
             plan.verified = True
         self.cache[key] = plan
         if len(self.cache) > self.cache_size:
@@ -815,6 +1592,7 @@ class _Compiled:
     def _fall_back(self, bad):
         self.eager = bad
         self.cache.clear()
+        self.last_key = self.last_plan = self.fast = None
         msg = (
             f"autograd.compile: {getattr(self.fn, '__qualname__', self.fn)} uses {bad[0]} at "
             f"{bad[1]}, which a replay cannot reproduce; it runs eagerly from now on"
@@ -888,91 +1666,6 @@ def _same(x, y) -> bool:
         return bool(x == y)
     except Exception:  # noqa: BLE001 - incomparable: the same object or different
         return x is y
-
-
-def _replay(plan, args, kwargs):
-    env = [None] * plan.nslots
-    flat = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
-    for s, t in zip(plan.inputs, flat):
-        env[s] = t._data
-    ext_tensors = {}
-    for s, t, owner, shape, dtype, rg in plan.externals:
-        if owner is not None:
-            t = getattr(owner[0], owner[1]).get(owner[2])
-            if t is None:
-                return _MISS
-        d = t._data
-        if d.shape != shape or d.dtype != dtype or t._rg != rg:
-            return _MISS
-        env[s] = d
-        ext_tensors[s] = t
-    fnodes = _run_forward(plan, env, ext_tensors)
-    node = None
-    if _state.grad and plan.sources:
-        tens = {}
-        for s, t in zip(plan.inputs, flat):
-            tens[s] = t
-        tens.update(ext_tensors)
-        node = _make_node(plan, env, fnodes, tens, ext_tensors)
-    leaves = []
-    for k, o in enumerate(plan.outputs):
-        if o[0] == "const":
-            leaves.append(o[1])
-            continue
-        s, rg, has_fn = o[1], o[2], o[3]
-        if not has_fn:
-            t = ext_tensors.get(s)
-            if t is None:
-                t = next((x for x, si in zip(flat, plan.inputs) if si == s), None)
-            leaves.append(t if t is not None else Tensor._wrap(env[s]))
-        elif node is not None and rg:
-            leaves.append(Tensor._make(env[s], node, k))
-        else:
-            leaves.append(Tensor._wrap(env[s]))
-    return _unflatten(plan.treedef, iter(leaves))
-
-
-def _make_node(plan, env, fnodes, tens, ext_tensors):
-    node = CompiledNode.__new__(CompiledNode)
-    node.seq = next(_graph._sequence)
-    node.op = _COMPILED_OP
-    node.kw = {}
-    node.nout = len(plan.outputs)
-    node.freed = False
-    node.pre_hooks = None
-    node.retains = None
-    node.ctx = None
-    node.saved = ()
-    node.out = None
-    node.plan = plan
-    node.env = env
-    node.fnodes = fnodes
-    node.ext_tensors = ext_tensors
-    node.out_slots = [o[1] if o[0] == "slot" else -1 for o in plan.outputs]
-    nxt, shapes, dtypes, srcs, vcs = [], [], [], [], []
-    for s in plan.sources:
-        t = tens[s]
-        srcs.append(t)
-        d = t._data
-        shapes.append(d.shape)
-        dtypes.append(d.dtype)
-        if t._rg:
-            fn = t.grad_fn if t._base is None else _refresh(t, node)
-            nxt.append((fn, t._oi) if fn is not None else (t, -1))
-        else:
-            nxt.append(None)
-    for s in plan.saved:
-        t = tens[s]
-        vc = t._vc
-        if vc is None:
-            vc = t._vc = [0]
-        vcs.append((vc, vc[0], tuple(t._data.shape)))
-    node.next = nxt
-    node.shapes = shapes
-    node.dtypes = dtypes
-    node.src_tensors = srcs
-    node.vcs = vcs
-    return node
 
 
 # ---------------------------------------------------------------------------------------
