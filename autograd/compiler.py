@@ -1125,7 +1125,7 @@ def _generate(plan, guard_key):
         for t in srcs:
             # a view reads its history through ``_refresh`` (NOTE [ In-place on views ])
             fn = f"({t}.grad_fn if {t}._base is None else _REFRESH({t}, node))"
-            edge = f"({t}, -1) if {fn} is None else ({fn}, {t}._oi)"
+            edge = f"({t}, -1) if (_f := {fn}) is None else (_f, {t}._oi)"
             nxt.append(f"({edge}) if {t}._rg else None")
         fwd.append(f"    node.next = [{', '.join(nxt)}]")
         shapes, dtypes = [], []

@@ -32,6 +32,7 @@ class Generator:
             seed = int(seed)
         except (TypeError, ValueError):
             raise TypeError(f"manual_seed expected an int, got {type(seed).__name__}") from None
+        _reseeded("manual_seed()")
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed & ((1 << 128) - 1)))
         return self
@@ -50,6 +51,7 @@ class Generator:
         return {"seed": self._seed, "bit_generator": self._rng.bit_generator.state}
 
     def set_state(self, state: dict) -> Generator:
+        _reseeded("set_rng_state()")
         self._seed = state["seed"]
         self._rng.bit_generator.state = state["bit_generator"]
         return self
@@ -85,6 +87,13 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     default_generator.set_state(state)
+
+
+def _reseeded(what: str) -> None:
+    """A generator reseeded inside an ``autograd.compile`` recording: a replay would not
+    reseed it, so the recording is unusable (the function runs eagerly)."""
+    if _state.hooks and _state._recorder is not None:
+        _state._recorder.untraceable(None, what)
 
 
 def _rng(generator: Generator | None = None) -> np.random.Generator:

@@ -307,14 +307,19 @@ def _max_min(input, dim, keepdim, other, name, red, arg):  # noqa: A002
     _check_nonempty(input, (d,) if input.ndim else None, name)
     if input.ndim == 0:
         return getattr(_rt, name)(input * 1, T._wrap(np.array(0, dtype=np.int64)))
-    idx = arg(input._data, axis=d, keepdims=True)
+    # indices read the values: computed through ``arrays`` so a compiled replay recomputes them
+    shp = tuple(s for i, s in enumerate(input.shape) if i != d)
+
+    def indices(a):
+        idx = arg(a, axis=d, keepdims=True).astype(np.int64)
+        return idx, idx if keepdim else idx.reshape(shp)
+
+    idx, out_idx = _arrays()(indices, input)
     vals = gather_p(input, idx, axis=d)
     if not keepdim:
-        shp = tuple(s for i, s in enumerate(input.shape) if i != d)
         vals = reshape_p(vals, shape=shp)
-        idx = idx.reshape(shp)
     vals = named(vals, f"{name.capitalize()}Backward0")
-    return getattr(_rt, name)(vals, T._wrap(idx.astype(np.int64)))
+    return getattr(_rt, name)(vals, T._wrap(out_idx))
 
 
 @public(method=True)
@@ -346,28 +351,39 @@ def _nanargmin(a, axis, keepdims):
 
 @public(method=True)
 def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
-    T = Tensor
     if dim is None:
         _check_nonempty(input, None, "argmax")
-        r = _nanargmax(input._data.reshape(-1), 0, False)
-        return T._wrap(np.asarray(r, dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()))
-    d = wrap_dim(dim, input.ndim, "argmax")
-    if input.ndim == 0:
-        return T._wrap(np.array(0, dtype=np.int64))
-    return T._wrap(np.asarray(_nanargmax(input._data, d, keepdim), dtype=np.int64))
+    return _arg_index(input, dim, keepdim, "argmax", _nanargmax)
 
 
 @public(method=True)
 def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
-    T = Tensor
     if dim is None:
         _check_nonempty(input, None, "argmin")
-        r = _nanargmin(input._data.reshape(-1), 0, False)
-        return T._wrap(np.asarray(r, dtype=np.int64).reshape((1,) * input.ndim if keepdim else ()))
-    d = wrap_dim(dim, input.ndim, "argmin")
+    return _arg_index(input, dim, keepdim, "argmin", _nanargmin)
+
+
+def _arrays():
+    from ..compiler import arrays  # (the compiler imports the ops)
+
+    return arrays
+
+
+def _arg_index(input, dim, keepdim, name, arg):  # noqa: A002
+    """``argmax``/``argmin``: computed through ``arrays``, so that an ``autograd.compile``
+    replay computes the indices again from the current values."""
+    T = Tensor
+    if dim is None:
+        shape = (1,) * input.ndim if keepdim else ()
+        return T._wrap(
+            _arrays()(
+                lambda a: np.asarray(arg(a.reshape(-1), 0, False), np.int64).reshape(shape), input
+            )
+        )
+    d = wrap_dim(dim, input.ndim, name)
     if input.ndim == 0:
         return T._wrap(np.array(0, dtype=np.int64))
-    return T._wrap(np.asarray(_nanargmin(input._data, d, keepdim), dtype=np.int64))
+    return T._wrap(_arrays()(lambda a: np.asarray(arg(a, d, keepdim), dtype=np.int64), input))
 
 
 def _correction(correction, unbiased, name):

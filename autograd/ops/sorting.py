@@ -44,8 +44,9 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
     if input.ndim == 0:
         return _Sorted(input * 1, T._wrap(np.array(0, dtype=np.int64)))
     d = wrap_dim(dim, input.ndim, "sort")
-    idx = _stable_argsort(input._data, d, descending)
-    return _Sorted(gather_p(input, idx, axis=d), T._wrap(idx.astype(np.int64)))
+    # indices read the values: through ``arrays``, so a compiled replay computes them again
+    idx = _arrays()(lambda a: _stable_argsort(a, d, descending).astype(np.int64), input)
+    return _Sorted(gather_p(input, idx, axis=d), T._wrap(idx))
 
 
 @public(method=True)
@@ -68,9 +69,11 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         raise RuntimeError(f"topk: selected index k out of range (k={k}, size of dim {d} is {n})")
     if input.ndim == 0:
         return _TopK(input * 1, T._wrap(np.array(0, dtype=np.int64)))
-    idx = _stable_argsort(input._data, d, largest)
-    idx = np.take(idx, np.arange(k), axis=d)
-    return _TopK(gather_p(input, idx, axis=d), T._wrap(idx.astype(np.int64)))
+    idx = _arrays()(
+        lambda a: np.take(_stable_argsort(a, d, largest), np.arange(k), axis=d).astype(np.int64),
+        input,
+    )
+    return _TopK(gather_p(input, idx, axis=d), T._wrap(idx))
 
 
 @public(method=True)
@@ -83,14 +86,17 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
         raise IndexError(
             f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size {n})"
         )
-    idx = _stable_argsort(input._data, d, False)
-    idx = np.take(idx, [k - 1], axis=d)
+    shp = tuple(s for i, s in enumerate(input.shape) if i != d)
+
+    def indices(a):
+        idx = np.take(_stable_argsort(a, d, False), [k - 1], axis=d).astype(np.int64)
+        return idx, idx if keepdim else idx.reshape(shp)
+
+    idx, out_idx = _arrays()(indices, input)
     vals = gather_p(input, idx, axis=d)
     if not keepdim:
-        shp = tuple(s for i, s in enumerate(input.shape) if i != d)
         vals = reshape_p(vals, shape=shp)
-        idx = idx.reshape(shp)
-    return _KthValue(vals, T._wrap(idx.astype(np.int64)))
+    return _KthValue(vals, T._wrap(out_idx))
 
 
 @public(method=True)
@@ -207,7 +213,24 @@ def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
     n = input.shape[d]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    a = np.moveaxis(input._data, d, -1)
+    idx_k, out_idx = _arrays()(lambda a: _mode_indices(a, d, n, keepdim), input)
+    vals = gather_p(input, idx_k, axis=d)
+    if not keepdim:
+        vals = reshape_p(vals, shape=_drop(input.shape, d))
+    return _Mode(vals, T._wrap(out_idx))
+
+
+def _arrays():
+    from ..compiler import arrays  # (the compiler imports the ops)
+
+    return arrays
+
+
+def _mode_indices(a, d, n, keepdim):
+    """The index of the last occurrence of the smallest most frequent value along ``d``:
+    ``(kept-dim indices for gather, the returned indices)``, int64."""
+    shape = a.shape
+    a = np.moveaxis(a, d, -1)
     lead = a.shape[:-1]
     rows = a.reshape(-1, n)
     order = np.argsort(rows, axis=-1, kind="stable")
@@ -219,15 +242,9 @@ def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
     # frequent value's run, whose last element (stable order) is the last occurrence
     run = pos - np.maximum.accumulate(np.where(start, pos, 0), axis=-1) + 1
     best = np.argmax(run, axis=-1)
-    idx = order[np.arange(order.shape[0]), best].reshape(lead)
+    idx = order[np.arange(order.shape[0]), best].reshape(lead).astype(np.int64)
     idx_k = np.expand_dims(idx, d)
-    vals = gather_p(input, idx_k, axis=d)
-    if not keepdim:
-        vals = reshape_p(vals, shape=lead if d == input.ndim - 1 else _drop(input.shape, d))
-        out_idx = idx.reshape(_drop(input.shape, d))
-    else:
-        out_idx = idx_k
-    return _Mode(vals, T._wrap(out_idx.astype(np.int64)))
+    return idx_k, idx_k if keepdim else idx.reshape(_drop(shape, d))
 
 
 def _drop(shape, d):

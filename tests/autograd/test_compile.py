@@ -626,29 +626,10 @@ from hypothesis import strategies as st  # noqa: E402
 from autograd.testing import arrays as _arrays  # noqa: E402
 from tests.autograd.op_table import all_rows, bshapes  # noqa: E402
 
-# Rows whose forward a recording cannot yet replay faithfully, through no fault of the replay:
-# the public function computes indices from the input's values outside the ops (``argsort``,
-# ``argmax`` on ``t._data``) instead of through ``autograd.compiler.arrays``, so a recording
-# bakes the first calls' indices in (the second recording catches it only when the indices
-# happen to differ); or the function reseeds the generator (``manual_seed``), which a replay
-# does not repeat.
-_FORWARD_HOLES = {
-    "max_dim": "indices computed from values outside the ops (reduction.py)",
-    "min_dim": "indices computed from values outside the ops (reduction.py)",
-    "sort": "indices computed from values outside the ops (sorting.py)",
-    "sort_descending": "indices computed from values outside the ops (sorting.py)",
-    "topk": "indices computed from values outside the ops (sorting.py)",
-    "kthvalue_median": "indices computed from values outside the ops (sorting.py)",
-    "dropout_fixed_seed": "manual_seed inside the function is not recorded (random.py)",
-    "dropout2d_fixed_seed": "manual_seed inside the function is not recorded (random.py)",
-}
-_GRAD_ROWS = [
-    pytest.param(r, marks=pytest.mark.xfail(reason=_FORWARD_HOLES[r.name], strict=False))
-    if r.name in _FORWARD_HOLES
-    else r
-    for r in all_rows()
-    if r.grad
-]
+# Every differentiable row: indices computed from values (sort, topk, max(dim), ...) go through
+# ``autograd.compiler.arrays`` and a reseeded generator (``manual_seed``) makes the recording
+# unusable, so no row needs an exception.
+_GRAD_ROWS = [r for r in all_rows() if r.grad]
 
 
 def _bitwise(a, b):
