@@ -570,7 +570,9 @@ class Tensor:
 
     def _bump(self) -> None:
         vc = self._vc
-        if vc is not None:
+        if vc is None:  # no node saved it and no view shares it yet: its first write
+            self._vc = [1]
+        else:
             if type(vc) is list:
                 vc[0] += 1
             elif _is_inference_vc(self):

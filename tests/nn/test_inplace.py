@@ -204,12 +204,6 @@ def test_threshold_underscore_returns_its_input():
     np.testing.assert_array_equal(x.numpy(), [-7.0, -7.0, 2.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Tensor._inplace keeps the op's own result array as the node's saved output, with "
-    "its own version counter, so overwriting the input later goes unnoticed (PyTorch raises); "
-    "a change in autograd/tensor.py",
-)
 def test_modifying_a_saved_result_after_an_in_place_activation_raises():
     x = _t(X, rg=True)
     y = F.elu(x * 1.0, inplace=True)
@@ -218,11 +212,6 @@ def test_modifying_a_saved_result_after_an_in_place_activation_raises():
         y.backward(_t(G))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a fresh tensor's version counter is allocated lazily and an in-place write on it "
-    "does not count (autograd/tensor.py); PyTorch's _version goes from 0 to 1",
-)
 def test_version_of_a_fresh_tensor_counts_an_in_place_activation():
     z = _t(X)
     F.elu(z, inplace=True)
