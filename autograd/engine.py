@@ -26,7 +26,6 @@ nothing; ``create_graph=True`` hands them Tensors, so the gradients are differen
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from heapq import heappop, heappush
 
@@ -275,8 +274,12 @@ class _Walk:
             return
         entry = self.leaf_sums.get(target)
         if entry is None:
-            shared = any(g is x for x in incoming)
-            self.leaf_sums[target] = [g, _SHARED if shared else _FRESH]
+            state = _FRESH
+            for x in incoming:
+                if g is x:
+                    state = _SHARED
+                    break
+            self.leaf_sums[target] = [g, state]
         elif entry[1] == _OWNED:
             np.add(entry[0], g, out=entry[0])
         else:
@@ -454,19 +457,28 @@ def queue_callback(callback) -> None:
     stack[-1].append(callback)
 
 
-@contextlib.contextmanager
-def _final_callbacks():
-    stack = getattr(_callbacks, "stack", None)
-    if stack is None:
-        stack = _callbacks.stack = []
-    queued = []
-    stack.append(queued)
-    try:
-        yield
-        while queued:
-            queued.pop(0)()
-    finally:
-        stack.pop()
+class _final_callbacks:  # noqa: N801 - used as a context manager, like a function
+    """The queue of final callbacks of one backward (a plain class, not a generator-based
+    context manager: this runs at every backward)."""
+
+    __slots__ = ("stack", "queued")
+
+    def __enter__(self):
+        stack = getattr(_callbacks, "stack", None)
+        if stack is None:
+            stack = _callbacks.stack = []
+        self.stack = stack
+        self.queued = []
+        stack.append(self.queued)
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                queued = self.queued
+                while queued:
+                    queued.pop(0)()
+        finally:
+            self.stack.pop()
 
 
 # NOTE [ Engine order ] Nodes run by decreasing creation sequence number: every consumer of a

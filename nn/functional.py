@@ -12,6 +12,7 @@ import numpy as np
 
 import autograd as _ag
 from autograd.compiler import arrays as _arrays
+from autograd.graph import named as _named
 from autograd.ops import elementwise as _E
 from autograd.ops.nn import (
     bce_with_logits_p,
@@ -100,7 +101,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"the last dim of input ({input.shape[-1] if input.ndim else '-'}) must equal dim 1 "
             f"of weight ({weight.shape[-1]})"
         )
-    return linear_p(input, weight, bias) if bias is not None else linear_p(input, weight)
+    out = linear_p(input, weight, bias) if bias is not None else linear_p(input, weight)
+    if input.ndim != 2:  # the grad_fn name PyTorch's linear shows (it views to 2-D and back)
+        if input.ndim == 1:
+            return _named(out, "SqueezeBackward4" if bias is None else "ViewBackward0")
+        return _named(out, "UnsafeViewBackward0" if bias is None else "ViewBackward0")
+    return out
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
@@ -913,14 +919,6 @@ def _nll_name(input, target=None, *args, label_smoothing=0.0, **kwargs):  # noqa
     return "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0"
 
 
-def _linear_name(input, weight, bias=None):  # noqa: A002
-    if input.ndim == 1:
-        return "SqueezeBackward4" if bias is None else "ViewBackward0"
-    if input.ndim > 2:
-        return "UnsafeViewBackward0" if bias is None else "ViewBackward0"
-    return None
-
-
 def _max_pool2d_name(input, *args, **kwargs):  # noqa: A002
     return "MaxPool2DWithIndicesBackward0" if input.ndim == 4 else "SqueezeBackward1"
 
@@ -942,7 +940,6 @@ for _name, _rule in {
     "layer_norm": "NativeLayerNormBackward0",
     "batch_norm": "NativeBatchNormBackward0",
     "group_norm": "NativeGroupNormBackward0",
-    "linear": _linear_name,
     "max_pool2d": _max_pool2d_name,
 }.items():
     globals()[_name] = _show_as(globals()[_name], _rule)
