@@ -235,7 +235,7 @@ def tensor_repr(t: Any) -> str:
 
         fn = _refresh(t)
     if fn is not None:
-        suffixes.append(f"grad_fn=<{fn.name()}>")
+        suffixes.append(f"grad_fn=<{fn.name().rsplit('::', 1)[-1]}>")  # as PyTorch: the class name
     elif t._rg:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

@@ -176,7 +176,8 @@ class Node:
         return tuple(out)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        # PyTorch's repr names the class: ``torch::autograd::CopySlices`` shows as CopySlices
+        return f"<{self.name().rsplit('::', 1)[-1]} object at {id(self):#x}>"
 
     # NOTE [ Node hooks ] ``grad_fn.register_prehook``/``register_hook`` (PyTorch's Node
     # hooks) live in ``pre_hooks`` beside the tensor hooks (int keys: output index) under the

@@ -347,6 +347,21 @@ class Tensor:
             _py_value(self, "tolist()")
         return self._data.tolist()
 
+    @property
+    def real(self) -> Tensor:
+        """The tensor itself for a real dtype (as PyTorch); the real part (a view) of a
+        complex one."""
+        if self._data.dtype.kind != "c":
+            return self
+        return Tensor._wrap(self._data.real)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part (a view) of a complex tensor."""
+        if self._data.dtype.kind != "c":
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return Tensor._wrap(self._data.imag)
+
     def numpy(self, force: bool = False) -> np.ndarray:
         """The underlying array (no copy). Refuses a tensor that requires grad, as PyTorch
         does: use ``t.detach().numpy()``."""
@@ -1140,6 +1155,7 @@ def _multi_output_views(views, name: str):
             v._vm = ("multi", i, name)
             if v.grad_fn is not None:  # views of it inherit the restriction
                 _MULTI_NODES[v.grad_fn] = None
+                v.grad_fn.label = f"{name}Backward0"  # the name PyTorch shows
         i += 1
     return views
 

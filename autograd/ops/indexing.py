@@ -21,7 +21,12 @@ from ._registry import Op, public
 
 
 def _getitem_fwd(x, idx):
-    return x[idx]
+    r = x[idx]
+    if not isinstance(r, np.ndarray) and isinstance(r, np.generic):
+        # one element: NumPy hands back a copied scalar; PyTorch's select is a 0-d view
+        # (``y[0].mul_(2)`` writes into ``y``), as indexing with a trailing Ellipsis gives
+        r = x[(*idx, Ellipsis)] if type(idx) is tuple else x[idx, ...]
+    return r
 
 
 def _getitem_vjp(grad, ans, x, idx):
@@ -153,7 +158,7 @@ def _copy_slices_vjp_r(grad, ans, base, r, geom):
     return view_from_base(grad, geom=geom)
 
 
-copy_slices = Op("copy_slices", _copy_slices_fwd, node_name="CopySlices").defvjp(
+copy_slices = Op("copy_slices", _copy_slices_fwd, node_name="torch::autograd::CopySlices").defvjp(
     _copy_slices_vjp_base, _copy_slices_vjp_r
 )
 

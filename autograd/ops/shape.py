@@ -851,6 +851,41 @@ def tensor_split(input, indices_or_sections, dim: int = 0):  # noqa: A002
     )
 
 
+def _split_dir(input, indices_or_sections, dim, name, min_dims):  # noqa: A002
+    """``hsplit``/``vsplit``/``dsplit``: ``tensor_split`` along one dim, PyTorch's checks."""
+    if input.ndim < min_dims:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a "
+            f"tensor with {input.ndim} dimensions!"
+        )
+    if isinstance(indices_or_sections, builtins.int):
+        n = input.shape[dim]
+        if indices_or_sections == 0 or n % indices_or_sections:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {n} is not divisible by the split_size {indices_or_sections}!"
+            )
+    return tensor_split(input, indices_or_sections, dim)
+
+
+@public(method=True)
+def hsplit(input, indices_or_sections):  # noqa: A002
+    """Split along dim 1 (dim 0 for a 1-D tensor), as ``tensor_split``."""
+    return _split_dir(input, indices_or_sections, 0 if input.ndim == 1 else 1, "hsplit", 1)
+
+
+@public(method=True)
+def vsplit(input, indices_or_sections):  # noqa: A002
+    """Split along dim 0 of a tensor of at least 2 dims, as ``tensor_split``."""
+    return _split_dir(input, indices_or_sections, 0, "vsplit", 2)
+
+
+@public(method=True)
+def dsplit(input, indices_or_sections):  # noqa: A002
+    """Split along dim 2 of a tensor of at least 3 dims, as ``tensor_split``."""
+    return _split_dir(input, indices_or_sections, 2, "dsplit", 3)
+
+
 @public(method=True)
 def unbind(input, dim: int = 0):  # noqa: A002
     d = wrap_dim(dim, input.ndim, "unbind")

@@ -32,7 +32,7 @@ def test_mul_on_a_column_rebases_the_base():
     y = x * 1
     v = y[:, 0]
     v.mul_(2)
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
     assert v.grad_fn.name() == "AsStridedBackward0"
     assert v._base is y and not v.is_leaf
     np.testing.assert_array_equal(y.detach().numpy(), [[0, 1, 2], [6, 4, 5]])
@@ -94,7 +94,7 @@ def test_every_view_op_rebases(make):
     v = make(y)
     assert v._base is y
     v.mul_(2)
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
     assert v.grad_fn.name() == "AsStridedBackward0"
     probe = ag.tensor(np.arange(1.0, 10.0).reshape(3, 3))  # which elements the view holds
     make(probe).mul_(0)
@@ -189,7 +189,7 @@ def test_base_that_did_not_require_grad_gets_history():
     b = ag.zeros(2, 3, dtype=F64)
     v = b[0]
     b[1].add_(w)
-    assert b.requires_grad and b.grad_fn.name() == "CopySlices"
+    assert b.requires_grad and b.grad_fn.name() == "torch::autograd::CopySlices"
     assert v.requires_grad and not v.is_leaf  # refreshed, as PyTorch's
     ((b * b).sum() + v.sum()).backward()
     np.testing.assert_array_equal(w.grad.numpy(), [2, 4, 6])
@@ -319,7 +319,7 @@ def test_multi_output_views_other_cases():
     )
     ag.ones(2, 2).split(1)[1].mul_(2)  # nothing requires grad: allowed
     y.tensor_split(2)[1].mul_(2)  # tensor_split's outputs are plain views (PyTorch)
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
 
 
 def test_internal_overlap_is_refused():
@@ -496,3 +496,24 @@ def test_an_in_place_update_that_saved_a_view_of_the_old_value_raises_in_backwar
     y = x * 1
     y._inplace(lambda s: s)  # returns its input: nothing to keep
     assert y.grad_fn.name() == "MulBackward0"
+
+
+def test_an_element_is_a_0d_view():
+    """``y[0]`` is a 0-d view (PyTorch's select), not a copy: in-place ops on it write into
+    ``y`` and rebase its history; reading it gives the value."""
+    y = ag.tensor([1.0, 2.0])
+    y[0].mul_(2.0)
+    np.testing.assert_array_equal(y.numpy(), [2.0, 2.0])
+    x = ag.tensor([[1.0, 2.0]], requires_grad=True)
+    y = x * 1
+    y[0, 1].mul_(3.0)
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
+    assert repr(y) == "tensor([[1., 6.]], grad_fn=<CopySlices>)"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 3.0]])
+    z = ag.zeros(3)
+    z[1].copy_(ag.tensor(5.0))
+    z[2].fill_(7.0)
+    z[0].add_(1.0)
+    np.testing.assert_array_equal(z.numpy(), [1.0, 5.0, 7.0])
+    assert z[1].shape == () and z[1].item() == 5.0

@@ -708,3 +708,20 @@ def test_return_types_print_as_pytorch_structseqs():
     assert type(x.min(0)).__name__ == "min" and type(x.sort()).__name__ == "sort"
     values, indices = x.kthvalue(2)
     assert values.item() == 2.0 and indices.item() == 2
+
+
+def test_hsplit_vsplit_dsplit_real_imag_as_pytorch():
+    x = ag.arange(12.0).reshape(3, 4)
+    assert [tuple(t.shape) for t in x.hsplit(2)] == [(3, 2), (3, 2)]
+    assert [tuple(t.shape) for t in ag.vsplit(x, [1])] == [(1, 4), (2, 4)]
+    assert [tuple(t.shape) for t in ag.hsplit(ag.arange(6.0), 3)] == [(2,)] * 3
+    assert [tuple(t.shape) for t in ag.zeros(2, 2, 4).dsplit(2)] == [(2, 2, 2)] * 2
+    with pytest.raises(RuntimeError, match="not divisible by the split_size 3"):
+        x.hsplit(3)
+    with pytest.raises(RuntimeError, match="vsplit requires a tensor with at least 2 dimension"):
+        ag.arange(3.0).vsplit(1)
+    x.hsplit(2)[0].zero_()  # views, as PyTorch's
+    assert x.sum().item() == 2 + 3 + 6 + 7 + 10 + 11
+    assert x.real is x
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex"):
+        _ = x.imag
