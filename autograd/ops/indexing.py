@@ -217,6 +217,16 @@ def _normalize_index(t, key):
                 continue
             if k.dtype.kind not in "iu":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if k.ndim == 0:  # a 0-d integer index is an integer (a view), as in PyTorch
+                k = int(k)
+                n = shape[dim]
+                if not -n <= k < n:
+                    raise IndexError(
+                        f"index {k} is out of bounds for dimension {dim} with size {n}"
+                    )
+                out.append(k)
+                dim += 1
+                continue
             n = shape[dim]
             if k.size and (k.max() >= n or k.min() < -n):
                 bad = k.max() if k.max() >= n else k.min()

@@ -517,3 +517,14 @@ def test_an_element_is_a_0d_view():
     z[0].add_(1.0)
     np.testing.assert_array_equal(z.numpy(), [1.0, 5.0, 7.0])
     assert z[1].shape == () and z[1].item() == 5.0
+
+
+def test_a_0d_integer_tensor_index_is_an_integer():
+    """As in PyTorch, ``z[torch.tensor(1)]`` indexes like ``z[1]``: a view."""
+    z = ag.zeros(3)
+    z[ag.tensor(1)].fill_(5.0)
+    np.testing.assert_array_equal(z.numpy(), [0.0, 5.0, 0.0])
+    x = ag.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(x[ag.tensor(1), [0, 2]].numpy(), [3.0, 5.0])
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 2"):
+        x[ag.tensor(3)]
