@@ -1201,6 +1201,8 @@ def _mark_inference(op, args, out) -> None:
         if _shares_memory(out._data, args[0]._data):
             if not out.is_inference():
                 out._vm = _INFERENCE_VIEW
+            elif getattr(out, "_vm", None) is _NO_GRAD_VIEW:
+                del out._vm  # a view of an inference tensor: no restriction of its own
             return
         out._base = None  # a copy (``reshape`` of a non-contiguous tensor)
     out._vc = _INFERENCE

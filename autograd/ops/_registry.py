@@ -31,13 +31,10 @@ from ..grad_mode import _modes, _state
 from ..graph import Node
 from ..profiler import _hooked_call as _profiler_call
 from ..tensor import (
-    _INFERENCE,
-    _INFERENCE_VIEW,
     _NO_GRAD_VIEW,
     Tensor,
     _mark_inference,
     _new_tensor,
-    _shares_memory,
 )
 
 _ndarray = np.ndarray
@@ -226,57 +223,24 @@ def _hooked_call(op, args, kwargs):
 
 
 def _inference_call(op, args, kwargs):
-    """``Op.__call__`` in inference mode (NOTE [ Inference tensors ] in tensor.py): nothing is
-    recorded (even under ``enable_grad``); the result is an inference tensor, unless it is a
-    view of a normal tensor (then a view made in inference mode)."""
+    """``Op.__call__`` in inference mode (NOTE [ Inference tensors ] in tensor.py): the op runs
+    through the ordinary dispatch (or the other hooks) with grad and inference mode off, so
+    nothing is recorded (even under ``enable_grad``); then its result is marked an inference
+    tensor, unless it is a view of a normal tensor (then a view made in inference mode)."""
     st = _state
-    if st._anomaly or st._profiler is not None or st._recorder is not None:
-        # other hooks too: call through them with inference (and grad) mode off, then mark
-        grad = st._grad
-        st._inference = False
-        st._grad = False
-        st.hooks = True
-        try:
-            out = _profiler_call(op, args, kwargs)
-        finally:
-            st._inference = True
-            st._grad = grad
-        _mark_inference(op, args, out)
-        return out
-    T = Tensor
-    vals = [a._data if isinstance(a, T) else a for a in args]
+    grad, hooks = st._grad, st.hooks
+    others = bool(st._anomaly) or st._profiler is not None or st._recorder is not None
+    st._inference = False
+    st._grad = False
+    st.hooks = others
     try:
-        out = op.forward(*vals, **kwargs)
-    except (ValueError, IndexError, TypeError) as e:
-        raise _translate_error(op, vals, e) from None
-    if type(out) is not _ndarray:
-        out = np.asarray(out)
-    if op.promote is not None:
-        dt = out.dtype
-        for v in vals:
-            if type(v) is _ndarray and v.dtype is not dt:
-                out = _promote(op, vals, out)
-                break
-    t = _new_tensor(T)
-    t._data = out
-    t._rg = False
-    t.grad = None
-    t.grad_fn = None
-    t._oi = 0
-    t._vc = _INFERENCE
-    t._hooks = None
-    t._base = None
-    if op.view:
-        src = args[0]
-        if _shares_memory(out, src._data):
-            vc = src._vc
-            if vc is None:
-                vc = src._vc = [0]
-            t._vc = vc
-            t._base = src if src._base is None else src._base
-            if vc is not _INFERENCE:
-                t._vm = _INFERENCE_VIEW
-    return t
+        out = _profiler_call(op, args, kwargs) if others else op(*args, **kwargs)
+    finally:
+        st._inference = True
+        st._grad = grad
+        st.hooks = hooks
+    _mark_inference(op, args, out)
+    return out
 
 
 def _promote(op, vals, out):
